@@ -1,0 +1,29 @@
+"""fer_sklearn: facial expression recognition as a scikit-learn estimator.
+
+A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
+(:class:`EmotionClassifier`) inside a scikit-learn pipeline
+(:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
+"""
+
+from ._augment import ImageAugmenter
+from ._classifier import EmotionClassifier
+from ._cnn import EmotionCNN
+from ._fer2013 import load_fer2013
+from ._image_folder import load_image_folder
+from ._labels import EMOTIONS
+from ._pipeline import EmotionPipeline, make_emotion_pipeline
+from ._synthetic import make_faces
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EMOTIONS",
+    "EmotionCNN",
+    "EmotionClassifier",
+    "EmotionPipeline",
+    "ImageAugmenter",
+    "load_fer2013",
+    "load_image_folder",
+    "make_emotion_pipeline",
+    "make_faces",
+]

@@ -1,0 +1,419 @@
+"""EmotionClassifier: the skorch CNN classifier with scikit-learn conventions."""
+
+import inspect
+import numbers
+
+import numpy as np
+import torch
+from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
+from skorch import NeuralNetClassifier
+from skorch.dataset import unpack_data
+from skorch.utils import to_device
+from torch import nn
+from torch.utils.data import Dataset as TorchDataset
+from torch.utils.data import Subset
+
+from ._augment import ImageAugmenter
+from ._cnn import EmotionCNN
+from ._device import on_resolved_device, resolve_device
+from ._schedules import LR_SCHEDULES, training_callbacks
+from ._validation import check_images, check_labels
+
+
+class EmotionClassifier(NeuralNetClassifier):
+    """A convolutional emotion classifier for grayscale face images.
+
+    A :class:`skorch.NeuralNetClassifier` with working defaults: an
+    :class:`EmotionCNN`, Adam, cross-entropy, a stratified validation split,
+    early stopping, learning-rate decay and batch augmentation on the training
+    device. It takes ``(n, h, w)`` images (or flat rows of square images) of any
+    numeric dtype; use it inside :func:`make_emotion_pipeline` to get grayscale
+    conversion, resizing and normalisation first.
+
+    Parameters
+    ----------
+    module : type or torch.nn.Module, default=EmotionCNN
+        The network. Its parameters are reached as ``module__<name>``
+        (e.g. ``module__dropout``); ``n_classes`` is filled in from the data.
+    criterion : type, default=torch.nn.CrossEntropyLoss
+        The loss; ``criterion__label_smoothing=0.1`` passes options to it.
+    optimizer : type, default=torch.optim.Adam
+        The optimizer; ``optimizer__weight_decay`` passes options to it.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=30
+        Most epochs to train.
+    batch_size : int, default=64
+        Images per batch.
+    validation_fraction : float or None, default=0.1
+        Share of the training data held out, stratified, to early-stop and
+        decay the learning rate on. ``None`` or 0 trains on everything. Ignored
+        when ``fit`` gets ``X_valid``/``y_valid`` or ``train_split`` is set.
+    early_stopping : bool, default=True
+        Stop when the validation loss (the training loss without validation)
+        has not improved for ``patience`` epochs, and restore the best weights.
+    patience : int, default=6
+        Epochs without improvement before stopping.
+    lr_schedule : {"plateau", "cosine"} or None, default="plateau"
+        ``"plateau"`` multiplies the learning rate by ``lr_factor`` after
+        ``lr_patience`` epochs without improvement; ``"cosine"`` warms up for
+        ``warmup_epochs`` and then decays along a cosine to ``max_epochs``.
+    lr_patience : int, default=2
+        Epochs without improvement before the plateau schedule decays.
+    lr_factor : float, default=0.5
+        Decay factor of the plateau schedule.
+    warmup_epochs : int, default=0
+        Linear warm-up epochs of the cosine schedule.
+    augment : bool or ImageAugmenter, default=True
+        Training-only augmentation (random shift, rotation, zoom, horizontal
+        flip) applied to each batch on the training device; ``False`` turns it
+        off, an :class:`ImageAugmenter` configures it.
+    class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the loss; ``"balanced"`` counters FER2013's
+        rare disgust class.
+    random_state : int, RandomState or None, default=None
+        Seeds the weight initialisation, the validation split, shuffling,
+        dropout and augmentation, making CPU training reproducible.
+    device : str, default="auto"
+        ``"auto"`` trains on CUDA where it is available, else on the CPU.
+    classes : array-like or None, default=None
+        All class labels, when ``y`` may lack some; inferred from ``y`` if None.
+    verbose : int, default=0
+        1 prints skorch's per-epoch table.
+    train_split : callable or None, default=None
+        A skorch split (e.g. ``skorch.dataset.ValidSplit``) that replaces
+        ``validation_fraction``.
+    **kwargs
+        Other :class:`skorch.NeuralNet` parameters (``callbacks``,
+        ``warm_start``, ``iterator_train__num_workers``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The class labels, as given in ``y`` (strings or integers).
+    n_features_in_ : int
+        Pixels per image seen in ``fit``.
+    image_shape_ : tuple of int
+        ``(height, width)`` of the images seen in ``fit``.
+    class_weight_ : ndarray or None
+        The loss weight of each class.
+    history_ : skorch.History
+        Per-epoch losses, accuracies and learning rates.
+    module_ : torch.nn.Module
+        The trained network.
+
+    See Also
+    --------
+    make_emotion_pipeline : This classifier behind grayscale, resize and normalize steps.
+
+    Examples
+    --------
+    >>> from fer_sklearn import EmotionClassifier, make_faces
+    >>> X, y = make_faces(140, size=24, random_state=0)
+    >>> clf = EmotionClassifier(max_epochs=2, module__width=8, random_state=0).fit(X / 255, y)
+    >>> clf.predict(X[:3] / 255).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        module=EmotionCNN,
+        *,
+        criterion=nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=64,
+        validation_fraction=0.1,
+        early_stopping=True,
+        patience=6,
+        lr_schedule="plateau",
+        lr_patience=2,
+        lr_factor=0.5,
+        warmup_epochs=0,
+        augment=True,
+        class_weight=None,
+        random_state=None,
+        device="auto",
+        classes=None,
+        verbose=0,
+        train_split=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module, criterion=criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
+            batch_size=batch_size, train_split=train_split, classes=classes, verbose=verbose,
+            device=device, **kwargs,
+        )
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.lr_schedule = lr_schedule
+        self.lr_patience = lr_patience
+        self.lr_factor = lr_factor
+        self.warmup_epochs = warmup_epochs
+        self.augment = augment
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------ set-up
+    def _get_param_names(self):
+        # skorch takes every public attribute for a parameter; keep private state out
+        return [name for name in super()._get_param_names() if not name.startswith("_")]
+
+    @property
+    def _default_callbacks(self):
+        defaults = [(name, cb) for name, cb in super()._default_callbacks if name != "valid_acc"]
+        monitor = "valid_loss" if self._has_validation() else "train_loss"
+        # skorch's PrintLog goes last whatever the order
+        return defaults + training_callbacks(self, monitor)
+
+    def _has_validation(self):
+        if getattr(self, "_valid_data", None) is not None:
+            return True
+        return bool(self.train_split) or bool(self.validation_fraction)
+
+    def _check_params(self):
+        fraction = self.validation_fraction
+        if fraction is not None and not (
+            isinstance(fraction, numbers.Real) and 0 <= fraction < 1
+        ):
+            raise ValueError(f"validation_fraction must be None or in [0, 1), got {fraction!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        for name in ("max_epochs", "batch_size", "patience", "lr_patience"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.augment, (bool, ImageAugmenter)) and self.augment is not None:
+            raise TypeError(
+                f"augment must be True, False or an ImageAugmenter, got {type(self.augment).__name__}"
+            )
+        if self.class_weight not in (None, "balanced") and not isinstance(self.class_weight, dict):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
+            )
+
+    def initialize_module(self):
+        """Build ``module_``, filling in ``n_classes`` from the fitted classes."""
+        kwargs = self.get_params_for("module")
+        if (
+            inspect.isclass(self.module)
+            and "n_classes" not in kwargs
+            and "n_classes" in inspect.signature(self.module).parameters
+            and hasattr(self, "classes_inferred_")
+        ):
+            kwargs["n_classes"] = len(self.classes_)
+        self.module_ = self.initialized_instance(self.module, kwargs)
+        return self
+
+    def initialize_criterion(self):
+        """Build ``criterion_``, weighting the classes by ``class_weight_``."""
+        kwargs = self.get_params_for("criterion")
+        weight = getattr(self, "class_weight_", None)
+        if weight is not None and "weight" not in kwargs:
+            kwargs["weight"] = torch.as_tensor(weight, dtype=torch.float32)
+        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
+        return self
+
+    initialize = on_resolved_device(NeuralNetClassifier.initialize)
+
+    # ------------------------------------------------------------------ data
+    def _images(self, X, *, reset):
+        images = check_images(X, allow_channels=False)
+        if reset:
+            self.image_shape_ = images.shape[1:]
+            self.n_features_in_ = images.shape[1] * images.shape[2]
+        elif images.shape[1:] != self.image_shape_:
+            raise ValueError(
+                f"X has images of size {images.shape[1]}x{images.shape[2]}, but "
+                f"{type(self).__name__} was fitted on {self.image_shape_[0]}x"
+                f"{self.image_shape_[1]} images"
+            )
+        return images[:, None]
+
+    def _set_classes(self, y):
+        classes = np.unique(y) if self.classes is None else np.asarray(self.classes)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y holds a single class ({classes[0]!r}); a classifier needs at least 2 classes"
+            )
+        self.classes_inferred_ = classes
+        if self.class_weight is None:
+            self.class_weight_ = None
+        elif self.class_weight == "balanced":
+            present = np.isin(classes, y)
+            weight = np.ones(len(classes))
+            weight[present] = compute_class_weight("balanced", classes=classes[present], y=y)
+            self.class_weight_ = weight
+        else:
+            self.class_weight_ = np.array([self.class_weight.get(c, 1.0) for c in classes])
+
+    def _encode(self, y, what="y"):
+        index = {label: code for code, label in enumerate(self.classes_.tolist())}
+        try:
+            return np.fromiter((index[label] for label in y.tolist()), dtype=np.int64, count=len(y))
+        except KeyError as exc:
+            raise ValueError(
+                f"{what} contains the unknown label {exc.args[0]!r}; the classes are "
+                f"{self.classes_.tolist()}"
+            ) from None
+
+    def check_data(self, X, y):
+        """No-op: ``fit`` validates the data and sets the classes before skorch sees them."""
+
+    def _seed(self):
+        if self.random_state is not None:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            torch.manual_seed(seed)
+            return seed
+        return None
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Training and validation data: ``X_valid`` if given, else a random split."""
+        dataset = self.get_dataset(X, y)
+        valid_data = getattr(self, "_valid_data", None)
+        if valid_data is not None:
+            return dataset, self.get_dataset(*valid_data)
+        if self.train_split:
+            return super().get_split_datasets(X, y, **fit_params)
+        if not self.validation_fraction or len(y) < 2:
+            return dataset, None
+        train, valid = self._split_indices(y)
+        return Subset(dataset, train), Subset(dataset, valid)
+
+    def _split_indices(self, y):
+        n_classes = len(np.unique(y))
+        n_valid = max(1, int(round(self.validation_fraction * len(y))))
+        smallest_class = np.unique(y, return_counts=True)[1].min()
+        stratify = smallest_class >= 2 and min(n_valid, len(y) - n_valid) >= n_classes
+        splitter = StratifiedShuffleSplit if stratify else ShuffleSplit
+        split = splitter(n_splits=1, test_size=n_valid, random_state=self._split_seed)
+        return next(split.split(np.zeros(len(y)), y))
+
+    # ------------------------------------------------------------------ fitting
+    @on_resolved_device
+    def fit(self, X, y, X_valid=None, y_valid=None, **fit_params):
+        """Train the network on images ``X`` with labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, height, width) or (n_samples, height*width)
+            Grayscale images.
+        y : array-like of shape (n_samples,)
+            Labels: strings (e.g. emotion names) or integers.
+        X_valid, y_valid : array-like, default=None
+            A fixed validation set (e.g. FER2013's PublicTest) for early stopping
+            and learning-rate decay, instead of a random split.
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : EmotionClassifier
+            The fitted classifier.
+        """
+        warm = self.warm_start and self.initialized_
+        X, y = self._prepare(X, y, X_valid, y_valid, reset=not warm)
+        try:
+            if not warm:
+                self._split_seed = self._seed()
+                self.initialize()
+            super().partial_fit(X, y, **fit_params)
+        finally:
+            self._valid_data = None
+        return self
+
+    @on_resolved_device
+    def partial_fit(self, X, y, classes=None, X_valid=None, y_valid=None, **fit_params):
+        """Continue training for ``max_epochs`` more epochs (initialising on first call).
+
+        Parameters
+        ----------
+        X, y, X_valid, y_valid
+            As in :meth:`fit`.
+        classes : array-like, default=None
+            Ignored (set the ``classes`` parameter to fix the classes up front).
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : EmotionClassifier
+            The fitted classifier.
+        """
+        fresh = not self.initialized_
+        X, y = self._prepare(X, y, X_valid, y_valid, reset=fresh)
+        try:
+            if fresh:
+                self._split_seed = self._seed()
+                self.initialize()
+            super().partial_fit(X, y, **fit_params)
+        finally:
+            self._valid_data = None
+        return self
+
+    def _prepare(self, X, y, X_valid, y_valid, *, reset):
+        self._check_params()
+        images = self._images(X, reset=reset)
+        y = check_labels(y, len(images))
+        if reset:
+            self._set_classes(y)
+        codes = self._encode(y)
+        self._valid_data = None
+        if (X_valid is None) != (y_valid is None):
+            raise ValueError("pass both X_valid and y_valid, or neither")
+        if X_valid is not None:
+            valid_images = check_images(X_valid, allow_channels=False, what="X_valid")
+            if valid_images.shape[1:] != images.shape[2:]:
+                raise ValueError(
+                    f"X_valid has images of size {valid_images.shape[1:]}, X has {images.shape[2:]}"
+                )
+            y_valid = check_labels(y_valid, len(valid_images))
+            self._valid_data = (valid_images[:, None], self._encode(y_valid, "y_valid"))
+        augment = ImageAugmenter() if self.augment is True else (self.augment or None)
+        self.augmenter_ = augment
+        return images, codes
+
+    def train_step_single(self, batch, **fit_params):
+        """One training step, with the batch augmented on the device first."""
+        if self.augmenter_ is not None:
+            Xi, yi = unpack_data(batch)
+            batch = (self.augmenter_(to_device(Xi, self.device)), yi)
+        return super().train_step_single(batch, **fit_params)
+
+    # ------------------------------------------------------------------ prediction
+    def __sklearn_is_fitted__(self):
+        return bool(getattr(self, "initialized_", False)) and hasattr(self, "n_features_in_")
+
+    @on_resolved_device
+    def forward_iter(self, X, training=False, device="cpu"):
+        """See :meth:`skorch.NeuralNet.forward_iter`."""
+        return list(super().forward_iter(X, training=training, device=device))
+
+    def predict_proba(self, X):
+        """Class probabilities, ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        if isinstance(X, TorchDataset):  # skorch's own scoring callbacks
+            return super().predict_proba(X)
+        check_is_fitted(self)
+        return super().predict_proba(self._images(X, reset=False))
+
+    def predict(self, X):
+        """The most probable label of each image, of the same kind as ``y`` in ``fit``."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def __setstate__(self, state):
+        requested = state.get("device")
+        if requested == "auto":
+            state["device"] = resolve_device("auto")
+        super().__setstate__(state)
+        if requested == "auto":
+            self.device = "auto"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags

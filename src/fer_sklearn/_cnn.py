@@ -1,0 +1,107 @@
+"""The convolutional network: VGG-style blocks and a fully connected head."""
+
+from torch import nn
+
+
+def conv_block(in_channels, out_channels, n_convs, *, act_layer=nn.ReLU, dropout=0.0):
+    """``n_convs`` x (3x3 convolution, batch norm, activation), then 2x2 max pooling."""
+    layers = []
+    for i in range(n_convs):
+        layers += [
+            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels),
+            act_layer(inplace=True),
+        ]
+    # ceil_mode keeps odd and tiny feature maps (down to 1x1) alive
+    layers.append(nn.MaxPool2d(2, ceil_mode=True))
+    layers.append(nn.Dropout2d(dropout) if dropout > 0 else nn.Identity())
+    return nn.Sequential(*layers)
+
+
+class EmotionCNN(nn.Module):
+    """A VGG-style CNN for small grayscale face images.
+
+    ``depth`` blocks of ``convs_per_block`` x (convolution, batch norm, ReLU)
+    followed by max pooling, the block widths doubling from ``width``; then
+    global average pooling and a fully connected head with dropout. Works for any
+    input size, since the pooling is adaptive.
+
+    Parameters
+    ----------
+    n_classes : int, default=7
+        Number of output logits.
+    in_channels : int, default=1
+        Channels of the input images.
+    width : int, default=32
+        Channels of the first block.
+    depth : int, default=4
+        Number of convolution blocks.
+    convs_per_block : int, default=2
+        Convolutions in each block.
+    hidden_units : int, default=256
+        Width of the hidden fully connected layer (0 for a linear head).
+    dropout : float, default=0.4
+        Dropout before each fully connected layer.
+    block_dropout : float, default=0.0
+        Channel dropout after each convolution block.
+    act_layer : type, default=nn.ReLU
+        The activation layer class.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fer_sklearn import EmotionCNN
+    >>> EmotionCNN(width=8, depth=2)(torch.zeros(2, 1, 48, 48)).shape
+    torch.Size([2, 7])
+    """
+
+    def __init__(
+        self,
+        n_classes=7,
+        in_channels=1,
+        width=32,
+        depth=4,
+        convs_per_block=2,
+        hidden_units=256,
+        dropout=0.4,
+        block_dropout=0.0,
+        act_layer=nn.ReLU,
+    ):
+        super().__init__()
+        for name, value, low in [
+            ("n_classes", n_classes, 1), ("in_channels", in_channels, 1), ("width", width, 1),
+            ("depth", depth, 1), ("convs_per_block", convs_per_block, 1),
+            ("hidden_units", hidden_units, 0),
+        ]:
+            if int(value) != value or value < low:
+                raise ValueError(f"EmotionCNN: {name} must be an integer >= {low}, got {value!r}")
+        for name, value in [("dropout", dropout), ("block_dropout", block_dropout)]:
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"EmotionCNN: {name} must be in [0, 1), got {value!r}")
+        blocks, channels = [], in_channels
+        for i in range(depth):
+            out = width * 2**i
+            blocks.append(conv_block(channels, out, convs_per_block, act_layer=act_layer,
+                                     dropout=block_dropout))
+            channels = out
+        self.features = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        if hidden_units:
+            self.head = nn.Sequential(
+                nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, hidden_units),
+                act_layer(inplace=True), nn.Dropout(dropout), nn.Linear(hidden_units, n_classes),
+            )
+        else:
+            self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, n_classes))
+
+    def forward_features(self, x):
+        """The pooled feature vector of each image, ``(n, channels, 1, 1)``."""
+        return self.pool(self.features(x))
+
+    def forward_head(self, features):
+        """Logits from pooled features."""
+        return self.head(features)
+
+    def forward(self, x):
+        """Logits ``(n, n_classes)`` for images ``(n, in_channels, h, w)``."""
+        return self.forward_head(self.forward_features(x))
