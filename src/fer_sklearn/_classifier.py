@@ -220,6 +220,7 @@ class EmotionClassifier(NeuralNetClassifier):
         return self
 
     initialize = on_resolved_device(NeuralNetClassifier.initialize)
+    load_params = on_resolved_device(NeuralNetClassifier.load_params)
 
     # ------------------------------------------------------------------ data
     def _images(self, X, *, reset):

@@ -2,17 +2,18 @@
 
 import math
 
-from skorch.callbacks import EarlyStopping, EpochScoring, LRScheduler
-from torch.optim.lr_scheduler import LambdaLR, ReduceLROnPlateau
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 LR_SCHEDULES = ("plateau", "cosine", None)
 
 
-class WarmupCosine:
-    """Learning-rate factor: linear warm-up, then cosine decay to ``floor``.
+class WarmupCosineLR(Callback):
+    """Set the learning rate each epoch: linear warm-up, then cosine decay to ``floor``.
 
-    A picklable ``lr_lambda`` for :class:`torch.optim.lr_scheduler.LambdaLR`,
-    stepped once per epoch.
+    The rate is a function of the epoch number in the net's history alone, so
+    a training resumed from a checkpoint (skorch's ``LoadInitState``) carries
+    on along the same curve. The rate is recorded in the history as ``lr``.
 
     Parameters
     ----------
@@ -29,12 +30,27 @@ class WarmupCosine:
         self.total_epochs = total_epochs
         self.floor = floor
 
-    def __call__(self, epoch):
+    def on_epoch_begin(self, net, **kwargs):
+        lr = net.lr * self.factor(len(net.history) - 1)
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+        net.history.record("lr", lr)
+
+    def factor(self, epoch):
+        """The learning-rate factor of a 0-based epoch."""
         if epoch < self.warmup_epochs:
             return (epoch + 1) / (self.warmup_epochs + 1)
         span = max(1, self.total_epochs - self.warmup_epochs)
         progress = min(1.0, (epoch - self.warmup_epochs) / span)
         return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class RecordLR(Callback):
+    """Record the optimizer's learning rate of each epoch in the history as ``lr``."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        if "lr" not in net.history[-1]:
+            net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
 
 
 def encoded_accuracy(net, X, y):
@@ -70,8 +86,8 @@ def training_callbacks(net, monitor):
             policy=ReduceLROnPlateau, monitor=monitor, mode="min",
             factor=net.lr_factor, patience=net.lr_patience)))
     elif net.lr_schedule == "cosine":
-        callbacks.append(("lr_scheduler", LRScheduler(
-            policy=LambdaLR, lr_lambda=WarmupCosine(net.warmup_epochs, net.max_epochs))))
+        callbacks.append(("lr_scheduler", WarmupCosineLR(net.warmup_epochs, net.max_epochs)))
+    callbacks.append(("record_lr", RecordLR()))
     if net.early_stopping:
         callbacks.append(("early_stopping", EarlyStopping(
             monitor=monitor, patience=net.patience, load_best=True, sink=_quiet_unless_verbose(net))))
