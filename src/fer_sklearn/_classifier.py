@@ -167,6 +167,10 @@ class EmotionClassifier(NeuralNetClassifier):
     @property
     def _default_callbacks(self):
         defaults = [(name, cb) for name, cb in super()._default_callbacks if name != "valid_acc"]
+        try:
+            self._check_params()
+        except (TypeError, ValueError):
+            return defaults  # skorch builds these in set_params too; fit reports bad values
         monitor = "valid_loss" if self._has_validation() else "train_loss"
         # skorch's PrintLog goes last whatever the order
         return defaults + training_callbacks(self, monitor)
@@ -182,17 +186,24 @@ class EmotionClassifier(NeuralNetClassifier):
             isinstance(fraction, numbers.Real) and 0 <= fraction < 1
         ):
             raise ValueError(f"validation_fraction must be None or in [0, 1), got {fraction!r}")
-        if self.lr_schedule not in LR_SCHEDULES:
+        if not isinstance(self.lr_schedule, (str, type(None))) or self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         for name in ("max_epochs", "batch_size", "patience", "lr_patience"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.early_stopping, (bool, np.bool_)):
+            raise TypeError(f"early_stopping must be True or False, got {self.early_stopping!r}")
+        if not isinstance(self.warmup_epochs, numbers.Integral) or self.warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be a non-negative integer, got {self.warmup_epochs!r}")
+        if not isinstance(self.lr_factor, numbers.Real) or not 0 < self.lr_factor < 1:
+            raise ValueError(f"lr_factor must be in (0, 1), got {self.lr_factor!r}")
         if not isinstance(self.augment, (bool, ImageAugmenter)) and self.augment is not None:
             raise TypeError(
                 f"augment must be True, False or an ImageAugmenter, got {type(self.augment).__name__}"
             )
-        if self.class_weight not in (None, "balanced") and not isinstance(self.class_weight, dict):
+        if not (self.class_weight is None or isinstance(self.class_weight, dict)
+                or (isinstance(self.class_weight, str) and self.class_weight == "balanced")):
             raise ValueError(
                 f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
             )
@@ -404,7 +415,8 @@ class EmotionClassifier(NeuralNetClassifier):
 
     def predict(self, X):
         """The most probable label of each image, of the same kind as ``y`` in ``fit``."""
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
 
     def __setstate__(self, state):
         requested = state.get("device")

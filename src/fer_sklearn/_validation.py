@@ -7,6 +7,10 @@ import numpy as np
 
 
 def _as_numeric_array(X, what):
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{what} is a sparse matrix; sparse input is not supported: pass dense images"
+        )
     if isinstance(X, (str, bytes)) or X is None:
         raise TypeError(f"{what} must be an array of images, got {type(X).__name__}")
     if hasattr(X, "to_numpy"):  # pandas
@@ -25,7 +29,7 @@ def _as_numeric_array(X, what):
     if X.dtype.kind == "b":
         X = X.astype(np.uint8)
     if X.dtype.kind == "c":
-        raise TypeError(f"{what} must hold real pixel values, got complex dtype {X.dtype}")
+        raise ValueError(f"Complex data not supported: {what} must hold real pixel values, got {X.dtype}")
     if X.dtype.kind not in "uif":
         raise TypeError(f"{what} must hold numeric pixel values, got dtype {X.dtype}")
     return X
@@ -69,6 +73,11 @@ def check_images(X, *, allow_channels=True, what="X"):
         non-square flat rows, or NaN/infinite pixels.
     """
     X = _as_numeric_array(X, what)
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError(
+            f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: "
+            "its images are empty"
+        )
     if X.ndim == 2:
         side = _square_side(X.shape[1], what)
         X = X.reshape(len(X), side, side)
@@ -104,7 +113,9 @@ def check_images(X, *, allow_channels=True, what="X"):
 def check_labels(y, n_samples):
     """Validate a 1-d label vector of the given length and return it as an array."""
     if y is None:
-        raise ValueError("y is required: pass one emotion label per image")
+        raise ValueError(
+            "requires y to be passed, but the target y is None: pass one emotion label per image"
+        )
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
@@ -116,7 +127,10 @@ def check_labels(y, n_samples):
         if not np.isfinite(y).all():
             raise ValueError("y contains NaN or infinite labels")
         if np.any(y != np.round(y)):
-            raise ValueError("y holds continuous values; classification needs discrete labels")
+            raise ValueError(
+                "Unknown label type: continuous. y holds continuous values; classification "
+                "needs discrete labels (emotion names or codes)"
+            )
     if y.dtype == object:
         if any(v is None or (isinstance(v, float) and v != v) for v in y):
             raise ValueError("y contains missing labels (None or NaN)")

@@ -1,0 +1,90 @@
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from fer_sklearn.preprocessing import Grayscale, ImageResizer, PixelNormalizer
+
+ALL = [Grayscale(), ImageResizer(size=8), PixelNormalizer()]
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 8), (3, 8, 8, 1), (3, 64), (3, 8, 8, 3), (3, 8, 8, 4)])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float64, np.float32])
+def test_transformers_accept_what_users_have(shape, dtype):
+    X = np.random.RandomState(0).randint(0, 255, size=shape).astype(dtype)
+    for transformer in [Grayscale(), ImageResizer(size=8), PixelNormalizer()]:
+        out = transformer.fit_transform(X)
+        assert out.shape == (3, 8, 8)
+        assert out.dtype == np.float32
+
+
+def test_grayscale_uses_bt601_luma_and_drops_alpha():
+    X = np.zeros((1, 2, 2, 4), dtype=np.uint8)
+    X[..., 0], X[..., 1], X[..., 2], X[..., 3] = 100, 200, 50, 7
+    expected = 0.299 * 100 + 0.587 * 200 + 0.114 * 50
+    np.testing.assert_allclose(Grayscale().fit_transform(X), expected, rtol=1e-5)
+
+
+def test_resizer_changes_size_and_keeps_constant_images_constant():
+    X = np.full((2, 96, 64), 77.0)
+    out = ImageResizer(size=48).fit_transform(X)
+    assert out.shape == (2, 48, 48)
+    np.testing.assert_allclose(out, 77.0, rtol=1e-5)
+
+
+def test_resizer_downscale_averages():
+    X = np.zeros((1, 4, 4))
+    X[0, :, :2] = 100  # left half bright
+    out = ImageResizer(size=2).fit_transform(X)
+    assert np.all(out[0, :, 0] > 80) and np.all(out[0, :, 1] < 20)
+
+
+@pytest.mark.parametrize("size, error", [(0, ValueError), (2.5, TypeError), ("48", TypeError)])
+def test_resizer_rejects_bad_size(size, error):
+    with pytest.raises(error, match="size"):
+        ImageResizer(size=size).fit_transform(np.zeros((1, 4, 4)))
+
+
+def test_normalizer_learns_training_statistics():
+    X = np.random.RandomState(0).uniform(0, 255, size=(20, 6, 6))
+    normalizer = PixelNormalizer().fit(X)
+    assert normalizer.mean_ == pytest.approx(X.mean(), rel=1e-6)
+    assert normalizer.scale_ == pytest.approx(X.std(), rel=1e-6)
+    out = normalizer.transform(X)
+    assert abs(out.mean()) < 1e-4 and out.std() == pytest.approx(1, rel=1e-4)
+    # statistics are the training ones, not those of new data
+    assert normalizer.transform(X + 10).mean() == pytest.approx(10 / X.std(), rel=1e-4)
+    np.testing.assert_allclose(normalizer.inverse_transform(out), X, rtol=1e-4)
+
+
+def test_normalizer_constant_images_do_not_divide_by_zero():
+    out = PixelNormalizer().fit_transform(np.full((2, 3, 3), 5.0))
+    assert np.all(out == 0)
+
+
+def test_normalizer_not_fitted():
+    with pytest.raises(NotFittedError):
+        PixelNormalizer().transform(np.zeros((1, 4, 4)))
+
+
+@pytest.mark.parametrize("transformer", ALL, ids=lambda t: type(t).__name__)
+@pytest.mark.parametrize("X, error, message", [
+    (np.full((2, 4, 4), np.nan), ValueError, "NaN or infinite"),
+    (np.full((2, 4, 4), np.inf), ValueError, "NaN or infinite"),
+    (np.zeros((0, 4, 4)), ValueError, "0 images"),
+    (np.zeros((2, 4, 0)), ValueError, "empty images"),
+    (np.zeros(16), ValueError, "got 1 dimension"),
+    (np.zeros((1, 2, 4, 4, 1)), ValueError, "got 5 dimension"),
+    (np.zeros((2, 4, 4, 2)), ValueError, "2 channels"),
+    (np.zeros((2, 10)), ValueError, "not a square image"),
+    (np.array([["a", "b", "c", "d"]]), TypeError, "numeric pixel values"),
+    ("image.png", TypeError, "array of images"),
+    (np.zeros((2, 4, 4), dtype=complex), ValueError, "Complex data not supported"),
+])
+def test_bad_images_are_rejected_clearly(transformer, X, error, message):
+    with pytest.raises(error, match=message):
+        transformer.fit_transform(X)
+
+
+def test_numeric_strings_and_lists_are_accepted():
+    out = Grayscale().fit_transform([[["1", "2"], ["3", "4"]]])
+    np.testing.assert_array_equal(out, [[[1, 2], [3, 4]]])
