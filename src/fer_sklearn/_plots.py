@@ -127,8 +127,11 @@ def plot_learning_curves(estimator_or_history, *, ax=None):
             lr_ax.set_yscale("log")
         lr_ax.set_ylabel("Learning rate", color=_GREY)
         lr_ax.tick_params(axis="y", colors=_GREY)
-        if lr_ax.get_yscale() == "linear":
-            lr_ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
+        if lr_ax.get_yscale() == "linear" and len(positive):
+            lr_ax.set_ylim(0, positive.max() * 1.15)
+        from matplotlib.ticker import FuncFormatter
+
+        lr_ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.1e}" if value else "0"))
         handles.append(line)
         labels.append("learning rate")
 
@@ -152,7 +155,8 @@ def plot_learning_curves(estimator_or_history, *, ax=None):
 
         handles.append(Line2D([], [], color=_GREEN, linestyle=":", linewidth=1.5))
         labels.append(f"best epoch ({best}, {monitored.replace('_', ' ')})")
-    loss_ax.legend(handles, labels, loc="upper right", fontsize=9, framealpha=0.9)
+    loss_ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+                   fontsize=9, frameon=False)
     if acc_ax is not None and acc_ax.get_legend_handles_labels()[0]:
         acc_ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
     return fig
@@ -205,8 +209,10 @@ def plot_confusion_matrix(report, *, normalize=True, ax=None, cmap="Blues"):
             level = values[i, j] / vmax
             dark = level > 0.55
             text = f"{shares[i, j]:.0%}\n({counts[i, j]})" if normalize else f"{counts[i, j]}"
+            if counts[i, j] == 0:
+                text = "0"
             ax.text(j, i, text, ha="center", va="center", fontsize=8.5 if n <= 8 else 7,
-                    color="white" if dark else "#222222",
+                    color="white" if dark else ("#222222" if counts[i, j] else "#9a9a9a"),
                     fontweight="bold" if i == j else "normal")
     ax.set_xticks(range(n), report.class_names, rotation=40, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(n), report.class_names)
@@ -251,7 +257,8 @@ def plot_per_class_metrics(report, *, ax=None):
                label=f"macro F1 ({report.f1_macro:.2f})")
     supports = [int(report.per_class[name]["support"]) for name in names]
     ax.set_xticks(x, [f"{name}\nn={s}" for name, s in zip(names, supports)])
-    ax.set_ylim(0, 1.0)
+    ax.set_ylim(0, 1.08)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.yaxis.set_major_formatter(_percent_formatter())
     ax.set_ylabel("Score")
     ax.set_title("Precision, recall and F1 per class")
@@ -266,9 +273,10 @@ def plot_reliability_diagram(report, *, ax=None):
     """Plot the reliability diagram: accuracy against confidence, per confidence bin.
 
     Bars show the accuracy of the images whose top-class probability falls in
-    each bin; the diagonal is perfect calibration, and the shaded gaps are
-    what the expected calibration error averages. Bins without images are
-    left empty; the number of images is written above each bar.
+    each bin, and a red line their mean confidence; the diagonal is perfect
+    calibration, and the expected calibration error (in the legend) averages
+    the distance between bar top and red line, weighted by the number of
+    images written at the foot of each bar. Bins without images stay empty.
 
     Parameters
     ----------
@@ -283,24 +291,25 @@ def plot_reliability_diagram(report, *, ax=None):
         The figure drawn on.
     """
     _check_report(report, "plot_reliability_diagram")
-    fig, ax = _new_axes(ax, (5.2, 5.0))
+    fig, ax = _new_axes(ax, (5.2, 6.0))
     bins = report.reliability
     edges = bins["edges"]
     centres = (edges[:-1] + edges[1:]) / 2
     width = np.diff(edges)
     filled = bins["count"] > 0
-    ax.bar(centres[filled], bins["accuracy"][filled], width[filled], color=_BLUE,
-           edgecolor="white", linewidth=0.8, label="accuracy in bin")
-    gap_bottom = np.minimum(bins["accuracy"], bins["confidence"])[filled]
-    gap = np.abs(bins["accuracy"] - bins["confidence"])[filled]
-    ax.bar(centres[filled], gap, width[filled], bottom=gap_bottom, color=_VERMILION, alpha=0.3,
-           edgecolor=_VERMILION, hatch="//", linewidth=0.5, label="gap to confidence")
+    accuracy, confidence, count = (bins[key][filled] for key in ("accuracy", "confidence", "count"))
+    ax.bar(centres[filled], accuracy, width[filled], color=_BLUE, edgecolor="white",
+           linewidth=0.8, label="accuracy in bin")
     ax.plot([0, 1], [0, 1], color=_GREY, linestyle="--", linewidth=1, label="perfect calibration")
-    if len(edges) <= 21:
-        for c, top, count in zip(centres[filled], np.maximum(bins["accuracy"], bins["confidence"])[filled],
-                                 bins["count"][filled]):
-            ax.text(c, min(top + 0.015, 0.97), str(int(count)), ha="center", va="bottom",
-                    fontsize=7, color="#444444")
+    for c, w, acc, conf in zip(centres[filled], width[filled], accuracy, confidence):
+        ax.plot([c - w / 2, c + w / 2], [conf, conf], color=_VERMILION, linewidth=2.2,
+                solid_capstyle="butt")
+    ax.plot([], [], color=_VERMILION, linewidth=2.2, label="mean confidence in bin")
+    if len(edges) <= 21:  # room for the number of images in each bin
+        for c, acc, n in zip(centres[filled], accuracy, count):
+            inside = acc >= 0.1
+            ax.text(c, 0.015 if inside else acc + 0.015, str(int(n)), ha="center", va="bottom",
+                    fontsize=7, color="white" if inside else "#444444")
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="Confidence (top-class probability)",
            ylabel="Accuracy", title="Reliability diagram")
     ax.set_aspect("equal")
@@ -308,8 +317,9 @@ def plot_reliability_diagram(report, *, ax=None):
     ax.yaxis.set_major_formatter(_percent_formatter())
     ax.grid(alpha=0.3)
     ax.set_axisbelow(True)
-    ax.legend(loc="upper left", fontsize=8.5, framealpha=0.9,
-              title=f"ECE = {report.ece:.3f}", title_fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=8.5,
+              frameon=False, title=f"expected calibration error (ECE) = {report.ece:.3f}",
+              title_fontsize=9)
     return fig
 
 
