@@ -307,7 +307,7 @@ def predict_rows(model, paths, *, batch_size=256, read_image=None):
                 yield {"path": str(path), "label": names[int(np.argmax(row_proba))],
                        **{n: round(float(p), 6) for n, p in zip(names, row_proba)}, "error": ""}
             else:
-                yield {"path": str(path), "label": "", **{n: "" for n in names}, "error": error}
+                yield {"path": str(path), "label": "", **dict.fromkeys(names), "error": error}
 
     batch = []
     for path in paths:

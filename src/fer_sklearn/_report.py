@@ -15,7 +15,6 @@ from sklearn.metrics import (
     confusion_matrix,
     f1_score,
     log_loss,
-    top_k_accuracy_score,
 )
 from sklearn.utils.validation import check_is_fitted
 
@@ -267,7 +266,7 @@ def evaluate(estimator, X, y, *, n_bins=15):
         f1_macro=float(f1_score(y_index, pred_index, labels=columns, average="macro", zero_division=0)),
         f1_weighted=float(f1_score(y_index, pred_index, labels=columns, average="weighted",
                                    zero_division=0)),
-        top2_accuracy=float(top_k_accuracy_score(y_index, proba, k=2, labels=columns)),
+        top2_accuracy=_top_k_accuracy(y_index, proba, k=2),
         log_loss=float(log_loss(y_index, _renormalised(proba), labels=columns)),
         ece=expected_calibration_error(y_index, proba, n_bins=n_bins),
         per_class=classification_report(y_index, pred_index, labels=columns, target_names=names,
@@ -281,6 +280,12 @@ def evaluate(estimator, X, y, *, n_bins=15):
         history=_estimator_history(estimator),
         model=type(estimator).__name__,
     )
+
+
+def _top_k_accuracy(y_index, proba, k):
+    # sklearn's top_k_accuracy_score wants 1-d scores for two classes; count ranks directly
+    true_score = proba[np.arange(len(y_index)), y_index]
+    return float(np.mean((proba > true_score[:, None]).sum(axis=1) < k))
 
 
 def _renormalised(proba):
