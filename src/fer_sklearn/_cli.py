@@ -17,6 +17,7 @@ from skorch.callbacks import Callback
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
 _PROGRESS_MIN_BATCHES = 100  # shorter epochs get no progress bar
+_SYNTHETIC_SIZES = (1400, 350)  # training and validation faces of the synthetic default
 
 
 class CLIError(Exception):
@@ -190,8 +191,9 @@ def _cmd_train(args):
     if args.data is None:
         print("No --data given: training on the embedded synthetic faces (make_faces), not "
               "real photographs. The model will not recognise real expressions.")
-        X, y = make_faces(1400, random_state=args.seed)
-        Xv, yv = make_faces(350, random_state=args.seed + 1)
+        n_train, n_valid = _SYNTHETIC_SIZES
+        X, y = make_faces(n_train, random_state=args.seed)
+        Xv, yv = make_faces(n_valid, random_state=args.seed + 1)
         what, valid_what = f"{len(y)} synthetic faces", f"{len(yv)} other synthetic faces"
         # a small network is plenty for drawn faces, and trains in about a minute on 2 cores
         params.update(module__width=8, module__depth=3, module__hidden_units=64)
