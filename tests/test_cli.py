@@ -262,7 +262,11 @@ def test_python_m_help_and_version():
     assert result.returncode == 0
     for command in ("train", "evaluate", "predict"):
         assert command in result.stdout
-    assert _run_module("--version").stdout.strip() == f"fer-sklearn {fer_sklearn.__version__}"
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"fer-sklearn {fer_sklearn.__version__}"
 
 
 def test_python_m_error_exit_code(tmp_path):
