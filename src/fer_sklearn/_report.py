@@ -122,7 +122,7 @@ def expected_calibration_error(y_true, proba, *, classes=None, n_bins=15):
     >>> from fer_sklearn.evaluation import expected_calibration_error
     >>> proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7]])
     >>> round(expected_calibration_error([0, 1, 1], proba, n_bins=10), 3)
-    0.433
+    0.4
     """
     y_true = check_labels(y_true, len(np.asarray(y_true)))
     if classes is not None:
