@@ -155,7 +155,9 @@ def test_evaluate_every_row_with_usage(model_file, fer_csv, tmp_path, capsys):
     (["evaluate", "--model", "{txt}", "--data", "{csv}", "--out", "o"], "not a model saved"),
     (["evaluate", "--model", "{model}", "--data", "{bad_csv}", "--out", "o"], "missing column 'pixels'"),
     (["evaluate", "--model", "{model}", "--data", "{csv}", "--usage", "Nope", "--out", "o"],
-     "unknown usage 'Nope'"),
+     "--usage 'Nope' is not in"),
+    (["evaluate", "--model", "{model}", "--data", "{unlabelled}", "--out", "o"],
+     "has no 'emotion' column, so it cannot be used to evaluate"),
     (["evaluate", "--data", "{csv}", "--out", "o"], "no --model given and no pretrained model"),
     (["train", "--epochs", "zero"], "argument --epochs: expected a positive integer"),
     (["train", "--lr", "-1"], "argument --lr: expected a positive number"),
@@ -170,7 +172,9 @@ def test_errors_print_one_line_and_exit_2(args, message, model_file, fer_csv, tm
     monkeypatch.delattr(fer_sklearn, "load_pretrained", raising=False)
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "bad.csv").write_text("emotion,image\n1,2\n")
-    files = {"model": str(model_file), "txt": "notes.txt", "csv": str(fer_csv), "bad_csv": "bad.csv"}
+    (tmp_path / "test.csv").write_text("pixels\n" + " ".join(["0"] * 2304) + "\n")
+    files = {"model": str(model_file), "txt": "notes.txt", "csv": str(fer_csv), "bad_csv": "bad.csv",
+             "unlabelled": "test.csv"}
     assert main([a.format(**files) for a in args]) == 2
     assert message in _one_error_line(capsys.readouterr().err)
 

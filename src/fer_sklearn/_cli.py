@@ -30,75 +30,80 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 # ---------------------------------------------------------------------- data
-def _load_data(path, *, usage=None, purpose="evaluate"):
-    """Images and labels from a FER2013 CSV (plain or gzip) or an image folder.
-
-    Returns ``(X, y, description)``. For an image folder with ``train``/``test``
-    sub-folders, ``usage`` ``"train"`` or ``"test"`` picks one.
-    """
-    from fer_sklearn import load_fer2013, load_image_folder
-
+def _check_path(path):
     path = Path(path)
     if not path.exists():
         raise CLIError(f"no such file or folder: {path}")
-    if path.is_dir():
-        folder = path
-        if usage is not None:
-            folder = path / usage
-            if not folder.is_dir():
-                raise CLIError(f"{path} has no '{usage}' sub-folder")
-        X, y = load_image_folder(folder, return_X_y=True)
-        return X, y, f"{len(y)} images from {folder}"
-    name = path.name.lower()
-    if not (name.endswith(".csv") or name.endswith(".csv.gz") or name.endswith(".gz")):
+    if path.is_file() and not path.name.lower().endswith((".csv", ".csv.gz", ".gz")):
         raise CLIError(f"{path}: expected a FER2013 CSV file (.csv or .csv.gz) or an image folder")
-    X, y = load_fer2013(path, usage=usage, return_X_y=True)
-    if y is None:
+    return path
+
+
+def _load_csv(path, purpose):
+    """The whole FER2013 CSV, read once: ``(X, y, usages)``."""
+    from fer_sklearn import load_fer2013
+
+    bunch = load_fer2013(path)
+    if bunch.target is None:
         raise CLIError(f"{path} has no 'emotion' column, so it cannot be used to {purpose}")
-    where = f" ({usage})" if usage else ""
-    return X, y, f"{len(y)} images from {path}{where}"
+    return bunch.data, bunch.target, bunch.usage
 
 
-def _csv_usages(path):
-    import pandas as pd
+def _select_usage(X, y, usages, usage, path, option):
+    present = sorted(set(usages.tolist()))
+    if usage not in present:
+        raise CLIError(f"{option} {usage!r} is not in {path}; its usages are {present}")
+    keep = usages == usage
+    return X[keep], y[keep], f"{int(keep.sum())} images from {path} ({usage})"
 
-    header = pd.read_csv(path, nrows=0, skipinitialspace=True).columns
-    column = next((c for c in header if str(c).strip().lower() == "usage"), None)
-    if column is None:
-        return None
-    return set(pd.read_csv(path, usecols=[column], skipinitialspace=True)[column].str.strip())
+
+def _load_folder(folder):
+    from fer_sklearn import load_image_folder
+
+    X, y = load_image_folder(folder, return_X_y=True)
+    return X, y, f"{len(y)} images from {folder}"
+
+
+def _evaluation_data(path, usage):
+    """Images and labels to evaluate on: a CSV split (PublicTest by default) or a folder."""
+    path = _check_path(path)
+    if path.is_dir():
+        if usage is None and (path / "test").is_dir():
+            usage = "test"
+        folder = path if usage is None else path / usage
+        if not folder.is_dir():
+            raise CLIError(f"{path} has no '{usage}' sub-folder")
+        return _load_folder(folder)
+    X, y, usages = _load_csv(path, "evaluate")
+    if usage is None:
+        if "PublicTest" not in set(usages.tolist()):
+            return X, y, f"all {len(y)} images from {path}"
+        usage = "PublicTest"
+    return _select_usage(X, y, usages, usage, path, "--usage")
 
 
 def _training_data(path, valid_usage, seed):
     """Training and validation sets for ``train``: FER2013 splits, folders or a random split."""
     from sklearn.model_selection import train_test_split
 
-    path = Path(path)
-    if not path.exists():
-        raise CLIError(f"no such file or folder: {path}")
+    path = _check_path(path)
     if path.is_dir():
         if (path / "train").is_dir():
+            X, y, what = _load_folder(path / "train")
             valid_name = next((n for n in ("test", "valid", "val", "validation")
                                if (path / n).is_dir()), None)
-            X, y, what = _load_data(path, usage="train")
             if valid_name is not None:
-                Xv, yv, valid_what = _load_data(path, usage=valid_name)
+                Xv, yv, valid_what = _load_folder(path / valid_name)
                 return X, y, Xv, yv, what, valid_what
         else:
-            X, y, what = _load_data(path)
+            X, y, what = _load_folder(path)
     else:
-        X, y, what = _load_data(path, purpose="train")
-        try:
-            usages = _csv_usages(path)
-        except Exception:  # load_fer2013 read it; be lenient with the column sniffing
-            usages = None
-        if usages and "Training" in usages:
-            if valid_usage not in usages:
-                raise CLIError(f"--valid-usage {valid_usage!r} is not in {path}; its usages are "
-                               f"{sorted(usages)}")
-            X, y, what = _load_data(path, usage="Training")
-            Xv, yv, valid_what = _load_data(path, usage=valid_usage)
+        X, y, usages = _load_csv(path, "train")
+        if "Training" in set(usages.tolist()):
+            Xv, yv, valid_what = _select_usage(X, y, usages, valid_usage, path, "--valid-usage")
+            X, y, what = _select_usage(X, y, usages, "Training", path, "--usage")
             return X, y, Xv, yv, what, valid_what
+        what = f"{path}"
     X, Xv, y, yv = train_test_split(X, y, test_size=0.1, stratify=y, random_state=seed)
     return X, y, Xv, yv, f"{len(y)} images ({what}, 90%)", f"the other {len(yv)} (a 10% split)"
 
@@ -227,15 +232,7 @@ def _cmd_evaluate(args):
     from fer_sklearn.evaluation import evaluate
 
     model = _load_model(args.model)
-    usage = args.usage
-    path = Path(args.data)
-    if usage is None and path.is_file():
-        usages = _csv_usages(path) if path.exists() else None
-        if usages and "PublicTest" in usages:
-            usage = "PublicTest"
-    elif usage is None and path.is_dir() and (path / "test").is_dir():
-        usage = "test"
-    X, y, what = _load_data(path, usage=usage)
+    X, y, what = _evaluation_data(args.data, args.usage)
     print(f"Evaluating on {what}.")
     report = evaluate(model, X, y)
     paths = report.save(args.out)
