@@ -103,7 +103,7 @@ def test_train_on_fer_csv_writes_model_and_report(fer_csv, tmp_path, capsys):
 def test_train_on_synthetic_default_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_cli, "_SYNTHETIC_SIZES", (70, 35))
     out = tmp_path / "synthetic"
-    assert main(["train", "--epochs", "1", "--out", str(out)]) == 0
+    assert main(["train", "--epochs", "1", "--threads", "1", "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
     assert "synthetic faces" in stdout and "not real photographs" in stdout
     model = joblib.load(out / "model.joblib")
@@ -303,3 +303,15 @@ def test_simple_progress_bar_draws_within_epochs(capsys):
 def test_progress_callback_without_tqdm(monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)
     assert isinstance(_cli.progress_callback(10), SimpleProgressBar)
+
+
+def test_evaluate_image_folder_uses_its_test_split(model_file, tmp_path, capsys):
+    X, y = make_faces(14, size=48, random_state=4)
+    for split in ("train", "test"):
+        for i, (image, label) in enumerate(zip(X, y)):
+            folder = tmp_path / "faces" / split / EMOTIONS[label].capitalize()
+            folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(folder / f"{i}.png")
+    assert main(["evaluate", "--model", str(model_file), "--data", str(tmp_path / "faces"),
+                 "--out", str(tmp_path / "out")]) == 0
+    assert f"14 images from {tmp_path / 'faces' / 'test'}" in capsys.readouterr().out

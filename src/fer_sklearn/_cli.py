@@ -191,6 +191,10 @@ def _cmd_train(args):
     from fer_sklearn import make_emotion_pipeline, make_faces
     from fer_sklearn.evaluation import evaluate
 
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     out = Path(args.out)
     params = {}
     if args.data is None:
@@ -434,6 +438,9 @@ def build_parser():
     train.add_argument("--out", default="fer-sklearn-run", metavar="DIR",
                        help="output folder (default: ./fer-sklearn-run)")
     train.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default: 0)")
+    train.add_argument("--threads", type=_positive_int, metavar="N",
+                       help="CPU threads for torch (default: torch's choice; 1 is often fastest "
+                            "for small networks or on a busy machine)")
     train.set_defaults(handler=_cmd_train)
 
     evaluate = commands.add_parser(
