@@ -13,6 +13,7 @@ from ._image_folder import load_image_folder
 from ._labels import EMOTIONS
 from ._pipeline import EmotionPipeline, make_emotion_pipeline
 from ._synthetic import make_faces
+from .evaluation import evaluate
 
 __version__ = "0.1.0"
 
@@ -25,5 +26,6 @@ __all__ = [
     "load_fer2013",
     "load_image_folder",
     "make_emotion_pipeline",
+    "evaluate",
     "make_faces",
 ]

@@ -1,0 +1,43 @@
+"""
+=============================
+Saving and loading with joblib
+=============================
+
+A fitted pipeline is an ordinary Python object: save it with :mod:`joblib`
+and load it anywhere fer-sklearn is installed, on a machine with or without
+a GPU. The ``fer-sklearn`` command line writes and reads the same files
+(``fer-sklearn train`` saves ``model.joblib``; ``fer-sklearn predict
+--model model.joblib faces/`` applies it).
+"""
+
+# %%
+# Fit and save
+# ------------
+import tempfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from fer_sklearn import make_emotion_pipeline, make_faces
+
+X, y = make_faces(420, size=24, random_state=0)
+model = make_emotion_pipeline(max_epochs=4, module__width=8, module__depth=2,
+                              module__hidden_units=32, random_state=0)
+model.set_params(resize__size=24)
+model.fit(X, y)
+
+path = Path(tempfile.mkdtemp()) / "model.joblib"
+joblib.dump(model, path)
+print(f"saved {path.stat().st_size / 1024:.0f} KiB to {path.name}")
+
+# %%
+# Load and predict
+# ----------------
+# The loaded model gives the same probabilities, and keeps its training
+# history.
+loaded = joblib.load(path)
+X_new, _ = make_faces(5, size=24, random_state=1)
+np.testing.assert_allclose(loaded.predict_proba(X_new), model.predict_proba(X_new), rtol=1e-5)
+print("predictions:", loaded.predict(X_new))
+print("epochs trained:", len(loaded[-1].history_))
