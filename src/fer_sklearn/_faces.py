@@ -131,8 +131,8 @@ def detect_faces(image, *, min_size=30, scale_factor=1.1, min_neighbors=5, max_s
     """Find frontal faces in a photo with OpenCV's Haar cascade.
 
     The photo is converted to grayscale, shrunk so that its longer side is at
-    most ``max_side`` pixels (detection cost grows with the pixel count),
-    histogram-equalised and scanned; the boxes are mapped back to the original
+    most ``max_side`` pixels (detection cost grows with the pixel count)
+    and scanned; the boxes are mapped back to the original
     pixel coordinates.
 
     Parameters
@@ -188,7 +188,8 @@ def _detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):
                            interpolation=cv2.INTER_AREA)
     else:
         small = gray
-    small = cv2.equalizeHist(small)
+    # no histogram equalisation: the cascade normalises each window's variance, and a
+    # global equalisation costs recall on dark faces in bright scenes
     side = max(1, int(round(min_size * scale)))
     if min(small.shape) < side:
         return []
