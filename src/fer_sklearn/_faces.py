@@ -105,10 +105,9 @@ def read_image(image, *, color="rgb", what="image"):
     if array.dtype.kind == "b":
         array = array.astype(np.uint8) * 255
     array = _float_to_uint8(array)
-    if array.ndim == 3:
-        cv2 = _cv2()
-        code = cv2.COLOR_RGB2GRAY if color == "rgb" else cv2.COLOR_BGR2GRAY
-        array = cv2.cvtColor(np.ascontiguousarray(array[..., :3]), code)
+    if array.ndim == 3:  # PIL's luma, so that arrays, PIL images and files agree exactly
+        rgb = array[..., 2::-1] if color == "bgr" else array[..., :3]
+        array = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).convert("L"))
     return np.ascontiguousarray(array)
 
 
@@ -148,7 +147,10 @@ def detect_faces(image, *, min_size=30, scale_factor=1.1, min_neighbors=5, max_s
         positives, lower recall).
     max_side : int or None, default=320
         Longest side the photo is shrunk to before detection; ``None``
-        detects at full resolution.
+        detects at full resolution. The cascade's window is 24 pixels, so the
+        smallest face found is about ``24 * longest_side / max_side`` pixels
+        (48 on a 640x480 photo): raise ``max_side`` for small faces in large
+        photos, at a cost growing with its square.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
 
