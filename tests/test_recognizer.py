@@ -247,3 +247,20 @@ def test_annotate_draws_boxes_and_labels(model, drawn, tmp_path):
     np.testing.assert_array_equal(annotate(photo, []), photo)
     with pytest.raises(ValueError, match="needs a 'box'"):
         annotate(photo, [{"emotion": "happy"}])
+
+
+def test_classifies_with_n_threads_and_restores_the_setting(model, drawn):
+    import torch
+
+    before = torch.get_num_threads()
+    seen = []
+
+    class Spy(CountingModel):
+        def predict_proba(self, X):
+            seen.append(torch.get_num_threads())
+            return super().predict_proba(X)
+
+    EmotionRecognizer(Spy(model), n_threads=1).analyze(drawn[0][0], detect=False)
+    assert seen == [1] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="n_threads must be None or a positive integer"):
+        EmotionRecognizer(model, n_threads=0).analyze(drawn[0][0], detect=False)
