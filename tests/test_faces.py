@@ -199,3 +199,15 @@ def test_pipeline_classifies_photos(drawn):
     crops = FaceCropper().transform(photos)
     np.testing.assert_array_equal(pipe.predict(photos), model.predict(crops))
     assert pipe.predict_proba(photos).shape == (4, 7)
+
+
+def test_exif_orientation_of_photo_files_is_applied(drawn, tmp_path):
+    photo, boxes = compose_photo(drawn[:1], random_state=6)
+    sideways = np.ascontiguousarray(np.rot90(photo, k=1))  # as a phone stores it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    path = tmp_path / "phone.jpg"
+    Image.fromarray(sideways).save(path, exif=exif, quality=95)
+    assert read_image(path).shape == photo.shape[:2]
+    faces = detect_faces(path)
+    assert len(faces) == 1 and matches(boxes[0], faces[0]["box"])

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sklearn.base import BaseEstimator, TransformerMixin
 
 _CASCADE = "haarcascade_frontalface_default.xml"
@@ -56,8 +56,9 @@ def read_image(image, *, color="rgb", what="image"):
     Parameters
     ----------
     image : str, path-like, PIL.Image.Image or array-like
-        A file path, a PIL image, or an array: ``(h, w)`` gray or ``(h, w, 1|3|4)``
-        channels last. Float arrays with values in [0, 1] are scaled to 0-255.
+        A file path (its EXIF orientation is applied), a PIL image, or an
+        array: ``(h, w)`` gray or ``(h, w, 1|3|4)`` channels last. Float arrays
+        with values in [0, 1] are scaled to 0-255.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of 3- and 4-channel arrays (OpenCV's ``imread`` gives BGR).
     what : str, default="image"
@@ -79,7 +80,8 @@ def read_image(image, *, color="rgb", what="image"):
     if isinstance(image, (str, os.PathLike)):
         try:
             with Image.open(image) as pil:
-                return np.asarray(pil.convert("L"), dtype=np.uint8)
+                # phones store photos sideways with an EXIF orientation tag: apply it
+                return np.asarray(ImageOps.exif_transpose(pil).convert("L"), dtype=np.uint8)
         except FileNotFoundError:
             raise ValueError(f"{image}: no such file") from None
         except (UnidentifiedImageError, OSError, SyntaxError) as exc:

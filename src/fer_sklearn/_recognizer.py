@@ -5,7 +5,7 @@ import numbers
 import os
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from ._faces import (
     _check_detector_params, _COLORS, _detect_gray, _name, crop_face, read_image,
@@ -389,7 +389,7 @@ def _to_rgb_pil(image, color):
     if isinstance(image, (str, os.PathLike)):
         try:
             with Image.open(image) as pil:
-                return pil.convert("RGB")
+                return ImageOps.exif_transpose(pil).convert("RGB")
         except (OSError, SyntaxError) as exc:
             raise ValueError(f"{image}: not a readable image ({exc})") from None
     if isinstance(image, Image.Image):
