@@ -125,6 +125,8 @@ def test_cropper_takes_photos_of_different_sizes_and_kinds(drawn, tmp_path):
     crops = FaceCropper().fit_transform([big, str(path), Image.fromarray(big), drawn[2]])
     assert crops.shape == (4, 48, 48) and crops.dtype == np.uint8
     np.testing.assert_array_equal(crops[0], crops[2])
+    np.testing.assert_array_equal(FaceCropper().transform(np.array([str(path)])), crops[1:2])
+    np.testing.assert_array_equal(FaceCropper().transform(drawn[2:3]), crops[3:])
     # the crop of a pasted face looks like that face (both tinted/resized: correlation)
     box = FaceCropper(margin=0.0).detect([big])[0]
     assert matches(big_boxes[0], box)

@@ -261,7 +261,9 @@ def _as_image_list(X):
         )
     if X is None or isinstance(X, (bytes, numbers.Number, dict)):
         raise TypeError(f"X must be a list of images, got {type(X).__name__}")
-    if isinstance(X, np.ndarray):
+    if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "OUS":
+        images = X.tolist()  # an array of paths or of images of different sizes
+    elif isinstance(X, np.ndarray):
         if X.ndim not in (3, 4):
             raise ValueError(
                 f"X as an array must be a stack of images (n, h, w) or (n, h, w, c); "
