@@ -70,7 +70,7 @@ def test_analyze_reports_box_emotion_and_scores_of_each_face(model, drawn):
         assert face["emotion"] == max(face["scores"], key=face["scores"].get)
 
 
-def _model_on_crops(model, photo, faces, margin=0.2):
+def _model_on_crops(model, photo, faces, margin=0.0):
     gray = read_image(photo)
     crops = np.stack([crop_face(gray, f["box"], margin=margin) for f in faces])
     return [EMOTIONS[c] for c in model.predict(crops)], model.predict_proba(crops)

@@ -210,7 +210,7 @@ def _detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):
     return faces
 
 
-def crop_face(gray, box, *, margin=0.2, size=48):
+def crop_face(gray, box, *, margin=0.0, size=48):
     """Cut a square face crop around ``box``, padding past the borders by replication.
 
     Parameters
@@ -219,7 +219,7 @@ def crop_face(gray, box, *, margin=0.2, size=48):
         The photo in grayscale.
     box : tuple of int
         ``(x, y, w, h)`` of the face.
-    margin : float, default=0.2
+    margin : float, default=0.0
         Extra border on each side, as a fraction of the box's longer side.
     size : int, default=48
         Side of the returned crop.
@@ -291,8 +291,13 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     ----------
     size : int, default=48
         Side of the output crops (FER2013 faces are 48x48).
-    margin : float, default=0.2
+    margin : float, default=0.0
         Border added on each side of the detected box, as a fraction of its side.
+        The cascade frames a face much as FER2013 does: on FER2013 faces pasted
+        into photos the detected side is 0.96 of the face image's side, and a
+        partly trained FER2013 model gave the same emotion on the crop as on
+        the original face for 79% of 430 faces with no margin, 72% at 0.1 and
+        53% at 0.2 (there, what lies beyond the face is a synthetic background).
     on_missing : {"center", "error"}, default="center"
         What to do with a photo in which no face is found. ``"center"`` (the
         default) crops the largest centred square, which is right for photos
@@ -328,7 +333,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     (2, 32, 32)
     """
 
-    def __init__(self, size=48, margin=0.2, on_missing="center", min_size=30,
+    def __init__(self, size=48, margin=0.0, on_missing="center", min_size=30,
                  scale_factor=1.1, min_neighbors=5, max_side=320, color="rgb"):
         self.size = size
         self.margin = margin

@@ -54,9 +54,9 @@ class EmotionRecognizer:
         classes are read as FER2013 codes and reported by name.
     crop_size : int, default=48
         Side of the crops given to ``model``.
-    margin : float, default=0.2
+    margin : float, default=0.0
         Border added around each detected box before cropping, as a fraction of
-        its side.
+        its side; see :class:`~fer_sklearn.FaceCropper` for why none is the default.
     min_size, scale_factor, min_neighbors, max_side :
         Detector parameters, see :func:`~fer_sklearn.detect_faces`.
     color : {"rgb", "bgr"}, default="rgb"
@@ -87,7 +87,7 @@ class EmotionRecognizer:
     [(0, 0, 48, 48)]
     """
 
-    def __init__(self, model=None, *, crop_size=48, margin=0.2, min_size=30, scale_factor=1.1,
+    def __init__(self, model=None, *, crop_size=48, margin=0.0, min_size=30, scale_factor=1.1,
                  min_neighbors=5, max_side=320, color="rgb", n_threads=1):
         self.model = model
         self.crop_size = crop_size
