@@ -12,8 +12,23 @@ from fer_sklearn.faces import compose_photo, crop_face, read_image
 
 
 @pytest.fixture(autouse=True)
-def _needs_cascade():
-    cascade_or_skip()
+def _needs_cascade(request):
+    if request.function.__name__ != "test_missing_cascade_gives_a_clear_error":
+        cascade_or_skip()
+
+
+def test_missing_cascade_gives_a_clear_error(monkeypatch):
+    import cv2
+
+    from fer_sklearn._faces import _cascade
+
+    monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
+    _cascade.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r"opencv-python-headless>=4.8,<5"):
+            detect_faces(np.zeros((60, 60), dtype=np.uint8))
+    finally:
+        _cascade.cache_clear()
 
 
 @pytest.fixture(scope="module")
