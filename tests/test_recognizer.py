@@ -164,9 +164,9 @@ def test_bad_images_and_parameters(model):
     with pytest.raises(ValueError, match="margin must be"):
         EmotionRecognizer(model, margin=5).analyze(np.zeros((48, 48)))
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
-        next(recognizer.analyze_many(["a.png"], batch_size=0))
+        recognizer.analyze_many(["a.png"], batch_size=0)  # at the call, not at next()
     with pytest.raises(TypeError, match="wrap a single path in a list"):
-        next(recognizer.analyze_many("a.png"))
+        recognizer.analyze_many("a.png")
 
 
 # ---------------------------------------------------------------- analyze_many
@@ -214,7 +214,7 @@ def test_iter_face_rows(model, photo_files):
     assert ok["emotion"] == max(EMOTIONS, key=ok.get) and ok["w"] > 0
     assert rows[4]["x"] is None and rows[4]["error"]
     with pytest.raises(TypeError, match="must be an EmotionRecognizer"):
-        next(iter_face_rows(photo_files, model))
+        iter_face_rows(photo_files, model)
 
 
 def test_iter_face_rows_without_detection(model, drawn, tmp_path):

@@ -234,9 +234,11 @@ class EmotionRecognizer:
         detect : bool, default=True
             Find faces first; ``False`` treats each image as one face crop.
 
-        Yields
-        ------
-        record : dict
+        Returns
+        -------
+        records : generator of dict
+            Parameters and the model are checked (and the model loaded) at the
+            call; then, per photo:
             ``{"file": str, "status": "ok" | "no_face" | "error", "error": str or
             None, "faces": list of face dicts as in :meth:`analyze`}``, in the
             order of ``images``.
@@ -248,6 +250,9 @@ class EmotionRecognizer:
         if isinstance(images, (str, os.PathLike)):
             raise TypeError("images must be an iterable of photos; wrap a single path in a list")
         self._resolve_model()
+        return self._stream(images, batch_size, detect)  # checked above, now, not at next()
+
+    def _stream(self, images, batch_size, detect):
         batch = []
         for index, image in enumerate(images):
             batch.append((index, image))
@@ -300,9 +305,9 @@ def iter_face_rows(images, recognizer, *, detect=True, batch_size=32):
     batch_size : int, default=32
         Photos per batch.
 
-    Yields
-    ------
-    row : dict
+    Returns
+    -------
+    rows : generator of dict
         Keys :data:`ROW_FIELDS`: ``file``, ``face`` (0-based index in the photo),
         ``x, y, w, h``, ``emotion``, the seven emotion probabilities,
         ``status`` (``"ok"``, ``"no_face"``, ``"error"``) and ``error`` (the
@@ -311,7 +316,11 @@ def iter_face_rows(images, recognizer, *, detect=True, batch_size=32):
     """
     if not isinstance(recognizer, EmotionRecognizer):
         raise TypeError(f"recognizer must be an EmotionRecognizer, got {type(recognizer).__name__}")
-    for record in recognizer.analyze_many(images, batch_size=batch_size, detect=detect):
+    return _rows(recognizer.analyze_many(images, batch_size=batch_size, detect=detect))
+
+
+def _rows(records):
+    for record in records:
         empty = dict.fromkeys(ROW_FIELDS)
         empty.update(file=record["file"], status=record["status"], error=record["error"])
         if not record["faces"]:
