@@ -8,10 +8,12 @@ A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 from ._augment import ImageAugmenter
 from ._classifier import EmotionClassifier
 from ._cnn import EmotionCNN
+from ._faces import FaceCropper, detect_faces
 from ._fer2013 import load_fer2013
 from ._image_folder import load_image_folder
 from ._labels import EMOTIONS
 from ._pipeline import EmotionPipeline, make_emotion_pipeline
+from ._recognizer import EmotionRecognizer
 from ._synthetic import make_faces
 from .evaluation import evaluate
 
@@ -22,7 +24,10 @@ __all__ = [
     "EmotionCNN",
     "EmotionClassifier",
     "EmotionPipeline",
+    "EmotionRecognizer",
+    "FaceCropper",
     "ImageAugmenter",
+    "detect_faces",
     "load_fer2013",
     "load_image_folder",
     "make_emotion_pipeline",

@@ -1,0 +1,184 @@
+"""End-to-end speed on photos: decode, detect, crop, classify.
+
+Two measurements on 640x480 JPEG photos with one face each (composed from
+FER2013 faces with :func:`fer_sklearn.faces.compose_photo`, or from
+:func:`fer_sklearn.make_faces` where FER2013 is absent):
+
+1. ``EmotionRecognizer.analyze(path)`` one photo at a time (photos/s);
+2. ``EmotionRecognizer.analyze_many(paths, batch_size=...)`` over a folder of
+   ``--n-photos`` photos (photos/s), sampling the process's resident memory
+   every 100 photos to show it stays flat, and its peak.
+
+The model is ``--model`` (a joblib file of a fitted pipeline), else
+``fer_sklearn.load_pretrained()`` where it exists, else (``--quick-model``, or
+when neither is available) a pipeline with the default EmotionCNN (width 32,
+depth 4) trained for one epoch on a few hundred faces: its accuracy is
+irrelevant, its cost per face is that of the real model.
+
+Run::
+
+    python benchmarks/bench_photos.py --n-photos 1000
+    python benchmarks/bench_photos.py --model model.joblib --folder my_photos/
+
+TODO (not done): side by side with the ``fer`` package
+-------------------------------------------------------
+Compare with PyPI ``fer`` 25.10.3 (TensorFlow CPU; its default OpenCV Haar
+detector and its ``mtcnn=True`` option) on the same folder: photos/s of
+``FER().detect_emotions(cv2.imread(path))`` and peak RSS, and the agreement of
+its boxes with ours. It needs TensorFlow installed in a separate environment,
+which this project does not do; fill in this section when one is at hand.
+"""
+
+import argparse
+import glob
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fer_sklearn import EmotionRecognizer, load_fer2013, make_emotion_pipeline, make_faces
+from fer_sklearn.faces import compose_photo
+
+FER2013 = Path(__file__).resolve().parents[2] / "shared/data/fer2013/fer2013.csv.gz"
+
+
+def rss_mb():
+    """Current resident memory of this process in MiB (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def faces_for_photos(n_faces, seed=0):
+    if FER2013.is_file():
+        X, y = load_fer2013(FER2013, usage="PublicTest", return_X_y=True)
+        keep = np.random.RandomState(seed).permutation(len(X))[:n_faces]
+        return X[keep].copy(), y[keep].copy(), "FER2013 PublicTest"
+    X, y = make_faces(n_faces, random_state=seed)
+    return X, y, "make_faces (FER2013 not found)"
+
+
+def quick_model(X, y):
+    model = make_emotion_pipeline(max_epochs=1, validation_fraction=None, augment=False,
+                                  random_state=0)  # default EmotionCNN: width=32, depth=4
+    return model.fit(X, y)
+
+
+def write_photos(faces, folder, n_photos, seed=0):
+    for i in range(n_photos):
+        photo, _ = compose_photo(faces[i % len(faces)][None], random_state=seed + i)
+        Image.fromarray(photo).save(os.path.join(folder, f"photo{i:05d}.jpg"), quality=90)
+
+
+def prepare(folder, n_photos, train):
+    """Write the photos (and a quick model) into ``folder``.
+
+    Run in a child process, so that loading FER2013 and training do not count in
+    the memory of the measuring process.
+    """
+    X, y, source = faces_for_photos(max(n_photos, 300))
+    start = time.perf_counter()
+    write_photos(X, folder, n_photos)
+    print(f"photos: {n_photos} 640x480 JPEGs, one {source} face each "
+          f"(composed in {time.perf_counter() - start:.0f} s)")
+    if train:
+        import joblib
+
+        start = time.perf_counter()
+        joblib.dump(quick_model(X[:300], y[:300]), os.path.join(folder, "model.joblib"))
+        print(f"model: default EmotionCNN (width 32, depth 4), 1 epoch on 300 faces "
+              f"(trained in {time.perf_counter() - start:.0f} s)")
+
+
+def pretrained_or_none():
+    try:
+        from fer_sklearn import load_pretrained
+    except ImportError:
+        return None
+    return load_pretrained()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", help="joblib file of a fitted emotion pipeline")
+    parser.add_argument("--quick-model", action="store_true",
+                        help="train the 1-epoch default-architecture model, even if "
+                             "load_pretrained exists")
+    parser.add_argument("--folder", help="photos to use instead of composed ones")
+    parser.add_argument("--n-photos", type=int, default=1000)
+    parser.add_argument("--n-single", type=int, default=200,
+                        help="photos analysed one at a time")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-side", type=int, default=320)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="EmotionRecognizer(n_threads=...); 0 keeps PyTorch's setting")
+    parser.add_argument("--prepare", help=argparse.SUPPRESS)
+    parser.add_argument("--train", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.prepare, args.n_photos, args.train)
+        return 0
+
+    import cv2
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model, model_source = args.model, f"joblib file {args.model}"
+        if model is None and not args.quick_model:
+            model, model_source = pretrained_or_none(), "load_pretrained()"
+        train = model is None
+        if args.folder is None or train:
+            n_photos = args.n_photos if args.folder is None else 1
+            command = [sys.executable, __file__, "--prepare", tmp, "--n-photos", str(n_photos)]
+            subprocess.run(command + (["--train"] if train else []), check=True)
+        if train:
+            model, model_source = os.path.join(tmp, "model.joblib"), "the quick one above"
+        folder = args.folder or tmp
+        paths = sorted(p for p in glob.glob(os.path.join(folder, "*"))
+                       if os.path.isfile(p) and not p.endswith(".joblib"))[:args.n_photos]
+        recognizer = EmotionRecognizer(model, max_side=args.max_side,
+                                       n_threads=args.threads or None)
+        print(f"opencv {cv2.__version__}, torch {torch.__version__} (threads: "
+              f"{args.threads or torch.get_num_threads()}), {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        print(f"model: {model_source}; {len(paths)} photos from {args.folder or 'above'}")
+        recognizer.analyze(paths[0])  # warm-up: model load, cascade load, torch kernels
+        base = rss_mb()
+
+        single = paths[:args.n_single]
+        start = time.perf_counter()
+        found = sum(bool(recognizer.analyze(p)) for p in single)
+        elapsed = time.perf_counter() - start
+        print(f"analyze(path), one at a time: {len(single) / elapsed:.1f} photos/s "
+              f"({1000 * elapsed / len(single):.1f} ms/photo; a face found in "
+              f"{found}/{len(single)})")
+
+        samples, statuses = [], {}
+        start = time.perf_counter()
+        for i, record in enumerate(recognizer.analyze_many(paths, batch_size=args.batch_size)):
+            statuses[record["status"]] = statuses.get(record["status"], 0) + 1
+            if (i + 1) % max(1, len(paths) // 10) == 0:
+                samples.append((i + 1, rss_mb()))
+        elapsed = time.perf_counter() - start
+        print(f"analyze_many(batch_size={args.batch_size}): {len(paths) / elapsed:.1f} photos/s "
+              f"over {len(paths)} photos; statuses {statuses}")
+        print(f"RSS (MiB) after warm-up {base:.0f}; after n photos: "
+              + ", ".join(f"{n}: {mb:.0f}" for n, mb in samples))
+        print(f"peak RSS of the measuring process: {peak_rss_mb():.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""Tests of EmotionRecognizer, iter_face_rows and annotate."""
+
+import inspect
+import itertools
+
+import joblib
+import numpy as np
+import pytest
+from PIL import Image
+
+import fer_sklearn
+from _photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
+from fer_sklearn import EMOTIONS, EmotionRecognizer, make_faces
+from fer_sklearn.faces import ROW_FIELDS, annotate, compose_photo, crop_face, iter_face_rows, read_image
+
+
+@pytest.fixture(autouse=True)
+def _needs_cascade():
+    cascade_or_skip()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return tiny_model()
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    return make_faces(60, random_state=2)
+
+
+@pytest.fixture(scope="module")
+def photo_files(drawn, tmp_path_factory):
+    """Three photos (1, 2 and 0 faces), an unreadable file and a missing one."""
+    folder = tmp_path_factory.mktemp("photos")
+    X, _ = drawn
+    paths = []
+    for i, faces in enumerate([X[:1], X[1:3], X[:0]]):
+        photo = (compose_photo(faces, random_state=i)[0] if len(faces)
+                 else np.full((240, 320, 3), 90, np.uint8))
+        paths.append(folder / f"photo{i}.png")
+        Image.fromarray(photo).save(paths[-1])
+    (folder / "broken.jpg").write_bytes(b"\x00 not an image")
+    return paths + [folder / "broken.jpg", folder / "missing.png"]
+
+
+class CountingModel:
+    """Wraps a model, counting predict_proba calls and the largest batch."""
+
+    def __init__(self, model):
+        self.model, self.calls, self.largest = model, 0, 0
+        self.classes_ = model.classes_
+
+    def predict_proba(self, X):
+        self.calls += 1
+        self.largest = max(self.largest, len(X))
+        return self.model.predict_proba(X)
+
+
+def test_analyze_reports_box_emotion_and_scores_of_each_face(model, drawn):
+    X, _ = drawn
+    photo, boxes = compose_photo(X[:2], random_state=1)
+    faces = EmotionRecognizer(model).analyze(photo)
+    assert len(faces) == 2
+    for face in faces:
+        assert set(face) == {"box", "emotion", "scores"}
+        assert any(matches(t, face["box"]) for t in boxes)
+        assert list(face["scores"]) == list(EMOTIONS)
+        assert sum(face["scores"].values()) == pytest.approx(1.0, abs=1e-5)
+        assert face["emotion"] == max(face["scores"], key=face["scores"].get)
+
+
+def _model_on_crops(model, photo, faces, margin=0.0):
+    gray = read_image(photo)
+    crops = np.stack([crop_face(gray, f["box"], margin=margin) for f in faces])
+    return [EMOTIONS[c] for c in model.predict(crops)], model.predict_proba(crops)
+
+
+@pytest.mark.fer2013
+def test_emotions_equal_the_model_on_the_crops_of_fer2013_photos(model):
+    X, _ = fer_faces()
+    recognizer = EmotionRecognizer(model)
+    n_faces = 0
+    for photo, _, _ in composed_photos(X, 8, seed=0):
+        faces = recognizer.analyze(photo)
+        if faces:
+            emotions, proba = _model_on_crops(model, photo, faces)
+            assert [f["emotion"] for f in faces] == emotions
+            got = np.array([[f["scores"][e] for e in EMOTIONS] for f in faces])
+            np.testing.assert_allclose(got, proba, rtol=1e-5, atol=1e-6)
+            n_faces += len(faces)
+    assert n_faces >= 8  # 17 faces in these 8 photos; 12 are found
+
+
+def test_accepts_path_pil_rgb_bgr_and_gray(model, drawn, tmp_path):
+    photo, _ = compose_photo(drawn[0][:2], random_state=3)
+    path = tmp_path / "p.png"
+    Image.fromarray(photo).save(path)
+    expected = EmotionRecognizer(model).analyze(photo)
+    assert expected
+    for image, color in [(path, "rgb"), (str(path), "rgb"), (Image.open(path), "rgb"),
+                         (photo[..., ::-1], "bgr"), (read_image(photo), "rgb")]:
+        assert EmotionRecognizer(model, color=color).analyze(image) == expected
+
+
+def test_detect_false_treats_the_image_as_one_face(model, drawn):
+    X, _ = drawn
+    faces = EmotionRecognizer(model).analyze(X[5], detect=False)
+    assert [f["box"] for f in faces] == [(0, 0, 48, 48)]
+    expected = model.predict_proba(X[5:6])[0]
+    np.testing.assert_allclose([faces[0]["scores"][e] for e in EMOTIONS], expected, rtol=1e-5)
+    # a non-square image is stretched to the crop size
+    wide = EmotionRecognizer(model).analyze(np.zeros((30, 60), np.uint8), detect=False)
+    assert wide[0]["box"] == (0, 0, 60, 30)
+
+
+def test_no_face_gives_an_empty_list(model):
+    assert EmotionRecognizer(model).analyze(np.full((200, 300), 128, np.uint8)) == []
+
+
+def test_integer_and_string_classes_are_reported_by_name(model, drawn):
+    X, y = drawn
+    assert model.classes_.dtype.kind == "i"
+    from fer_sklearn import make_emotion_pipeline
+
+    named = make_emotion_pipeline(max_epochs=1, module__width=4, module__depth=1,
+                                  validation_fraction=None, random_state=0)
+    named.fit(X, np.array([EMOTIONS[c].upper() for c in y]))
+    for clf in (model, named):
+        face = EmotionRecognizer(clf).analyze(X[0], detect=False)[0]
+        assert face["emotion"] in EMOTIONS and set(face["scores"]) == set(EMOTIONS)
+
+
+def test_model_by_path_and_lazy_pretrained(model, tmp_path, monkeypatch, drawn):
+    path = tmp_path / "model.joblib"
+    joblib.dump(model, path)
+    face = EmotionRecognizer(str(path)).analyze(drawn[0][0], detect=False)[0]
+    assert face == EmotionRecognizer(model).analyze(drawn[0][0], detect=False)[0]
+    calls = []
+    monkeypatch.setattr(fer_sklearn, "load_pretrained", lambda: calls.append(1) or model,
+                        raising=False)
+    recognizer = EmotionRecognizer()
+    assert calls == []  # nothing is loaded before the first analysis
+    recognizer.analyze(drawn[0][0], detect=False)
+    recognizer.analyze(drawn[0][1], detect=False)
+    assert calls == [1]
+
+
+@pytest.mark.parametrize("model_, error, match", [
+    ("no/such/model.joblib", ValueError, "does not exist"),
+    (object(), TypeError, "predict_proba and classes_"),
+])
+def test_bad_models(model_, error, match):
+    with pytest.raises(error, match=match):
+        EmotionRecognizer(model_).analyze(np.zeros((48, 48)), detect=False)
+
+
+def test_bad_images_and_parameters(model):
+    recognizer = EmotionRecognizer(model)
+    with pytest.raises(TypeError, match="must be a path, a PIL image or an array"):
+        recognizer.analyze(42)
+    with pytest.raises(ValueError, match="no such file"):
+        recognizer.analyze("nowhere.png")
+    with pytest.raises(ValueError, match="margin must be"):
+        EmotionRecognizer(model, margin=5).analyze(np.zeros((48, 48)))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        recognizer.analyze_many(["a.png"], batch_size=0)  # at the call, not at next()
+    with pytest.raises(TypeError, match="wrap a single path in a list"):
+        recognizer.analyze_many("a.png")
+
+
+# ---------------------------------------------------------------- analyze_many
+def test_analyze_many_reports_every_file_in_order(model, photo_files):
+    records = list(EmotionRecognizer(model).analyze_many(photo_files, batch_size=2))
+    assert [r["file"] for r in records] == [str(p) for p in photo_files]
+    assert [r["status"] for r in records] == ["ok", "ok", "no_face", "error", "error"]
+    assert [len(r["faces"]) for r in records] == [1, 2, 0, 0, 0]
+    assert "not a readable image" in records[3]["error"]
+    assert "no such file" in records[4]["error"]
+    assert records[0]["error"] is None and records[2]["error"] is None
+    # same faces as one by one
+    assert records[1]["faces"] == EmotionRecognizer(model).analyze(photo_files[1])
+
+
+def test_analyze_many_batches_and_streams(model, drawn):
+    X, _ = drawn
+    counting = CountingModel(model)
+    pulled = []
+
+    def photos():
+        for i in itertools.count():
+            pulled.append(i)
+            yield X[i % len(X)]
+
+    stream = EmotionRecognizer(counting).analyze_many(photos(), batch_size=4, detect=False)
+    assert inspect.isgenerator(stream)
+    first = list(itertools.islice(stream, 10))
+    assert len(first) == 10 and all(r["status"] == "ok" for r in first)
+    assert len(pulled) <= 12  # three batches of 4: never reads far ahead
+    assert counting.calls == 3 and counting.largest == 4
+
+
+# ---------------------------------------------------------------- rows, annotate
+def test_iter_face_rows(model, photo_files):
+    rows = list(iter_face_rows(photo_files, EmotionRecognizer(model), batch_size=3))
+    assert all(tuple(row) == ROW_FIELDS for row in rows)
+    assert [(r["file"], r["face"], r["status"]) for r in rows] == [
+        (str(photo_files[0]), 0, "ok"), (str(photo_files[1]), 0, "ok"),
+        (str(photo_files[1]), 1, "ok"), (str(photo_files[2]), None, "no_face"),
+        (str(photo_files[3]), None, "error"), (str(photo_files[4]), None, "error"),
+    ]
+    ok = rows[0]
+    assert sum(ok[e] for e in EMOTIONS) == pytest.approx(1.0, abs=1e-5)
+    assert ok["emotion"] == max(EMOTIONS, key=ok.get) and ok["w"] > 0
+    assert rows[4]["x"] is None and rows[4]["error"]
+    with pytest.raises(TypeError, match="must be an EmotionRecognizer"):
+        iter_face_rows(photo_files, model)
+
+
+def test_iter_face_rows_without_detection(model, drawn, tmp_path):
+    X, _ = drawn
+    paths = []
+    for i in range(3):
+        paths.append(tmp_path / f"face{i}.png")
+        Image.fromarray(X[i]).save(paths[-1])
+    rows = list(iter_face_rows(paths, EmotionRecognizer(model), detect=False))
+    assert [(r["face"], r["x"], r["y"], r["w"], r["h"], r["status"]) for r in rows] == [
+        (0, 0, 0, 48, 48, "ok")] * 3
+    assert [r["emotion"] for r in rows] == [EMOTIONS[c] for c in model.predict(X[:3])]
+
+
+def test_annotate_draws_boxes_and_labels(model, drawn, tmp_path):
+    photo, _ = compose_photo(drawn[0][:1], random_state=0)
+    faces = EmotionRecognizer(model).analyze(photo)
+    assert faces
+    out = tmp_path / "annotated.png"
+    drawn_photo = annotate(photo, faces, out=out)
+    assert drawn_photo.shape == photo.shape and drawn_photo.dtype == np.uint8
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), drawn_photo)
+    x, y, w, h = faces[0]["box"]
+    changed = np.any(drawn_photo != photo, axis=2)
+    assert changed[y + h // 2, x]  # the left edge of the box
+    assert changed[:y, x:x + w].any() or changed[y + h:, x:x + w].any()  # the label
+    assert not changed[y + h // 2 - 5:y + h // 2 + 5, x + w // 2 - 5:x + w // 2 + 5].any()
+    assert annotate(read_image(photo), faces).shape == photo.shape  # gray in, RGB out
+    np.testing.assert_array_equal(annotate(photo[..., ::-1], faces, color="bgr"), drawn_photo)
+    np.testing.assert_array_equal(annotate(photo, []), photo)
+    with pytest.raises(ValueError, match="needs a 'box'"):
+        annotate(photo, [{"emotion": "happy"}])
+
+
+def test_classifies_with_n_threads_and_restores_the_setting(model, drawn):
+    import torch
+
+    before = torch.get_num_threads()
+    seen = []
+
+    class Spy(CountingModel):
+        def predict_proba(self, X):
+            seen.append(torch.get_num_threads())
+            return super().predict_proba(X)
+
+    EmotionRecognizer(Spy(model), n_threads=1).analyze(drawn[0][0], detect=False)
+    assert seen == [1] and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="n_threads must be None or a positive integer"):
+        EmotionRecognizer(model, n_threads=0).analyze(drawn[0][0], detect=False)
