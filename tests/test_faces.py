@@ -6,7 +6,7 @@ from PIL import Image
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from _photos import cascade_or_skip, composed_photos, fer_faces, matches, recall, tiny_model
+from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, recall, tiny_model
 from fer_sklearn import FaceCropper, detect_faces, make_faces
 from fer_sklearn.faces import compose_photo, crop_face, read_image
 

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 import fer_sklearn
-from _photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
+from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 from fer_sklearn import EMOTIONS, EmotionRecognizer, make_faces
 from fer_sklearn.faces import ROW_FIELDS, annotate, compose_photo, crop_face, iter_face_rows, read_image
 

@@ -13,6 +13,7 @@ from ._fer2013 import load_fer2013
 from ._image_folder import load_image_folder
 from ._labels import EMOTIONS
 from ._pipeline import EmotionPipeline, make_emotion_pipeline
+from ._pretrained import available_models, load_pretrained
 from ._recognizer import EmotionRecognizer
 from ._synthetic import make_faces
 from .evaluation import evaluate
@@ -27,10 +28,12 @@ __all__ = [
     "EmotionRecognizer",
     "FaceCropper",
     "ImageAugmenter",
+    "available_models",
     "detect_faces",
     "load_fer2013",
     "load_image_folder",
-    "make_emotion_pipeline",
+    "load_pretrained",
     "evaluate",
+    "make_emotion_pipeline",
     "make_faces",
 ]

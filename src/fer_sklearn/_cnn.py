@@ -105,3 +105,33 @@ class EmotionCNN(nn.Module):
     def forward(self, x):
         """Logits ``(n, n_classes)`` for images ``(n, in_channels, h, w)``."""
         return self.forward_head(self.forward_features(x))
+
+
+class EnsembleCNN(nn.Module):
+    """Average the logits of several networks (e.g. :class:`EmotionCNN` of different widths).
+
+    Parameters
+    ----------
+    members : list of torch.nn.Module
+        Networks with the same input and number of outputs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from fer_sklearn import EmotionCNN
+    >>> from fer_sklearn._cnn import EnsembleCNN
+    >>> net = EnsembleCNN([EmotionCNN(width=4, depth=2), EmotionCNN(width=8, depth=2)])
+    >>> net(torch.zeros(3, 1, 48, 48)).shape
+    torch.Size([3, 7])
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        if not members:
+            raise ValueError("EnsembleCNN needs at least one member network")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        """The mean of the members' logits."""
+        logits = [member(x) for member in self.members]
+        return sum(logits) / len(logits)

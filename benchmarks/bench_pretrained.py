@@ -1,0 +1,91 @@
+"""Benchmark the shipped models: PublicTest accuracy (with and without TTA) and CPU speed.
+
+    python benchmarks/bench_pretrained.py [--data ../shared/data/fer2013/fer2013.csv.gz]
+
+Accuracy is measured on FER2013 PublicTest (the validation split: the shipped
+model was selected on it, so it is an optimistic estimate; PrivateTest is
+scored independently). Speed is ``load_pretrained().predict_proba`` on the CPU:
+images/s at batch size 256, and the median latency of one face. Writes
+``benchmarks/results/pretrained.json`` and prints a Markdown table.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained
+from fer_sklearn.evaluation import evaluate
+
+RESULTS = Path(__file__).parent / "results" / "pretrained.json"
+
+
+def throughput(model, faces, batch_size=256, repeats=3):
+    """Images per second of ``predict_proba`` at ``batch_size`` (best of ``repeats``)."""
+    batch = faces[:batch_size]
+    model.predict_proba(batch)  # warm-up
+    best = min(_timed(model.predict_proba, batch) for _ in range(repeats))
+    return batch_size / best
+
+
+def latency_ms(model, faces, n=50):
+    """Median milliseconds of ``predict_proba`` on a single face."""
+    model.predict_proba(faces[:1])
+    return 1000 * float(np.median([_timed(model.predict_proba, faces[i:i + 1]) for i in range(n)]))
+
+
+def _timed(fn, *args):
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data/fer2013/fer2013.csv.gz")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--skip-speed", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    X, y = load_fer2013(args.data, usage="PublicTest", return_X_y=True)
+    names = np.array(EMOTIONS)[y]
+    rows = []
+    for name in available_models():
+        for tta in (False, True):
+            model = load_pretrained(name, tta=tta)
+            start = time.perf_counter()
+            report = evaluate(model, X, names)
+            row = {
+                "model": name, "tta": tta,
+                "public_test_accuracy": round(report.accuracy, 4),
+                "macro_f1": round(report.f1_macro, 4),
+                "eval_seconds": round(time.perf_counter() - start, 1),
+            }
+            if not args.skip_speed:
+                row["images_per_s_batch256"] = round(throughput(model, X), 1)
+                row["single_face_ms"] = round(latency_ms(model, X, n=20 if tta else 50), 2)
+            if name == "default" and not tta:
+                report.save(RESULTS.parent / "default-public-test")
+            rows.append(row)
+            print(row, flush=True)
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
+                   f"{args.threads} threads",
+        "rows": rows,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    keys = list(rows[0])
+    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
+    for row in rows:
+        print("| " + " | ".join(str(row[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""The pretrained model shipped in the package: safetensors weights plus a JSON config."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from safetensors.torch import load_file, save_file
+
+from ._cnn import EmotionCNN, EnsembleCNN
+from ._labels import EMOTIONS
+from ._pipeline import make_emotion_pipeline
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+def available_models():
+    """Names of the pretrained models that ship with the package."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
+
+
+def load_pretrained(name="default", *, tta=False, device="auto"):
+    """Load a pretrained emotion pipeline that ships inside the package.
+
+    Trained from scratch on FER2013 Training only (see ``docs/model_card.md``
+    for the recipe, the scores and the limits). Nothing is downloaded and no
+    pickle is read: the weights are safetensors and the settings JSON.
+
+    Parameters
+    ----------
+    name : str, default="default"
+        Which model (:func:`available_models` lists them): ``"default"`` is
+        the ensemble of the shipped networks, the other names single networks.
+    tta : bool, default=False
+        Average over mirrored and shifted views (10x slower, a little more
+        accurate); see :class:`EmotionClassifier`'s ``tta``.
+    device : str, default="auto"
+        Where the network runs; ``"auto"`` picks CUDA when available.
+
+    Returns
+    -------
+    pipeline : EmotionPipeline
+        A fitted pipeline (grayscale, resize to 48x48, normalize, classifier)
+        with ``predict``, ``predict_proba`` and ``classes_`` = the emotion names
+        in :data:`EMOTIONS` order. It takes images of any size, grayscale or
+        colour, as the pipeline does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fer_sklearn import EMOTIONS, load_pretrained
+    >>> model = load_pretrained()
+    >>> tuple(model.classes_) == EMOTIONS
+    True
+    >>> model.predict_proba(np.zeros((2, 48, 48), dtype=np.uint8)).shape
+    (2, 7)
+    """
+    path = WEIGHTS_DIR / f"{name}.json"
+    if not path.exists():
+        raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
+    config = json.loads(path.read_text())
+    members = []
+    for member in config["members"]:
+        network = EmotionCNN(**member["module"])
+        state = load_file(WEIGHTS_DIR / member["weights"])
+        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        members.append(network)
+    network = members[0] if len(members) == 1 else EnsembleCNN(members)
+    size = config["size"]
+    pipeline = make_emotion_pipeline(module=network, classes=list(config["classes"]), tta=tta,
+                                     device=device)
+    pipeline.set_params(resize__size=size)
+    for step in pipeline[:-1]:
+        step.n_features_in_ = size * size
+    normalizer = pipeline.named_steps["normalize"]
+    normalizer.mean_, normalizer.scale_ = config["normalize"]["mean"], config["normalize"]["scale"]
+    pipeline[-1].initialize_fitted(image_shape=(size, size))
+    return pipeline
+
+
+def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None):
+    """Write fitted pipelines as a pretrained model: fp16 safetensors and a JSON config.
+
+    Parameters
+    ----------
+    pipelines : list of fitted EmotionPipeline
+        One network, or several for an ensemble; they must share the
+        preprocessing (image size and normalisation).
+    name : str
+        The model's name (``<name>.json``).
+    directory : path, default=the package's weights folder
+    member_names : list of str, default=None
+        File stems of the members' weights (``<stem>.safetensors``), so that
+        several configs can share one weights file; default ``<name>-<i>``.
+    metrics : dict, default=None
+        Scores to record in the config.
+
+    Returns
+    -------
+    path : Path
+        The config file written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    first = pipelines[0]
+    size = first.named_steps["resize"].size
+    normalizer = first.named_steps["normalize"]
+    members = []
+    for i, pipeline in enumerate(pipelines):
+        other = pipeline.named_steps["normalize"]
+        if pipeline.named_steps["resize"].size != size or not np.isclose(other.mean_, normalizer.mean_):
+            raise ValueError("the pipelines of an ensemble must share their preprocessing")
+        clf = pipeline[-1]
+        stem = member_names[i] if member_names else f"{name}-{i}"
+        state = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu()
+                 for k, v in clf.module_.state_dict().items()}
+        save_file(state, directory / f"{stem}.safetensors")
+        module = {k: v for k, v in clf.get_params_for("module").items()}
+        module["n_classes"] = len(clf.classes_)
+        members.append({"module": module, "weights": f"{stem}.safetensors"})
+    config = {
+        "format": 1,
+        "classes": list(EMOTIONS),
+        "size": int(size),
+        "normalize": {"mean": float(normalizer.mean_), "scale": float(normalizer.scale_)},
+        "members": members,
+        "metrics": metrics or {},
+    }
+    path = directory / f"{name}.json"
+    path.write_text(json.dumps(config, indent=2) + "\n")
+    return path
+
