@@ -269,7 +269,7 @@ def iter_image_paths(inputs, exclude=None):
             yield path
 
 
-# formats Pillow writes; another suffix (.gif, .tif...) is annotated as .png
+# suffixes kept for the drawn copies; another one (.gif, .tif...) is written as .png
 _ANNOTATED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
@@ -511,7 +511,7 @@ def build_parser():
                               "with the whole image as the box")
     predict.add_argument("--annotate", metavar="DIR",
                          help="also write each readable image with its face boxes and emotions "
-                              "drawn into DIR (same file name; .png for formats Pillow cannot write)")
+                              "drawn into DIR (same file name; .gif, .tif... are written as .png)")
     predict.add_argument("--batch-size", type=int, default=256, metavar="N",
                          help="images read at a time; their faces are classified together "
                               "(default: 256)")
