@@ -21,7 +21,10 @@ from PIL import Image
 import fer_sklearn
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
 from fer_sklearn import _cli
-from fer_sklearn._cli import SimpleProgressBar, main, predict_rows
+from fer_sklearn._cli import SimpleProgressBar, main
+from fer_sklearn.faces import ROW_FIELDS, compose_photo, crop_face, read_image
+
+from ._photos import cascade_or_skip, fer_faces, matches
 
 torch.set_num_threads(1)
 SRC = str(Path(fer_sklearn.__file__).resolve().parents[1])
@@ -165,6 +168,8 @@ def test_evaluate_every_row_with_usage(model_file, fer_csv, tmp_path, capsys):
     ([], "the following arguments are required: COMMAND"),
     (["predict", "--model", "{model}", "--output", "out.xlsx", "{txt}"], "--output must end in"),
     (["predict", "--model", "{model}", "missing.png"], "no such file or folder: missing.png"),
+    (["predict", "--model", "{model}", "--annotate", "notes.txt", "notes.txt"],
+     "cannot create the --annotate folder notes.txt"),
 ])
 def test_errors_print_one_line_and_exit_2(args, message, model_file, fer_csv, tmp_path, capsys,
                                           monkeypatch):
@@ -192,45 +197,128 @@ def test_model_defaults_to_load_pretrained(model_file, fer_csv, tmp_path, monkey
 
 
 # ---------------------------------------------------------------------- predict
-def test_predict_to_csv(model_file, image_dir, tmp_path, capsys):
+def _rows_of(path):
+    if str(path).endswith(".json"):
+        return json.loads(Path(path).read_text())
+    return list(csv.DictReader(Path(path).open()))
+
+
+@pytest.fixture(scope="module")
+def photo_dir(workdir):
+    """A photo of three FER2013 faces, a grey photo without a face, and an unreadable file."""
+    cascade_or_skip()
+    X, _ = fer_faces()
+    root = workdir / "photos"
+    root.mkdir()
+    photo, boxes = compose_photo(X[[1, 5, 9]], random_state=3)
+    Image.fromarray(photo).save(root / "group.jpg", quality=95)
+    Image.fromarray(np.full((240, 320, 3), 90, np.uint8)).save(root / "wall.png")
+    (root / "zz_broken.png").write_bytes(b"not a png")
+    return root, boxes
+
+
+def test_predict_photos_one_row_per_face_with_the_model_emotions(model_file, photo_dir, tmp_path,
+                                                                 capsys):
+    root, boxes = photo_dir
+    out = tmp_path / "rows.csv"
+    code = main(["predict", "--model", str(model_file), str(root), "--output", str(out)])
+    assert code == 1  # zz_broken.png could not be read
+    rows = _rows_of(out)
+    assert list(rows[0]) == list(ROW_FIELDS)
+    faces = [r for r in rows if r["file"].endswith("group.jpg")]
+    assert [r["face"] for r in faces] == ["0", "1", "2"] and all(r["status"] == "ok" for r in faces)
+    found = [tuple(int(r[k]) for k in "xywh") for r in faces]
+    assert all(any(matches(t, b) for b in found) for t in boxes)
+    # the emotions are those of the model on the crops of the boxes (24 px: its input size)
+    model = joblib.load(model_file)
+    gray = read_image(root / "group.jpg")
+    proba = model.predict_proba(np.stack([crop_face(gray, b, size=24) for b in found]))
+    assert [r["emotion"] for r in faces] == [EMOTIONS[c] for c in proba.argmax(1)]
+    scores = np.array([[float(r[e]) for e in EMOTIONS] for r in faces])
+    np.testing.assert_allclose(scores, proba, atol=1e-5)
+    # a photo without a face and an unreadable file are rows too, with empty face columns
+    (wall,) = [r for r in rows if r["file"].endswith("wall.png")]
+    (broken,) = [r for r in rows if r["file"].endswith("zz_broken.png")]
+    assert wall["status"] == "no_face" and wall["face"] == wall["emotion"] == wall["error"] == ""
+    assert broken["status"] == "error" and "not a readable image" in broken["error"]
+    assert broken["x"] == broken["happy"] == ""
+    assert len(rows) == 5
+    err = capsys.readouterr().err
+    assert "3 face(s) in 1 of 3 image(s)" in err and "1 image(s) with no face" in err
+    assert "1 image(s) could not be read" in err
+
+
+def test_predict_no_face_is_not_a_failure(model_file, photo_dir, capsys):
+    root, _ = photo_dir
+    assert main(["predict", "--model", str(model_file), str(root / "wall.png")]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == ",".join(ROW_FIELDS) and len(lines) == 2
+    assert lines[1].endswith(",no_face,")
+
+
+def test_predict_annotate_draws_each_readable_photo(model_file, photo_dir, tmp_path, capsys):
+    root, _ = photo_dir
+    drawn = tmp_path / "drawn"
+    code = main(["predict", "--model", str(model_file), str(root), "--annotate", str(drawn),
+                 "--output", str(tmp_path / "rows.json")])
+    assert code == 1
+    assert sorted(p.name for p in drawn.iterdir()) == ["group.jpg", "wall.png"]
+    before = np.asarray(Image.open(root / "group.jpg").convert("RGB"), dtype=int)
+    after = np.asarray(Image.open(drawn / "group.jpg").convert("RGB"), dtype=int)
+    assert after.shape == before.shape
+    assert (np.abs(after - before).max(axis=2) > 60).mean() > 0.005  # boxes and labels
+    # no face, nothing drawn: the same pixels
+    assert np.array_equal(np.asarray(Image.open(drawn / "wall.png")),
+                          np.asarray(Image.open(root / "wall.png")))
+    assert f"Annotated 2 image(s) in {drawn}" in capsys.readouterr().err
+
+
+def test_predict_annotate_folder_inside_the_input_is_not_read(model_file, tmp_path, capsys):
+    X, _ = make_faces(2, size=30, random_state=2)
+    for i, image in enumerate(X):
+        Image.fromarray(image).save(tmp_path / f"face{i}.gif")
+    args = ["predict", "--model", str(model_file), "--no-detect", str(tmp_path),
+            "--annotate", str(tmp_path / "drawn"), "--output", str(tmp_path / "rows.csv")]
+    for _ in range(2):
+        assert main(args) == 0
+        assert len(_rows_of(tmp_path / "rows.csv")) == 2
+    # .gif is not written by annotate: the drawn copies are PNG; inputs are never replaced
+    assert sorted(p.name for p in (tmp_path / "drawn").iterdir()) == ["face0.png", "face1.png"]
+
+
+def test_predict_no_detect_one_row_per_cropped_face(model_file, image_dir, tmp_path, capsys):
     out = tmp_path / "results.csv"
-    code = main(["predict", "--model", str(model_file), str(image_dir), "--output", str(out)])
+    code = main(["predict", "--model", str(model_file), "--no-detect", str(image_dir),
+                 "--output", str(out)])
     assert code == 0
-    rows = list(csv.DictReader(out.open()))
-    assert [Path(r["path"]).name for r in rows] == [
+    rows = _rows_of(out)
+    assert [Path(r["file"]).name for r in rows] == [
         "face0.png", "face1.png", "face2.png", "colour0.jpg", "colour1.jpg"]
-    assert list(rows[0]) == ["path", "label", *EMOTIONS, "error"]
     for row in rows:
+        assert (row["face"], row["x"], row["y"], row["w"], row["h"]) == ("0", "0", "0", "30", "30")
         probabilities = np.array([float(row[e]) for e in EMOTIONS])
         assert probabilities.sum() == pytest.approx(1, abs=1e-4)
-        assert row["label"] == EMOTIONS[int(probabilities.argmax())]
-        assert row["error"] == ""
-    assert "Predicted 5 of 5 images" in capsys.readouterr().err
+        assert row["emotion"] == EMOTIONS[int(probabilities.argmax())]
+        assert (row["status"], row["error"]) == ("ok", "")
+    assert "5 face(s) in 5 of 5 image(s)" in capsys.readouterr().err
 
 
 def test_predict_unreadable_file_is_a_row_and_exit_1(model_file, image_dir, tmp_path, capsys):
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
     out = tmp_path / "results.json"
-    code = main(["predict", "--model", str(model_file), str(broken), str(image_dir / "face0.png"),
-                 "--output", str(out)])
+    code = main(["predict", "--model", str(model_file), "--no-detect", str(broken),
+                 str(image_dir / "face0.png"), "--output", str(out)])
     assert code == 1
     rows = json.loads(out.read_text())
-    assert len(rows) == 2
-    assert rows[0]["label"] == "" and "not a readable image" in rows[0]["error"]
-    assert rows[0]["happy"] is None
-    assert rows[1]["error"] == "" and rows[1]["label"] in EMOTIONS
+    assert [r["status"] for r in rows] == ["error", "ok"]
+    assert rows[0]["emotion"] is None and "not a readable image" in rows[0]["error"]
+    assert rows[0]["happy"] is None and rows[0]["face"] is None
+    assert rows[1]["error"] is None and rows[1]["emotion"] in EMOTIONS
     assert "1 image(s) could not be read" in capsys.readouterr().err
 
 
-def test_predict_to_stdout(model_file, image_dir, capsys):
-    assert main(["predict", "--model", str(model_file), str(image_dir / "face1.png")]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "path,label," + ",".join(EMOTIONS) + ",error"
-    assert len(lines) == 2
-
-
-def test_predict_rows_streams_in_batches(model_file, image_dir):
+def test_predict_streams_in_batches(model_file, image_dir, tmp_path, monkeypatch):
     model = joblib.load(model_file)
     seen = []
     original = model.predict_proba
@@ -240,18 +328,20 @@ def test_predict_rows_streams_in_batches(model_file, image_dir):
         return original(X)
 
     model.predict_proba = spy
-    paths = sorted(image_dir.rglob("*.png")) + sorted(image_dir.rglob("*.jpg"))
-    rows = predict_rows(model, iter(paths), batch_size=2)
-    first = next(rows)  # a generator: only the first batch has been read
-    assert seen == [2] and first["path"] == str(paths[0])
-    assert len([first, *rows]) == 5
+    monkeypatch.setattr(_cli, "_load_model", lambda path: model)
+    assert main(["predict", "--no-detect", "--batch-size", "2", str(image_dir),
+                 "--output", str(tmp_path / "rows.csv")]) == 0
     assert seen == [2, 2, 1]
 
 
-def test_predict_rows_custom_reader(model_file):
-    model = joblib.load(model_file)
-    rows = list(predict_rows(model, ["a", "b"], read_image=lambda p: np.zeros((24, 24), np.uint8)))
-    assert [r["path"] for r in rows] == ["a", "b"] and rows[0]["error"] == ""
+def test_predict_without_face_detection_is_one_line(model_file, image_dir, monkeypatch, capsys):
+    def no_cascade():
+        raise ImportError("OpenCV 5.0 has no CascadeClassifier")
+
+    monkeypatch.setattr("fer_sklearn._faces._cascade", no_cascade)
+    assert main(["predict", "--model", str(model_file), str(image_dir)]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "face detection unavailable" in line and "--no-detect" in line
 
 
 # ---------------------------------------------------------------------- entry point
@@ -271,6 +361,16 @@ def test_python_m_help_and_version():
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"fer-sklearn {fer_sklearn.__version__}"
+
+
+def test_python_m_predict_photo(model_file, photo_dir, tmp_path):
+    root, _ = photo_dir
+    result = _run_module("predict", "--model", str(model_file), str(root / "group.jpg"),
+                         "--output", "rows.json", "--annotate", "drawn", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [r["face"] for r in rows] == [0, 1, 2] and {r["status"] for r in rows} == {"ok"}
+    assert (tmp_path / "drawn" / "group.jpg").is_file()
 
 
 def test_python_m_error_exit_code(tmp_path):

@@ -1,7 +1,10 @@
 """The ``fer-sklearn`` command line: train, evaluate and predict.
 
-Calls only the public API. Errors a user can fix (a missing file, a wrong
-format, a bad option) print one line and exit with code 2.
+Calls the public API; ``predict`` streams the records of
+:meth:`EmotionRecognizer.analyze_many` through the row flattening of
+:func:`~fer_sklearn.faces.iter_face_rows`, drawing them on the way when asked.
+Errors a user can fix (a missing file, a wrong format, a bad option) print one
+line and exit with code 2.
 """
 
 import argparse
@@ -12,7 +15,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 from skorch.callbacks import Callback
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -246,15 +248,20 @@ def _cmd_evaluate(args):
     return EXIT_OK
 
 
-def iter_image_paths(inputs):
-    """Image files of the arguments: files as given, folders searched recursively, sorted."""
+def iter_image_paths(inputs, exclude=None):
+    """Image files of the arguments: files as given, folders searched recursively, sorted.
+
+    ``exclude`` (a folder) is not searched: the ``--annotate`` folder may lie
+    inside an input folder, and its pictures must not become inputs.
+    """
     from fer_sklearn._image_folder import IMAGE_SUFFIXES
 
+    exclude = None if exclude is None else Path(exclude).resolve()
     for item in inputs:
         path = Path(item)
         if path.is_dir():
             for root, dirs, files in os.walk(path):
-                dirs.sort()
+                dirs[:] = sorted(d for d in dirs if (Path(root) / d).resolve() != exclude)
                 for name in sorted(files):
                     if Path(name).suffix.lower() in IMAGE_SUFFIXES:
                         yield Path(root) / name
@@ -262,68 +269,54 @@ def iter_image_paths(inputs):
             yield path
 
 
-def predict_rows(model, paths, *, batch_size=256, read_image=None):
-    """Predict the emotion of each image file, yielding one row (a dict) per file.
+# suffixes kept for the drawn copies; another one (.gif, .tif...) is written as .png
+_ANNOTATED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
-    Images are read and classified ``batch_size`` at a time, so memory stays
-    bounded however many files there are. A file that cannot be read gives a
-    row with an ``error`` and empty label and probabilities.
 
-    Parameters
-    ----------
-    model : fitted classifier
-        With ``predict_proba`` and ``classes_``.
-    paths : iterable of path-like
-        The image files.
-    batch_size : int, default=256
-        Images per batch.
-    read_image : callable, default=None
-        ``read_image(path) -> 2-d uint8 array`` (a face crop); None reads the
-        file as grayscale resized to the model's input size. A face detector
-        can plug in here.
+class _Annotator:
+    """Draw each analysed photo's faces into a folder, passing the records through.
 
-    Yields
-    ------
-    row : dict
-        ``path``, ``label``, one probability per emotion, and ``error``
-        (empty when the file was read).
+    Photos keep their file name (and suffix when Pillow writes it, else .png);
+    a name met twice (``a/x.png`` and ``b/x.png``) gets ``-1``, ``-2``... and no
+    output ever replaces its input. A photo that can no longer be read (changed
+    since its analysis) becomes an ``error`` record; a file that cannot be
+    written stops the command with a usage error (the folder is full or read-only).
     """
-    from fer_sklearn._image_folder import read_gray_image
-    from fer_sklearn._report import class_names
 
-    names = class_names(model.classes_)
-    if read_image is None:
-        size = _input_size(model)
+    def __init__(self, folder):
+        self.folder = Path(folder)
+        self.used = set()
+        self.count = 0
 
-        def read_image(path):
-            return read_gray_image(path, size)
+    def _target(self, file):
+        source = Path(file)
+        suffix = source.suffix.lower() if source.suffix.lower() in _ANNOTATED_SUFFIXES else ".png"
+        stem, n = source.stem, 0
+        while True:
+            target = self.folder / f"{stem}{f'-{n}' if n else ''}{suffix}"
+            if target.name not in self.used and target.resolve() != source.resolve():
+                self.used.add(target.name)
+                return target
+            n += 1
 
-    def flush(batch):
-        if not batch:
-            return
-        readable = [(p, img) for p, img, err in batch if err is None]
-        proba = model.predict_proba(np.stack([img for _, img in readable])) if readable else []
-        probabilities = dict(zip((p for p, _ in readable), proba))
-        for path, _, error in batch:
-            if error is None:
-                row_proba = probabilities[path]
-                yield {"path": str(path), "label": names[int(np.argmax(row_proba))],
-                       **{n: round(float(p), 6) for n, p in zip(names, row_proba)}, "error": ""}
-            else:
-                yield {"path": str(path), "label": "", **dict.fromkeys(names), "error": error}
+    def __call__(self, records):
+        from fer_sklearn.faces import annotate
 
-    batch = []
-    for path in paths:
-        try:
-            batch.append((path, read_image(path), None))
-        except ValueError as exc:
-            batch.append((path, None, str(exc)))
-        except OSError as exc:
-            batch.append((path, None, f"{path}: {exc.strerror or exc}"))
-        if len(batch) >= batch_size:
-            yield from flush(batch)
-            batch = []
-    yield from flush(batch)
+        for record in records:
+            if record["status"] != "error":
+                target = self._target(record["file"])
+                try:
+                    annotate(record["file"], record["faces"], out=target)
+                    self.count += 1
+                except ValueError as exc:
+                    record.update(status="error", faces=[], error=f"annotating: {exc}")
+                except OSError as exc:
+                    raise CLIError(f"cannot write {target}: {exc.strerror or exc}") from None
+            yield record
+
+
+def _csv_value(value):
+    return round(value, 6) if isinstance(value, float) else value
 
 
 class _RowWriter:
@@ -342,10 +335,11 @@ class _RowWriter:
             self.csv.writeheader()
 
     def write(self, row):
+        row = {k: _csv_value(v) for k, v in row.items()}
         if self.json:
             self.file.write(("," if self.count else "") + "\n  " + json.dumps(row))
         else:
-            self.csv.writerow(row)
+            self.csv.writerow(row)  # None is written as an empty cell
         self.count += 1
 
     def close(self):
@@ -357,8 +351,19 @@ class _RowWriter:
             self.file.flush()
 
 
+def _check_detection():
+    """A one-line usage error, before any row, when OpenCV cannot detect faces."""
+    from fer_sklearn._faces import _cascade
+
+    try:
+        _cascade()
+    except ImportError as exc:
+        raise CLIError(f"face detection unavailable ({exc}); use --no-detect for cropped faces") from None
+
+
 def _cmd_predict(args):
-    from fer_sklearn._report import class_names
+    from fer_sklearn._recognizer import _rows
+    from fer_sklearn.faces import ROW_FIELDS, EmotionRecognizer
 
     if args.output is not None and not str(args.output).lower().endswith((".csv", ".json")):
         raise CLIError(f"--output must end in .csv or .json, got {args.output}")
@@ -367,23 +372,54 @@ def _cmd_predict(args):
         raise CLIError(f"no such file or folder: {missing[0]}")
     if args.batch_size < 1:
         raise CLIError(f"--batch-size must be a positive integer, got {args.batch_size}")
+    if args.detect:
+        _check_detection()
+    annotator = None
+    if args.annotate is not None:
+        try:
+            Path(args.annotate).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CLIError(f"cannot create the --annotate folder {args.annotate}: "
+                           f"{exc.strerror or exc}") from None
+        annotator = _Annotator(args.annotate)
     model = _load_model(args.model)
-    names = class_names(model.classes_)
-    writer = _RowWriter(args.output, ["path", "label", *names, "error"])
-    failed = 0
+    # crops at the model's input size: its pipeline resizes nothing more
+    recognizer = EmotionRecognizer(model, crop_size=_input_size(model), n_threads=args.threads)
+    paths = iter_image_paths(args.images, exclude=args.annotate)
+    # records (one per photo, with its faces) are drawn, then flattened into the rows of
+    # iter_face_rows: each photo is decoded for detection, and again only to be drawn
+    records = recognizer.analyze_many(paths, batch_size=args.batch_size, detect=args.detect)
+    if annotator is not None:
+        records = annotator(records)
+    counts = dict.fromkeys(("ok", "no_face", "error"), 0)
+    faces = 0
+
+    def counted(records):
+        nonlocal faces
+        for record in records:
+            counts[record["status"]] += 1
+            faces += len(record["faces"])
+            yield record
+
+    writer = _RowWriter(args.output, list(ROW_FIELDS))
     try:
-        for row in predict_rows(model, iter_image_paths(args.images), batch_size=args.batch_size):
-            failed += bool(row["error"])
+        for row in _rows(counted(records)):
             writer.write(row)
     finally:
         writer.close()
-    total = writer.count
+    total = sum(counts.values())
     if total == 0:
         raise CLIError("no image files found in " + ", ".join(args.images))
     where = f" to {args.output}" if args.output else ""
-    print(f"Predicted {total - failed} of {total} images{where}.", file=sys.stderr)
-    if failed:
-        print(f"{failed} image(s) could not be read; see the 'error' column.", file=sys.stderr)
+    print(f"Wrote {writer.count} rows{where}: {faces} face(s) in {counts['ok']} of {total} "
+          f"image(s).", file=sys.stderr)
+    if counts["no_face"]:
+        print(f"{counts['no_face']} image(s) with no face found (status no_face).", file=sys.stderr)
+    if annotator is not None:
+        print(f"Annotated {annotator.count} image(s) in {args.annotate}.", file=sys.stderr)
+    if counts["error"]:
+        print(f"{counts['error']} image(s) could not be read; see the 'error' column.",
+              file=sys.stderr)
         return EXIT_SOME_FAILED
     return EXIT_OK
 
@@ -458,18 +494,29 @@ def build_parser():
     evaluate.set_defaults(handler=_cmd_evaluate)
 
     predict = commands.add_parser(
-        "predict", help="predict the emotion of face images",
-        description="Predict the emotion of cropped face images: one row per image with the "
-                    "label and the probability of each emotion. Exits with 1 when some images "
-                    "could not be read.")
+        "predict", help="find the faces of photos and predict the emotion of each",
+        description="Find the faces of photos and predict the emotion of each: one row per face "
+                    "(file, face, box x y w h, emotion, the probability of each emotion, status, "
+                    "error). A photo without a face gives one row with status no_face, an "
+                    "unreadable file one with status error; both leave the face columns empty. "
+                    "Exits with 1 when some files could not be read (no_face is not a failure).")
     predict.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                          help="image files, or folders searched recursively")
     predict.add_argument("--model", metavar="FILE",
                          help="model saved with joblib (default: the shipped pretrained model)")
     predict.add_argument("--output", metavar="FILE",
                          help="write the rows to a .csv or .json file (default: CSV on stdout)")
+    predict.add_argument("--no-detect", dest="detect", action="store_false",
+                         help="the images are cropped faces: no detection, one row per image "
+                              "with the whole image as the box")
+    predict.add_argument("--annotate", metavar="DIR",
+                         help="also write each readable image with its face boxes and emotions "
+                              "drawn into DIR (same file name; .gif, .tif... are written as .png)")
     predict.add_argument("--batch-size", type=int, default=256, metavar="N",
-                         help="images classified at a time (default: 256)")
+                         help="images read at a time; their faces are classified together "
+                              "(default: 256)")
+    predict.add_argument("--threads", type=_positive_int, metavar="N",
+                         help="CPU threads for torch while classifying (default: torch's choice)")
     predict.set_defaults(handler=_cmd_predict)
     return parser
 
@@ -485,7 +532,8 @@ def main(argv=None):
     Returns
     -------
     code : int
-        0 on success, 1 when ``predict`` could not read some images, 2 for a
+        0 on success, 1 when ``predict`` could not read some images (photos
+        without a face are not failures), 2 for a
         usage error (printed as one line), 130 when interrupted.
     """
     parser = build_parser()
