@@ -457,7 +457,7 @@ class EmotionClassifier(NeuralNetClassifier):
             return super().predict_proba(X)
         check_is_fitted(self)
         images = self._images(X, reset=False)
-        if not self.tta:
+        if not getattr(self, "tta", False):  # models pickled before tta existed have none
             return super().predict_proba(images)
         views = test_time_views(images, self.tta_shift)
         return np.mean([super(EmotionClassifier, self).predict_proba(v) for v in views], axis=0)
