@@ -83,7 +83,7 @@ def training_callbacks(net, monitor):
                                                     lower_is_better=False, use_caching=True)))
     if net.lr_schedule == "plateau":
         callbacks.append(("lr_scheduler", LRScheduler(
-            policy=ReduceLROnPlateau, monitor=monitor, mode="min",
+            policy=ReduceLROnPlateau, monitor=monitor, mode="min", event_name=None,
             factor=net.lr_factor, patience=net.lr_patience)))
     elif net.lr_schedule == "cosine":
         callbacks.append(("lr_scheduler", WarmupCosineLR(net.warmup_epochs, net.max_epochs)))

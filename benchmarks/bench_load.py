@@ -1,0 +1,37 @@
+"""Time and peak memory of ``load_fer2013`` on the real file (all 32,298 rows).
+
+    python benchmarks/bench_load.py [--data ../shared/data/fer2013/fer2013.csv.gz]
+
+Runs the load in a fresh child process so that the peak resident memory is the
+loader's alone (plus the interpreter and numpy/pandas).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+
+CHILD = """
+import json, resource, sys, time
+from fer_sklearn import load_fer2013
+start = time.perf_counter()
+bunch = load_fer2013(sys.argv[1])
+print(json.dumps({
+    "rows": len(bunch.data),
+    "seconds": round(time.perf_counter() - start, 2),
+    "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+}))
+"""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data/fer2013/fer2013.csv.gz")
+    args = parser.parse_args(argv)
+    out = subprocess.run([sys.executable, "-c", CHILD, args.data], check=True,
+                         capture_output=True, text=True).stdout
+    print(json.dumps(json.loads(out)))
+
+
+if __name__ == "__main__":
+    main()
