@@ -157,7 +157,7 @@ def run_ours(folder, out):
                      "python": sys.version.split()[0]},
         "opencv_threads": cv2.getNumThreads(),
         "torch_threads": recognizer.n_threads,
-        "load_s": load_s,  # includes the warm-up photo
+        "load_s": load_s,  # imports, model load and the warm-up photo
         "seconds": times,
         "cpu_seconds": cpu_seconds,  # all threads of the process, over the timed loop
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
