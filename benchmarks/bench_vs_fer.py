@@ -39,12 +39,38 @@ Read the accuracy with care
 ---------------------------
 * PublicTest is the split fer-sklearn *selected its model on* (training used
   Training only, but choices were made on PublicTest), so its accuracy here is
-  optimistic; PrivateTest is the honest split (``--usage PrivateTest``).
+  optimistic. PrivateTest would be the honest split (``--usage PrivateTest``),
+  but the copy in ``../shared/data/fer2013`` holds only Training and PublicTest.
 * fer's model was trained on FER2013 too, possibly including PublicTest.
 * The faces are 48x48 FER2013 crops upscaled and pasted on synthetic
   backgrounds, not real photos.
 So the accuracies are indicative only; the speed and detection figures are
 the more transferable part.
+
+Results (2026-11-26, 2 CPUs, ``benchmarks/results/vs_fer.json``)
+-----------------------------------------------------------------
+200 photos, seed 0; detection and emotion figures are deterministic, speeds
+are not. Run at 09:07 UTC on an idle machine (load average ~2 from a job that
+had just ended), everything under ``nice -n 10``:
+
+==============================  ========  =======  ==========  ========  ==========  =========
+tool                            photos/s  CPU ms/  recall      accuracy  accuracy    agreement
+                                          photo                on found  true box    w/ ours
+==============================  ========  =======  ==========  ========  ==========  =========
+fer-sklearn (load_pretrained)   89.8      15.5     143/200     0.615     0.610       -
+fer 25.10.3, TFLite (default)   91.7      18.5     142/200     0.599     0.565       0.662
+fer 25.10.3, Keras .hdf5        30.4      41.1     142/200     0.592     0.570       0.669
+==============================  ========  =======  ==========  ========  ==========  =========
+
+(fer: 3 extra boxes over 200 photos, fer-sklearn none; on the 136 photos both
+found the face their boxes overlap with mean IoU 0.93, and accuracy there is
+0.610 for fer-sklearn, 0.603 / 0.596 for fer.) Speed repeats with another job
+holding one core: 62.9 / 55.4 / 26.0 photos/s, and 72.8 / 57.1 / 27.1 while a
+model trained; i.e. the end-to-end speed of fer-sklearn and fer's default TFLite
+path is about the same, fer's Keras path about 3x slower. Both use the same
+OpenCV Haar cascade, hence the same recall (~71%: Haar misses many of the tight
+48x48 FER2013 crops). Accuracy differences (1-5 points on 142-200 faces) are
+within noise and, given the caveats below, indicative only.
 
 The ``fer`` environment
 -----------------------
