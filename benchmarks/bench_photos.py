@@ -20,13 +20,13 @@ Run::
     python benchmarks/bench_photos.py --n-photos 1000
     python benchmarks/bench_photos.py --model model.joblib --folder my_photos/
 
-TODO (not done): side by side with the ``fer`` package
--------------------------------------------------------
-Compare with PyPI ``fer`` 25.10.3 (TensorFlow CPU; its default OpenCV Haar
-detector and its ``mtcnn=True`` option) on the same folder: photos/s of
-``FER().detect_emotions(cv2.imread(path))`` and peak RSS, and the agreement of
-its boxes with ours. It needs TensorFlow installed in a separate environment,
-which this project does not do; fill in this section when one is at hand.
+Side by side with the ``fer`` package
+-------------------------------------
+See ``benchmarks/bench_vs_fer.py``: PyPI ``fer`` 25.10.3 (TensorFlow CPU, its
+default OpenCV Haar detector) on the same composed photos, run in a separate
+environment; photos/s, detection recall, accuracy and agreement, written to
+``benchmarks/results/vs_fer.json``. Not yet measured: ``fer``'s ``mtcnn=True``
+(it needs facenet-pytorch).
 """
 
 import argparse
