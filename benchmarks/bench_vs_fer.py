@@ -195,14 +195,6 @@ def run_ours(folder, out):
 
 
 # --------------------------------------------------------------------------- scoring
-def matches(truth, box):
-    """A detected box matches a pasted face: centre inside it, side within 0.6-1.6x."""
-    tx, ty, tw, th = truth
-    x, y, w, h = box
-    cx, cy = x + w / 2, y + h / 2
-    return tx <= cx <= tx + tw and ty <= cy <= ty + th and 0.6 <= w / tw <= 1.6
-
-
 def iou(a, b):
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
@@ -213,6 +205,8 @@ def iou(a, b):
 
 def matched_faces(report, truth):
     """Per photo: the (largest) detected face matching the known one, or None."""
+    from fer_sklearn._compose import box_matches as matches
+
     by_file = {r["file"]: r["faces"] for r in report["results"]}
     matched, extra = [], 0
     for t in truth:

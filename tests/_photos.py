@@ -8,6 +8,7 @@ import pytest
 
 from fer_sklearn import load_fer2013, make_emotion_pipeline, make_faces
 from fer_sklearn._faces import _cascade
+from fer_sklearn._compose import box_matches as matches
 from fer_sklearn.faces import compose_photo
 
 FER2013 = Path(__file__).parents[2] / "shared/data/fer2013/fer2013.csv.gz"
@@ -65,14 +66,6 @@ def composed_photos(faces, n_photos, *, per_photo=(1, 3), seed=0, **kwargs):
         photo, boxes = compose_photo(faces[idx], random_state=seed * 1000 + k, **options)
         photos.append((photo, boxes, idx))
     return photos
-
-
-def matches(truth, box):
-    """A detected box matches a pasted face: centre inside it, side within 0.6-1.6x."""
-    tx, ty, tw, th = truth
-    x, y, w, h = box
-    cx, cy = x + w / 2, y + h / 2
-    return tx <= cx <= tx + tw and ty <= cy <= ty + th and 0.6 <= w / tw <= 1.6
 
 
 def recall(photos, detect):

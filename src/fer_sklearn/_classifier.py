@@ -352,16 +352,8 @@ class EmotionClassifier(NeuralNetClassifier):
         self : EmotionClassifier
             The fitted classifier.
         """
-        warm = self.warm_start and self.initialized_
-        X, y = self._prepare(X, y, X_valid, y_valid, reset=not warm)
-        try:
-            if not warm:
-                self._split_seed = self._seed()
-                self.initialize()
-            super().partial_fit(X, y, **fit_params)
-        finally:
-            self._valid_data = None
-        return self
+        fresh = not (self.warm_start and self.initialized_)
+        return self._train(X, y, X_valid, y_valid, fresh=fresh, **fit_params)
 
     @on_resolved_device
     def partial_fit(self, X, y, classes=None, X_valid=None, y_valid=None, **fit_params):
@@ -381,7 +373,10 @@ class EmotionClassifier(NeuralNetClassifier):
         self : EmotionClassifier
             The fitted classifier.
         """
-        fresh = not self.initialized_
+        return self._train(X, y, X_valid, y_valid, fresh=not self.initialized_, **fit_params)
+
+    def _train(self, X, y, X_valid, y_valid, *, fresh, **fit_params):
+        """Validate, (re)initialise when ``fresh``, then run skorch's training loop."""
         X, y = self._prepare(X, y, X_valid, y_valid, reset=fresh)
         try:
             if fresh:

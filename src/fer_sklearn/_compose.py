@@ -83,3 +83,15 @@ def compose_photo(faces, *, size=(640, 480), face_sizes=(110, 180), rotate=0.0,
                                          + (1 - mask[..., None]) * region)
         boxes.append((x, y, side, side))
     return np.clip(photo, 0, 255).round().astype(np.uint8), boxes
+
+
+def box_matches(truth, box):
+    """Whether a detected box ``(x, y, w, h)`` matches a pasted face's box.
+
+    The detected box's centre lies inside the true box, and its side is 0.6-1.6x
+    the true side.
+    """
+    tx, ty, tw, th = truth
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    return tx <= cx <= tx + tw and ty <= cy <= ty + th and 0.6 <= w / tw <= 1.6
