@@ -23,8 +23,9 @@ class EmotionCNN(nn.Module):
 
     ``depth`` blocks of ``convs_per_block`` x (convolution, batch norm, ReLU)
     followed by max pooling, the block widths doubling from ``width``; then
-    global average pooling and a fully connected head with dropout. Works for any
-    input size, since the pooling is adaptive.
+    adaptive average pooling to ``pool_size`` x ``pool_size`` and a fully
+    connected head with dropout. Works for any input size, since the pooling is
+    adaptive.
 
     Parameters
     ----------
@@ -46,6 +47,9 @@ class EmotionCNN(nn.Module):
         Channel dropout after each convolution block.
     act_layer : type, default=nn.ReLU
         The activation layer class.
+    pool_size : int, default=1
+        Side of the pooled feature map fed to the head: 1 is global average
+        pooling; 3 keeps a 3x3 grid of where on the face each feature fired.
 
     Examples
     --------
@@ -66,12 +70,13 @@ class EmotionCNN(nn.Module):
         dropout=0.4,
         block_dropout=0.0,
         act_layer=nn.ReLU,
+        pool_size=1,
     ):
         super().__init__()
         for name, value, low in [
             ("n_classes", n_classes, 1), ("in_channels", in_channels, 1), ("width", width, 1),
             ("depth", depth, 1), ("convs_per_block", convs_per_block, 1),
-            ("hidden_units", hidden_units, 0),
+            ("hidden_units", hidden_units, 0), ("pool_size", pool_size, 1),
         ]:
             if int(value) != value or value < low:
                 raise ValueError(f"EmotionCNN: {name} must be an integer >= {low}, got {value!r}")
@@ -85,7 +90,8 @@ class EmotionCNN(nn.Module):
                                      dropout=block_dropout))
             channels = out
         self.features = nn.Sequential(*blocks)
-        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.pool = nn.AdaptiveAvgPool2d(pool_size)
+        channels *= pool_size * pool_size
         if hidden_units:
             self.head = nn.Sequential(
                 nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, hidden_units),
@@ -95,7 +101,7 @@ class EmotionCNN(nn.Module):
             self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, n_classes))
 
     def forward_features(self, x):
-        """The pooled feature vector of each image, ``(n, channels, 1, 1)``."""
+        """The pooled features of each image, ``(n, channels, pool_size, pool_size)``."""
         return self.pool(self.features(x))
 
     def forward_head(self, features):
