@@ -231,6 +231,7 @@ def test_bad_training_data(small, make, error, message):
     (dict(lr_schedule="step"), "lr_schedule"),
     (dict(max_epochs=0), "max_epochs"),
     (dict(class_weight="auto"), "class_weight"),
+    (dict(precision="fp16"), "precision"),
 ])
 def test_bad_parameters_fail_in_fit(small, params, message):
     X, y = small

@@ -11,16 +11,21 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.dataset import unpack_data
-from skorch.utils import to_device
+from skorch.utils import to_device, to_tensor
 from torch import nn
+from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 from torch.utils.data import Subset
 
 from ._augment import ImageAugmenter
+from ._batches import DeviceBatches, in_memory_arrays
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
 from ._schedules import LR_SCHEDULES, training_callbacks
 from ._validation import check_images, check_labels
+
+
+PRECISIONS = ("auto", "bf16", "32")
 
 
 def test_time_views(images, shift):
@@ -93,6 +98,12 @@ class EmotionClassifier(NeuralNetClassifier):
         dropout and augmentation, making CPU training reproducible.
     device : str, default="auto"
         ``"auto"`` trains on CUDA where it is available, else on the CPU.
+    precision : {"auto", "bf16", "32"}, default="auto"
+        Arithmetic of the network's forward pass: ``"bf16"`` runs it under
+        bfloat16 autocast (losses and outputs stay float32), ``"32"`` in
+        float32; ``"auto"`` is ``"bf16"`` on a CUDA device that supports it and
+        ``"32"`` elsewhere, so a CPU run stays float32 unless asked. On CUDA
+        the network and its inputs also use the channels-last memory layout.
     tta : bool, default=False
         Test-time augmentation: average the predictions over the image and its
         mirror image, each also shifted by ``tta_shift`` pixels in the four
@@ -158,6 +169,7 @@ class EmotionClassifier(NeuralNetClassifier):
         class_weight=None,
         random_state=None,
         device="auto",
+        precision="auto",
         tta=False,
         tta_shift=2,
         classes=None,
@@ -180,6 +192,7 @@ class EmotionClassifier(NeuralNetClassifier):
         self.augment = augment
         self.class_weight = class_weight
         self.random_state = random_state
+        self.precision = precision
         self.tta = tta
         self.tta_shift = tta_shift
 
@@ -226,6 +239,8 @@ class EmotionClassifier(NeuralNetClassifier):
             raise TypeError(
                 f"augment must be True, False or an ImageAugmenter, got {type(self.augment).__name__}"
             )
+        if not isinstance(self.precision, str) or self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if not (self.class_weight is None or isinstance(self.class_weight, dict)
                 or (isinstance(self.class_weight, str) and self.class_weight == "balanced")):
             raise ValueError(
@@ -243,7 +258,50 @@ class EmotionClassifier(NeuralNetClassifier):
         ):
             kwargs["n_classes"] = len(self.classes_)
         self.module_ = self.initialized_instance(self.module, kwargs)
+        if self._on_cuda():
+            self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
+
+    def _on_cuda(self):
+        return torch.device(resolve_device(self.device)).type == "cuda"
+
+    def _autocast_dtype(self):
+        """``torch.bfloat16`` where ``precision`` asks for autocast here, else ``None``."""
+        if self.precision == "bf16":
+            return torch.bfloat16
+        if self.precision == "auto" and self._on_cuda() and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return None
+
+    def infer(self, x, **fit_params):
+        """The module's output for ``x``, under bf16 autocast and channels-last where they apply."""
+        device = torch.device(resolve_device(self.device))
+        x = to_tensor(x, device=device)
+        if device.type == "cuda" and isinstance(x, torch.Tensor) and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        dtype = self._autocast_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device.type, dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return out.float()
+
+    def get_iterator(self, dataset, training=False):
+        """Training batches cut on the device from in-memory data; skorch's iterators otherwise.
+
+        With the default ``iterator_train`` and in-memory arrays, the training
+        images move to the device once and each batch is an index slice of them
+        (:class:`~fer_sklearn._batches.DeviceBatches`), shuffled every epoch
+        unless ``iterator_train__shuffle=False``. Other iterators or iterator
+        options fall back to skorch's ``DataLoader``.
+        """
+        options = self.get_params_for("iterator_train")
+        arrays = in_memory_arrays(dataset) if training else None
+        if arrays is None or self.iterator_train is not DataLoader or set(options) - {"shuffle"}:
+            return super().get_iterator(dataset, training=training)
+        batch_size = len(arrays[1]) if self.batch_size == -1 else self.batch_size
+        return DeviceBatches(*arrays, batch_size, resolve_device(self.device),
+                             shuffle=options.get("shuffle", True))
 
     def initialize_criterion(self):
         """Build ``criterion_``, weighting the classes by ``class_weight_``."""
@@ -463,6 +521,7 @@ class EmotionClassifier(NeuralNetClassifier):
         return self.classes_[proba.argmax(axis=1)]
 
     def __setstate__(self, state):
+        state.setdefault("precision", "auto")  # pickled before precision existed
         requested = state.get("device")
         if requested == "auto":
             state["device"] = resolve_device("auto")
