@@ -1,6 +1,7 @@
 """The pretrained model shipped in the package: safetensors weights plus a JSON config."""
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,8 @@ from ._labels import EMOTIONS
 from ._pipeline import make_emotion_pipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+# Names of networks that no longer ship, and the model that replaced each.
+RENAMED = {"vgg24": "default", "vgg32": "default"}
 
 
 def available_models():
@@ -28,8 +31,11 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     Parameters
     ----------
     name : str, default="default"
-        Which model (:func:`available_models` lists them): ``"default"`` is
-        the ensemble of the shipped networks, the other names single networks.
+        Which model (:func:`available_models` lists them): ``"default"``, a
+        distilled network that is both fast and accurate; ``"fast"``, a smaller
+        distilled network for the tightest CPU budgets; ``"accurate"``, the
+        mean-logit ensemble of three larger networks that the other two learnt
+        from (about 3x slower than ``"default"``; see ``docs/model_card.md``).
     tta : bool, default=False
         Average over mirrored and shifted views (10x slower, a little more
         accurate); see :class:`EmotionClassifier`'s ``tta``.
@@ -54,6 +60,10 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     >>> model.predict_proba(np.zeros((2, 48, 48), dtype=np.uint8)).shape
     (2, 7)
     """
+    if name in RENAMED and not (WEIGHTS_DIR / f"{name}.json").exists():
+        warnings.warn(f"the pretrained network {name!r} no longer ships; loading "
+                      f"{RENAMED[name]!r}, which replaced it", FutureWarning, stacklevel=2)
+        name = RENAMED[name]
     path = WEIGHTS_DIR / f"{name}.json"
     if not path.exists():
         raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
