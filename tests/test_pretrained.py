@@ -86,6 +86,20 @@ def test_export_round_trip(tmp_path, faces, monkeypatch):
     np.testing.assert_allclose(loaded.predict_proba(X[:20]), pipe.predict_proba(X[:20]), atol=5e-3)
 
 
+@pytest.mark.parametrize("labels", ["names", "codes"])
+def test_export_keeps_the_fitted_classes_and_labels(tmp_path, faces, monkeypatch, labels):
+    X, y = faces
+    if labels == "codes":
+        y = np.array([EMOTIONS.index(name) for name in y])
+    pipe = make_emotion_pipeline(random_state=0, **TINY_NET).fit(X, y)  # names sort alphabetically
+    export_pretrained([pipe], "mine", directory=tmp_path)
+    monkeypatch.setattr("fer_sklearn._pretrained.WEIGHTS_DIR", tmp_path)
+    loaded = load_pretrained("mine", device="cpu")
+    assert loaded.classes_.tolist() == pipe.classes_.tolist()
+    agree = (loaded.predict(X) == pipe.predict(X)).mean()
+    assert agree > 0.97  # fp16 weights may flip a near tie
+
+
 @pytest.mark.fer2013
 def test_beats_chance_by_far_on_public_test(fer2013_csv, model):
     X, y = load_fer2013(fer2013_csv, usage="PublicTest", return_X_y=True)

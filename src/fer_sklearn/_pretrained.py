@@ -8,7 +8,6 @@ import numpy as np
 from safetensors.torch import load_file, save_file
 
 from ._cnn import EmotionCNN, EnsembleCNN
-from ._labels import EMOTIONS
 from ._pipeline import make_emotion_pipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -114,11 +113,14 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
     first = pipelines[0]
     size = first.named_steps["resize"].size
     normalizer = first.named_steps["normalize"]
+    classes = first[-1].classes_.tolist()
     members = []
     for i, pipeline in enumerate(pipelines):
         other = pipeline.named_steps["normalize"]
         if pipeline.named_steps["resize"].size != size or not np.isclose(other.mean_, normalizer.mean_):
             raise ValueError("the pipelines of an ensemble must share their preprocessing")
+        if pipeline[-1].classes_.tolist() != classes:
+            raise ValueError("the pipelines of an ensemble must share their classes, in the same order")
         clf = pipeline[-1]
         stem = member_names[i] if member_names else f"{name}-{i}"
         state = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu()
@@ -129,7 +131,7 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
         members.append({"module": module, "weights": f"{stem}.safetensors"})
     config = {
         "format": 1,
-        "classes": list(EMOTIONS),
+        "classes": classes,
         "size": int(size),
         "normalize": {"mean": float(normalizer.mean_), "scale": float(normalizer.scale_)},
         "members": members,
