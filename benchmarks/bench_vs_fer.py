@@ -205,7 +205,7 @@ def iou(a, b):
 
 def matched_faces(report, truth):
     """Per photo: the (largest) detected face matching the known one, or None."""
-    from fer_sklearn._compose import box_matches as matches
+    from fer_sklearn.faces._compose import box_matches as matches
 
     by_file = {r["file"]: r["faces"] for r in report["results"]}
     matched, extra = [], 0

@@ -20,7 +20,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from fer_sklearn import EMOTIONS
-from fer_sklearn._pretrained import WEIGHTS_DIR
+from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR
 
 SUMMARY = ("public_test_accuracy", "best_epoch", "n_epochs", "train_seconds", "seconds_per_epoch",
            "images_per_s", "params", "precision", "teachers")

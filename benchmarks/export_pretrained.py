@@ -12,7 +12,7 @@ from pathlib import Path
 
 import joblib
 
-from fer_sklearn._pretrained import WEIGHTS_DIR, export_pretrained
+from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 
 
 def main(argv=None):

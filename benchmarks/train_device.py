@@ -40,8 +40,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from fer_sklearn._augment import ImageAugmenter
-from fer_sklearn._cnn import EmotionCNN
+from fer_sklearn.neural_net._augment import ImageAugmenter
+from fer_sklearn.neural_net._cnn import EmotionCNN
 
 DEFAULT_DATA = [".devdata/fer2013.npz.xz", "../shared/data/fer2013/fer2013.npz.xz"]
 

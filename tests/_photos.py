@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from fer_sklearn import load_fer2013, make_emotion_pipeline, make_faces
-from fer_sklearn._faces import _cascade
-from fer_sklearn._compose import box_matches as matches
+from fer_sklearn.faces._detect import _cascade
+from fer_sklearn.faces._compose import box_matches as matches
 from fer_sklearn.faces import compose_photo
 
 FER2013 = Path(__file__).parents[2] / "shared/data/fer2013/fer2013.csv.gz"

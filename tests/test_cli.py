@@ -20,8 +20,8 @@ from PIL import Image
 
 import fer_sklearn
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
-from fer_sklearn import _cli
-from fer_sklearn._cli import SimpleProgressBar, main
+from fer_sklearn.cli import _main as _cli
+from fer_sklearn.cli._main import SimpleProgressBar, main
 from fer_sklearn.faces import ROW_FIELDS, compose_photo, crop_face, read_image
 
 from ._photos import cascade_or_skip, fer_faces, matches
@@ -338,7 +338,7 @@ def test_predict_without_face_detection_is_one_line(model_file, image_dir, monke
     def no_cascade():
         raise ImportError("OpenCV 5.0 has no CascadeClassifier")
 
-    monkeypatch.setattr("fer_sklearn._faces._cascade", no_cascade)
+    monkeypatch.setattr("fer_sklearn.faces._detect._cascade", no_cascade)
     assert main(["predict", "--model", str(model_file), str(image_dir)]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "face detection unavailable" in line and "--no-detect" in line
@@ -383,7 +383,7 @@ def test_console_script_declared():
     pyproject = Path(SRC).parent / "pyproject.toml"
     if not pyproject.is_file():
         pytest.skip("not running from a source checkout")
-    assert 'fer-sklearn = "fer_sklearn._cli:main"' in pyproject.read_text()
+    assert 'fer-sklearn = "fer_sklearn.cli:main"' in pyproject.read_text()
 
 
 # ---------------------------------------------------------------------- progress

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from fer_sklearn import EMOTIONS, load_image_folder, make_faces
-from fer_sklearn._labels import emotion_codes, emotion_from_name
+from fer_sklearn.utils._labels import emotion_codes, emotion_from_name
 
 
 def test_emotion_names_and_aliases():

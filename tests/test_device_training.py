@@ -10,7 +10,7 @@ from sklearn.base import clone
 from torch import nn
 
 from fer_sklearn import EmotionClassifier
-from fer_sklearn._batches import DeviceBatches, in_memory_arrays
+from fer_sklearn.neural_net._batches import DeviceBatches, in_memory_arrays
 
 from .conftest import TINY_NET
 

@@ -20,7 +20,7 @@ def _needs_cascade(request):
 def test_missing_cascade_gives_a_clear_error(monkeypatch):
     import cv2
 
-    from fer_sklearn._faces import _cascade
+    from fer_sklearn.faces._detect import _cascade
 
     monkeypatch.delattr(cv2, "CascadeClassifier", raising=False)
     _cascade.cache_clear()

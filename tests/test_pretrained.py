@@ -8,7 +8,7 @@ import pytest
 from sklearn.utils.validation import check_is_fitted
 
 from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained, make_emotion_pipeline
-from fer_sklearn._pretrained import WEIGHTS_DIR, export_pretrained
+from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 
 from .conftest import TINY_NET
 
@@ -80,7 +80,7 @@ def test_export_round_trip(tmp_path, faces, monkeypatch):
         other = make_emotion_pipeline(random_state=0, **TINY_NET).fit(X[::2] * 0.5, y[::2])
         export_pretrained([pipe, other], "bad", directory=tmp_path)
     export_pretrained([pipe], "tiny", directory=tmp_path)
-    monkeypatch.setattr("fer_sklearn._pretrained.WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", tmp_path)
     loaded = load_pretrained("tiny")
     # fp16 storage: the probabilities agree to about 3 decimals
     np.testing.assert_allclose(loaded.predict_proba(X[:20]), pipe.predict_proba(X[:20]), atol=5e-3)
@@ -93,7 +93,7 @@ def test_export_keeps_the_fitted_classes_and_labels(tmp_path, faces, monkeypatch
         y = np.array([EMOTIONS.index(name) for name in y])
     pipe = make_emotion_pipeline(random_state=0, **TINY_NET).fit(X, y)  # names sort alphabetically
     export_pretrained([pipe], "mine", directory=tmp_path)
-    monkeypatch.setattr("fer_sklearn._pretrained.WEIGHTS_DIR", tmp_path)
+    monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", tmp_path)
     loaded = load_pretrained("mine", device="cpu")
     assert loaded.classes_.tolist() == pipe.classes_.tolist()
     agree = (loaded.predict(X) == pipe.predict(X)).mean()

@@ -137,7 +137,7 @@ def test_model_by_path_and_lazy_pretrained(model, tmp_path, monkeypatch, drawn):
     face = EmotionRecognizer(str(path)).analyze(drawn[0][0], detect=False)[0]
     assert face == EmotionRecognizer(model).analyze(drawn[0][0], detect=False)[0]
     calls = []
-    monkeypatch.setattr(fer_sklearn, "load_pretrained", lambda: calls.append(1) or model,
+    monkeypatch.setattr("fer_sklearn.faces._recognizer.load_pretrained", lambda: calls.append(1) or model,
                         raising=False)
     recognizer = EmotionRecognizer()
     assert calls == []  # nothing is loaded before the first analysis

@@ -80,7 +80,7 @@ def test_export_makes_the_three_shipped_names(dry_run, tmp_path, monkeypatch):
     export.main([str(out), "--accurate", "m40", "m40p3", "m32d3", "--default", "s24", "--fast", "s16",
                  "--weights", str(weights)])
     assert sorted(p.name for p in weights.glob("*.json")) == ["accurate.json", "default.json", "fast.json"]
-    monkeypatch.setattr("fer_sklearn._pretrained.WEIGHTS_DIR", weights)
+    monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", weights)
     from fer_sklearn import available_models, load_pretrained
     assert available_models() == ["accurate", "default", "fast"]
     faces = make_faces(6, size=48, random_state=1)[0]

@@ -3,22 +3,23 @@
 A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 (:class:`EmotionClassifier`) inside a scikit-learn pipeline
 (:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
+
+The areas, one subpackage each: ``datasets``, ``preprocessing``, ``neural_net``,
+``pipeline``, ``evaluation``, ``faces``, ``pretrained`` and ``cli``.
 """
 
-from ._augment import ImageAugmenter
-from ._classifier import EmotionClassifier
-from ._cnn import EmotionCNN
-from ._faces import FaceCropper, detect_faces
-from ._fer2013 import load_fer2013
-from ._image_folder import load_image_folder
-from ._labels import EMOTIONS
-from ._pipeline import EmotionPipeline, make_emotion_pipeline
-from ._pretrained import available_models, load_pretrained
-from ._recognizer import EmotionRecognizer
-from ._synthetic import make_faces
+from ._compat import install_aliases
+from .datasets import load_fer2013, load_image_folder, make_faces
 from .evaluation import evaluate
+from .faces import EmotionRecognizer, FaceCropper, detect_faces
+from .neural_net import EmotionClassifier, EmotionCNN, EnsembleCNN, ImageAugmenter
+from .pipeline import EmotionPipeline, make_emotion_pipeline
+from .pretrained import available_models, load_pretrained
+from .utils import EMOTIONS
 
 __version__ = "0.1.0"
+
+install_aliases()
 
 __all__ = [
     "EMOTIONS",
@@ -26,6 +27,7 @@ __all__ = [
     "EmotionClassifier",
     "EmotionPipeline",
     "EmotionRecognizer",
+    "EnsembleCNN",
     "FaceCropper",
     "ImageAugmenter",
     "available_models",

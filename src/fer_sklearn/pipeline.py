@@ -2,7 +2,7 @@
 
 from sklearn.pipeline import Pipeline
 
-from ._classifier import EmotionClassifier
+from .neural_net._classifier import EmotionClassifier
 from .preprocessing import Grayscale, ImageResizer, PixelNormalizer
 
 

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_images
+from ..utils._validation import check_images
 
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]
 

@@ -43,7 +43,7 @@ class DeviceBatches:
     Examples
     --------
     >>> import numpy as np
-    >>> from fer_sklearn._batches import DeviceBatches
+    >>> from fer_sklearn.neural_net._batches import DeviceBatches
     >>> batches = DeviceBatches(np.zeros((5, 1, 4, 4), np.float32), np.arange(5), 2, "cpu")
     >>> [len(y) for _, y in batches]
     [2, 2, 1]

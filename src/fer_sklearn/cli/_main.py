@@ -254,7 +254,7 @@ def iter_image_paths(inputs, exclude=None):
     ``exclude`` (a folder) is not searched: the ``--annotate`` folder may lie
     inside an input folder, and its pictures must not become inputs.
     """
-    from fer_sklearn._image_folder import IMAGE_SUFFIXES
+    from fer_sklearn.datasets._image_folder import IMAGE_SUFFIXES
 
     exclude = None if exclude is None else Path(exclude).resolve()
     for item in inputs:
@@ -353,7 +353,7 @@ class _RowWriter:
 
 def _check_detection():
     """A one-line usage error, before any row, when OpenCV cannot detect faces."""
-    from fer_sklearn._faces import _cascade
+    from fer_sklearn.faces._detect import _cascade
 
     try:
         _cascade()
@@ -362,7 +362,7 @@ def _check_detection():
 
 
 def _cmd_predict(args):
-    from fer_sklearn._recognizer import _rows
+    from fer_sklearn.faces._recognizer import _rows
     from fer_sklearn.faces import ROW_FIELDS, EmotionRecognizer
 
     if args.output is not None and not str(args.output).lower().endswith((".csv", ".json")):

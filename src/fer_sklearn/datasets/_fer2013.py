@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
-from ._labels import EMOTIONS
+from ..utils._labels import EMOTIONS
 
 _IMAGE_SIDE = 48
 _N_PIXELS = _IMAGE_SIDE * _IMAGE_SIDE

@@ -18,8 +18,8 @@ from sklearn.metrics import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._labels import EMOTIONS, emotion_codes
-from ._validation import check_images, check_labels
+from ..utils._labels import EMOTIONS, emotion_codes
+from ..utils._validation import check_images, check_labels
 
 _N_MISCLASSIFIED = 24
 _HISTORY_KEYS = ("epoch", "train_loss", "valid_loss", "train_acc", "valid_acc", "lr", "dur",

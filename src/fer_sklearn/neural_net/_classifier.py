@@ -22,7 +22,7 @@ from ._batches import DeviceBatches, in_memory_arrays
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
 from ._schedules import LR_SCHEDULES, training_callbacks
-from ._validation import check_images, check_labels
+from ..utils._validation import check_images, check_labels
 
 
 PRECISIONS = ("auto", "bf16", "32")
@@ -291,7 +291,7 @@ class EmotionClassifier(NeuralNetClassifier):
 
         With the default ``iterator_train`` and in-memory arrays, the training
         images move to the device once and each batch is an index slice of them
-        (:class:`~fer_sklearn._batches.DeviceBatches`), shuffled every epoch
+        (:class:`~fer_sklearn.neural_net._batches.DeviceBatches`), shuffled every epoch
         unless ``iterator_train__shuffle=False``. Other iterators or iterator
         options fall back to skorch's ``DataLoader``.
         """

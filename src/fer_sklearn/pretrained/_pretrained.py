@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from safetensors.torch import load_file, save_file
 
-from ._cnn import EmotionCNN, EnsembleCNN
-from ._pipeline import make_emotion_pipeline
+from ..neural_net._cnn import EmotionCNN, EnsembleCNN
+from ..pipeline import make_emotion_pipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # Names of networks that no longer ship, and the model that replaced each.

@@ -7,10 +7,11 @@ import os
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from ._faces import (
+from ._detect import (
     _check_detector_params, _COLORS, _detect_gray, _name, crop_face, read_image,
 )
-from ._labels import EMOTIONS, emotion_from_name
+from ..pretrained import load_pretrained
+from ..utils._labels import EMOTIONS, emotion_from_name
 
 STATUSES = ("ok", "no_face", "error")
 """The ``status`` of an analysed file: faces found, none found, or not readable."""
@@ -137,8 +138,6 @@ class EmotionRecognizer:
         self._check_params()
         model = self.model
         if model is None:
-            from . import load_pretrained  # added separately; resolved at call time
-
             model = load_pretrained()
         elif isinstance(model, (str, os.PathLike)):
             import joblib

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from sklearn.utils import Bunch
 
-from ._labels import EMOTIONS, emotion_from_name
+from ..utils._labels import EMOTIONS, emotion_from_name
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 

@@ -125,7 +125,7 @@ class EnsembleCNN(nn.Module):
     --------
     >>> import torch
     >>> from fer_sklearn import EmotionCNN
-    >>> from fer_sklearn._cnn import EnsembleCNN
+    >>> from fer_sklearn.neural_net._cnn import EnsembleCNN
     >>> net = EnsembleCNN([EmotionCNN(width=4, depth=2), EmotionCNN(width=8, depth=2)])
     >>> net(torch.zeros(3, 1, 48, 48)).shape
     torch.Size([3, 7])

@@ -8,7 +8,7 @@ and :func:`annotate` draws them on the photo.
 """
 
 from ._compose import compose_photo
-from ._faces import FaceCropper, crop_face, detect_faces, read_image
+from ._detect import FaceCropper, crop_face, detect_faces, read_image
 from ._recognizer import ROW_FIELDS, STATUSES, EmotionRecognizer, annotate, iter_face_rows
 
 __all__ = [

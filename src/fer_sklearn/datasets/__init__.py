@@ -1,0 +1,7 @@
+"""Data: the FER2013 loader, image folders and synthetic faces."""
+
+from ._fer2013 import load_fer2013
+from ._image_folder import IMAGE_SUFFIXES, load_image_folder
+from ._synthetic import make_faces
+
+__all__ = ["IMAGE_SUFFIXES", "load_fer2013", "load_image_folder", "make_faces"]

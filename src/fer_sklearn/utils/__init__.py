@@ -1,0 +1,6 @@
+"""Helpers shared by the areas of the package: emotion labels and input validation."""
+
+from ._labels import EMOTIONS, emotion_codes, emotion_from_name
+from ._validation import check_images, check_labels
+
+__all__ = ["EMOTIONS", "check_images", "check_labels", "emotion_codes", "emotion_from_name"]
