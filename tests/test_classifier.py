@@ -114,9 +114,8 @@ def test_model_saved_with_a_cuda_device_loads_on_a_cpu_only_machine(small):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         loaded = pickle.loads(blob)
-    if not torch.cuda.is_available():
-        assert str(loaded.device) == "cpu"
-        np.testing.assert_allclose(loaded.predict_proba(X[:10]), expected, rtol=1e-5)
+    assert str(loaded.device) == ("cuda" if torch.cuda.is_available() else "cpu")
+    np.testing.assert_allclose(loaded.predict_proba(X[:10]), expected, rtol=1e-5)
 
 
 def test_balanced_class_weight(small):
@@ -134,9 +133,16 @@ def test_augmentation_is_training_only_and_switchable(small):
     clf = _fit(X, y, augment=False)
     assert clf.augmenter_ is None
     custom = ImageAugmenter(max_rotation=0, erasing=0.5)
-    assert _fit(X, y, augment=custom).augmenter_ is custom
-    # prediction is deterministic: no augmentation outside training
-    np.testing.assert_array_equal(clf.predict_proba(X[:5]), clf.predict_proba(X[:5]))
+    augmented = _fit(X, y, augment=custom, device="cpu")
+    assert augmented.augmenter_ is custom
+    # a net that augments in training predicts deterministically: no augmentation outside training
+    np.testing.assert_array_equal(augmented.predict_proba(X[:5]), augmented.predict_proba(X[:5]))
+    # while its training steps do see augmented images
+    seen = []
+    augmented.module_.register_forward_pre_hook(lambda module, args: seen.append(args[0].clone()))
+    batch = torch.as_tensor(X[:8, None])
+    augmented.train_step_single((batch, torch.zeros(8, dtype=torch.long)))
+    assert not torch.allclose(seen[-1], batch)
 
 
 def test_augmenter_keeps_shape_and_varies_images():

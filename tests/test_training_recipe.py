@@ -49,7 +49,7 @@ def test_interrupted_training_resumes_from_its_last_epoch(recipe, small_csv, tmp
 
 
 def test_tta_averages_mirrored_and_shifted_views(fitted_pipeline, faces):
-    from fer_sklearn.neural_net._classifier import test_time_views
+    from fer_sklearn.neural_net._tta import test_time_views
 
     X, _ = faces
     images = np.asarray(X[:4], dtype=np.float32)[:, None]

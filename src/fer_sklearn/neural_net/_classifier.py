@@ -1,48 +1,32 @@
 """EmotionClassifier: the skorch CNN classifier with scikit-learn conventions."""
 
 import inspect
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.dataset import unpack_data
-from skorch.utils import to_device, to_tensor
+from skorch.utils import to_device
 from torch import nn
-from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
-from torch.utils.data import Subset
 
+from ..utils._validation import check_images, check_labels
 from ._augment import ImageAugmenter
-from ._batches import DeviceBatches, in_memory_arrays
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
-from ._schedules import LR_SCHEDULES, training_callbacks
-from ..utils._validation import check_images, check_labels
+from ._restore import RestoreMixin
+from ._schedules import training_callbacks
+from ._speed import PRECISIONS, DeviceSpeedMixin
+from ._splits import validation_split
+from ._targets import class_weights, encode_labels, fitted_classes
+from ._tta import test_time_views
 
 
-PRECISIONS = ("auto", "bf16", "32")
-
-
-def test_time_views(images, shift):
-    """The image batch ``(n, 1, h, w)`` and its mirror, each also shifted by ``shift`` pixels."""
-    mirrored = images[..., ::-1]
-    views = [images, mirrored]
-    if shift:
-        padded = [np.pad(v, ((0, 0), (0, 0), (shift, shift), (shift, shift)), mode="edge")
-                  for v in (images, mirrored)]
-        h, w = images.shape[2:]
-        for v in padded:
-            for dy, dx in ((0, shift), (2 * shift, shift), (shift, 0), (shift, 2 * shift)):
-                views.append(v[:, :, dy:dy + h, dx:dx + w])
-    return [np.ascontiguousarray(v) for v in views]
-
-
-class EmotionClassifier(NeuralNetClassifier):
+class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
     """A convolutional emotion classifier for grayscale face images.
 
     A :class:`skorch.NeuralNetClassifier` with working defaults: an
@@ -149,6 +133,25 @@ class EmotionClassifier(NeuralNetClassifier):
     (3,)
     """
 
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
+        "lr_patience": [Interval(Integral, 1, None, closed="left")],
+        "lr_factor": [Interval(Real, 0, 1, closed="neither")],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "augment": ["boolean", ImageAugmenter, None],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+        "random_state": ["random_state"],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "tta": ["boolean"],
+        "tta_shift": [Interval(Integral, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         module=EmotionCNN,
@@ -213,39 +216,11 @@ class EmotionClassifier(NeuralNetClassifier):
         return defaults + training_callbacks(self, monitor)
 
     def _has_validation(self):
-        if getattr(self, "_valid_data", None) is not None:
-            return True
         return bool(self.train_split) or bool(self.validation_fraction)
 
     def _check_params(self):
-        fraction = self.validation_fraction
-        if fraction is not None and not (
-            isinstance(fraction, numbers.Real) and 0 <= fraction < 1
-        ):
-            raise ValueError(f"validation_fraction must be None or in [0, 1), got {fraction!r}")
-        if not isinstance(self.lr_schedule, (str, type(None))) or self.lr_schedule not in LR_SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
-        for name in ("max_epochs", "batch_size", "patience", "lr_patience"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.early_stopping, (bool, np.bool_)):
-            raise TypeError(f"early_stopping must be True or False, got {self.early_stopping!r}")
-        if not isinstance(self.warmup_epochs, numbers.Integral) or self.warmup_epochs < 0:
-            raise ValueError(f"warmup_epochs must be a non-negative integer, got {self.warmup_epochs!r}")
-        if not isinstance(self.lr_factor, numbers.Real) or not 0 < self.lr_factor < 1:
-            raise ValueError(f"lr_factor must be in (0, 1), got {self.lr_factor!r}")
-        if not isinstance(self.augment, (bool, ImageAugmenter)) and self.augment is not None:
-            raise TypeError(
-                f"augment must be True, False or an ImageAugmenter, got {type(self.augment).__name__}"
-            )
-        if not isinstance(self.precision, str) or self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if not (self.class_weight is None or isinstance(self.class_weight, dict)
-                or (isinstance(self.class_weight, str) and self.class_weight == "balanced")):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict, got {self.class_weight!r}"
-            )
+        params = {name: getattr(self, name) for name in self._parameter_constraints}
+        validate_parameter_constraints(self._parameter_constraints, params, type(self).__name__)
 
     def initialize_module(self):
         """Build ``module_``, filling in ``n_classes`` from the fitted classes."""
@@ -258,50 +233,7 @@ class EmotionClassifier(NeuralNetClassifier):
         ):
             kwargs["n_classes"] = len(self.classes_)
         self.module_ = self.initialized_instance(self.module, kwargs)
-        if self._on_cuda():
-            self.module_ = self.module_.to(memory_format=torch.channels_last)
         return self
-
-    def _on_cuda(self):
-        return torch.device(resolve_device(self.device)).type == "cuda"
-
-    def _autocast_dtype(self):
-        """``torch.bfloat16`` where ``precision`` asks for autocast here, else ``None``."""
-        if self.precision == "bf16":
-            return torch.bfloat16
-        if self.precision == "auto" and self._on_cuda() and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return None
-
-    def infer(self, x, **fit_params):
-        """The module's output for ``x``, under bf16 autocast and channels-last where they apply."""
-        device = torch.device(resolve_device(self.device))
-        x = to_tensor(x, device=device)
-        if device.type == "cuda" and isinstance(x, torch.Tensor) and x.dim() == 4:
-            x = x.contiguous(memory_format=torch.channels_last)
-        dtype = self._autocast_dtype()
-        if dtype is None:
-            return super().infer(x, **fit_params)
-        with torch.autocast(device.type, dtype=dtype):
-            out = super().infer(x, **fit_params)
-        return out.float()
-
-    def get_iterator(self, dataset, training=False):
-        """Training batches cut on the device from in-memory data; skorch's iterators otherwise.
-
-        With the default ``iterator_train`` and in-memory arrays, the training
-        images move to the device once and each batch is an index slice of them
-        (:class:`~fer_sklearn.neural_net._batches.DeviceBatches`), shuffled every epoch
-        unless ``iterator_train__shuffle=False``. Other iterators or iterator
-        options fall back to skorch's ``DataLoader``.
-        """
-        options = self.get_params_for("iterator_train")
-        arrays = in_memory_arrays(dataset) if training else None
-        if arrays is None or self.iterator_train is not DataLoader or set(options) - {"shuffle"}:
-            return super().get_iterator(dataset, training=training)
-        batch_size = len(arrays[1]) if self.batch_size == -1 else self.batch_size
-        return DeviceBatches(*arrays, batch_size, resolve_device(self.device),
-                             shuffle=options.get("shuffle", True))
 
     def initialize_criterion(self):
         """Build ``criterion_``, weighting the classes by ``class_weight_``."""
@@ -330,31 +262,11 @@ class EmotionClassifier(NeuralNetClassifier):
         return images[:, None]
 
     def _set_classes(self, y):
-        classes = np.unique(y) if self.classes is None else np.asarray(self.classes)
-        if len(classes) < 2:
-            raise ValueError(
-                f"y holds a single class ({classes[0]!r}); a classifier needs at least 2 classes"
-            )
-        self.classes_inferred_ = classes
-        if self.class_weight is None:
-            self.class_weight_ = None
-        elif self.class_weight == "balanced":
-            present = np.isin(classes, y)
-            weight = np.ones(len(classes))
-            weight[present] = compute_class_weight("balanced", classes=classes[present], y=y)
-            self.class_weight_ = weight
-        else:
-            self.class_weight_ = np.array([self.class_weight.get(c, 1.0) for c in classes])
+        self.classes_inferred_ = fitted_classes(y, self.classes)
+        self.class_weight_ = class_weights(self.class_weight, self.classes_inferred_, y)
 
     def _encode(self, y, what="y"):
-        index = {label: code for code, label in enumerate(self.classes_.tolist())}
-        try:
-            return np.fromiter((index[label] for label in y.tolist()), dtype=np.int64, count=len(y))
-        except KeyError as exc:
-            raise ValueError(
-                f"{what} contains the unknown label {exc.args[0]!r}; the classes are "
-                f"{self.classes_.tolist()}"
-            ) from None
+        return encode_labels(y, self.classes_, what)
 
     def check_data(self, X, y):
         """No-op: ``fit`` validates the data and sets the classes before skorch sees them."""
@@ -365,28 +277,6 @@ class EmotionClassifier(NeuralNetClassifier):
             torch.manual_seed(seed)
             return seed
         return None
-
-    def get_split_datasets(self, X, y=None, **fit_params):
-        """Training and validation data: ``X_valid`` if given, else a random split."""
-        dataset = self.get_dataset(X, y)
-        valid_data = getattr(self, "_valid_data", None)
-        if valid_data is not None:
-            return dataset, self.get_dataset(*valid_data)
-        if self.train_split:
-            return super().get_split_datasets(X, y, **fit_params)
-        if not self.validation_fraction or len(y) < 2:
-            return dataset, None
-        train, valid = self._split_indices(y)
-        return Subset(dataset, train), Subset(dataset, valid)
-
-    def _split_indices(self, y):
-        n_classes = len(np.unique(y))
-        n_valid = max(1, int(round(self.validation_fraction * len(y))))
-        smallest_class = np.unique(y, return_counts=True)[1].min()
-        stratify = smallest_class >= 2 and min(n_valid, len(y) - n_valid) >= n_classes
-        splitter = StratifiedShuffleSplit if stratify else ShuffleSplit
-        split = splitter(n_splits=1, test_size=n_valid, random_state=self._split_seed)
-        return next(split.split(np.zeros(len(y)), y))
 
     # ------------------------------------------------------------------ fitting
     @on_resolved_device
@@ -434,27 +324,36 @@ class EmotionClassifier(NeuralNetClassifier):
         return self._train(X, y, X_valid, y_valid, fresh=not self.initialized_, **fit_params)
 
     def _train(self, X, y, X_valid, y_valid, *, fresh, **fit_params):
-        """Validate, (re)initialise when ``fresh``, then run skorch's training loop."""
-        X, y = self._prepare(X, y, X_valid, y_valid, reset=fresh)
+        """Validate, (re)initialise when ``fresh``, then run skorch's training loop.
+
+        For the duration of the loop ``train_split`` is the split of this fit
+        (see ``_validation_split``); the user's value is restored afterwards.
+        """
+        X, codes, valid = self._prepare(X, y, X_valid, y_valid, reset=fresh)
+        if fresh:
+            self._split_seed = self._seed()
+        requested = self.train_split
+        self.train_split = validation_split(codes, valid, self.train_split,
+                                            self.validation_fraction, self._split_seed)
         try:
             if fresh:
-                self._split_seed = self._seed()
                 self.initialize()
-            super().partial_fit(X, y, **fit_params)
+            super().partial_fit(X, codes, **fit_params)
         finally:
-            self._valid_data = None
+            self.train_split = requested
         return self
 
     def _prepare(self, X, y, X_valid, y_valid, *, reset):
+        """Checked images ``(n, 1, h, w)``, class codes, and the ``(images, codes)`` of ``X_valid``."""
         self._check_params()
         images = self._images(X, reset=reset)
         y = check_labels(y, len(images))
         if reset:
             self._set_classes(y)
         codes = self._encode(y)
-        self._valid_data = None
         if (X_valid is None) != (y_valid is None):
             raise ValueError("pass both X_valid and y_valid, or neither")
+        valid = None
         if X_valid is not None:
             valid_images = check_images(X_valid, allow_channels=False, what="X_valid")
             if valid_images.shape[1:] != images.shape[2:]:
@@ -462,38 +361,16 @@ class EmotionClassifier(NeuralNetClassifier):
                     f"X_valid has images of size {valid_images.shape[1:]}, X has {images.shape[2:]}"
                 )
             y_valid = check_labels(y_valid, len(valid_images))
-            self._valid_data = (valid_images[:, None], self._encode(y_valid, "y_valid"))
-        augment = ImageAugmenter() if self.augment is True else (self.augment or None)
-        self.augmenter_ = augment
-        return images, codes
+            valid = (valid_images[:, None], self._encode(y_valid, "y_valid"))
+        self.augmenter_ = ImageAugmenter() if self.augment is True else (self.augment or None)
+        return images, codes, valid
 
     def train_step_single(self, batch, **fit_params):
         """One training step, with the batch augmented on the device first."""
         if self.augmenter_ is not None:
             Xi, yi = unpack_data(batch)
-            batch = (self.augmenter_(to_device(Xi, self.device)), yi)
+            batch = (self.augmenter_(to_device(Xi, resolve_device(self.device))), yi)
         return super().train_step_single(batch, **fit_params)
-
-    def initialize_fitted(self, image_shape):
-        """Make a classifier whose ``module`` holds trained weights ready to predict, without ``fit``.
-
-        Used to rebuild a saved network: the classes are the ``classes``
-        parameter, the images ``image_shape`` = ``(height, width)``.
-
-        Returns
-        -------
-        self : EmotionClassifier
-        """
-        if self.classes is None:
-            raise ValueError("initialize_fitted needs the classes parameter")
-        self.classes_inferred_ = np.asarray(self.classes)
-        self.image_shape_ = tuple(image_shape)
-        self.n_features_in_ = int(np.prod(image_shape))
-        self.class_weight_ = None
-        self.augmenter_ = None
-        self.initialize()
-        self.module_.eval()
-        return self
 
     # ------------------------------------------------------------------ prediction
     def __sklearn_is_fitted__(self):
@@ -519,15 +396,6 @@ class EmotionClassifier(NeuralNetClassifier):
         """The most probable label of each image, of the same kind as ``y`` in ``fit``."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
-
-    def __setstate__(self, state):
-        state.setdefault("precision", "auto")  # pickled before precision existed
-        requested = state.get("device")
-        if requested == "auto":
-            state["device"] = resolve_device("auto")
-        super().__setstate__(state)
-        if requested == "auto":
-            self.device = "auto"
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

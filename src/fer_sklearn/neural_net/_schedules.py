@@ -46,7 +46,11 @@ class WarmupCosineLR(Callback):
 
 
 class RecordLR(Callback):
-    """Record the optimizer's learning rate of each epoch in the history as ``lr``."""
+    """Record the optimizer's learning rate of each epoch in the history as ``lr``.
+
+    No longer used (skorch's ``LRScheduler`` records the rate); kept so that
+    models pickled by fer-sklearn 0.1.0, whose callbacks include it, still load.
+    """
 
     def on_epoch_begin(self, net, **kwargs):
         if "lr" not in net.history[-1]:
@@ -83,11 +87,10 @@ def training_callbacks(net, monitor):
                                                     lower_is_better=False, use_caching=True)))
     if net.lr_schedule == "plateau":
         callbacks.append(("lr_scheduler", LRScheduler(
-            policy=ReduceLROnPlateau, monitor=monitor, mode="min", event_name=None,
+            policy=ReduceLROnPlateau, monitor=monitor, mode="min", event_name="lr",
             factor=net.lr_factor, patience=net.lr_patience)))
     elif net.lr_schedule == "cosine":
         callbacks.append(("lr_scheduler", WarmupCosineLR(net.warmup_epochs, net.max_epochs)))
-    callbacks.append(("record_lr", RecordLR()))
     if net.early_stopping:
         callbacks.append(("early_stopping", EarlyStopping(
             monitor=monitor, patience=net.patience, load_best=True, sink=_quiet_unless_verbose(net))))

@@ -1,0 +1,67 @@
+"""How a net runs on its device: bf16 autocast, channels-last and batches cut on the device."""
+
+import torch
+from skorch.utils import to_tensor
+from torch.utils.data import DataLoader
+
+from ._batches import DeviceBatches, in_memory_arrays
+from ._device import resolve_device
+
+PRECISIONS = ("auto", "bf16", "32")
+
+
+class DeviceSpeedMixin:
+    """Mixin for a skorch net with a ``precision`` parameter (``"auto"``, ``"bf16"``, ``"32"``).
+
+    On CUDA the module and its inputs use the channels-last layout and
+    ``precision="auto"`` means bf16 autocast; elsewhere ``"auto"`` stays float32.
+    Training batches of in-memory data are cut by index on the device.
+    """
+
+    def _on_cuda(self):
+        return torch.device(resolve_device(self.device)).type == "cuda"
+
+    def _autocast_dtype(self):
+        """``torch.bfloat16`` where ``precision`` asks for autocast here, else ``None``."""
+        if self.precision == "bf16":
+            return torch.bfloat16
+        if self.precision == "auto" and self._on_cuda() and torch.cuda.is_bf16_supported():
+            return torch.bfloat16
+        return None
+
+    def initialize_module(self):
+        """Build ``module_`` (channels-last on CUDA)."""
+        super().initialize_module()
+        if self._on_cuda():
+            self.module_ = self.module_.to(memory_format=torch.channels_last)
+        return self
+
+    def infer(self, x, **fit_params):
+        """The module's output for ``x``, under bf16 autocast and channels-last where they apply."""
+        device = torch.device(resolve_device(self.device))
+        x = to_tensor(x, device=device)
+        if device.type == "cuda" and isinstance(x, torch.Tensor) and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        dtype = self._autocast_dtype()
+        if dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(device.type, dtype=dtype):
+            out = super().infer(x, **fit_params)
+        return out.float()
+
+    def get_iterator(self, dataset, training=False):
+        """Training batches cut on the device from in-memory data; skorch's iterators otherwise.
+
+        With the default ``iterator_train`` and in-memory arrays, the training
+        images move to the device once and each batch is an index slice of them
+        (:class:`~fer_sklearn.neural_net._batches.DeviceBatches`), shuffled every
+        epoch unless ``iterator_train__shuffle=False``. Other iterators or
+        iterator options fall back to skorch's ``DataLoader``.
+        """
+        options = self.get_params_for("iterator_train")
+        arrays = in_memory_arrays(dataset) if training else None
+        if arrays is None or self.iterator_train is not DataLoader or set(options) - {"shuffle"}:
+            return super().get_iterator(dataset, training=training)
+        batch_size = len(arrays[1]) if self.batch_size == -1 else self.batch_size
+        return DeviceBatches(*arrays, batch_size, resolve_device(self.device),
+                             shuffle=options.get("shuffle", True))
