@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, recall, tiny_model
-from fer_sklearn import FaceCropper, detect_faces, make_faces
+from fer_sklearn import FaceCropper, detect_faces, load_image_folder, make_faces
 from fer_sklearn.faces import compose_photo, crop_face, read_image
 
 
@@ -119,15 +119,16 @@ def test_unreadable_file(tmp_path):
         detect_faces(path)
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(min_size=0), "min_size must be a positive integer"),
-    (dict(scale_factor=1.0), "scale_factor must be a number > 1"),
-    (dict(min_neighbors=-1), "min_neighbors must be an integer >= 0"),
-    (dict(max_side=10), "max_side must be None or an integer >= 24"),
-    (dict(color="hsv"), "color must be one of"),
+@pytest.mark.parametrize("params, error, match", [
+    (dict(min_size=0), ValueError, "min_size == 0, must be >= 1"),
+    (dict(min_size=2.5), TypeError, "min_size must be an instance of int"),
+    (dict(scale_factor=1.0), ValueError, r"scale_factor == 1.0, must be > 1"),
+    (dict(min_neighbors=-1), ValueError, "min_neighbors == -1, must be >= 0"),
+    (dict(max_side=10), ValueError, "max_side == 10, must be >= 24"),
+    (dict(color="hsv"), ValueError, "color must be one of"),
 ])
-def test_bad_detector_parameters(params, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_detector_parameters(params, error, match):
+    with pytest.raises(error, match=match):
         detect_faces(np.zeros((50, 50), dtype=np.uint8), **params)
 
 
@@ -195,8 +196,9 @@ def test_cropper_rejects_bad_input(X, error, match):
 
 @pytest.mark.parametrize("params, match", [
     (dict(on_missing="skip"), "on_missing must be one of"),
-    (dict(margin=-0.1), "margin must be a number in"),
-    (dict(size=0), "size must be a positive integer"),
+    (dict(margin=-0.1), r"margin == -0.1, must be >= 0"),
+    (dict(size=0), "size == 0, must be >= 1"),
+    (dict(min_size=0), "min_size == 0, must be >= 1"),
 ])
 def test_cropper_rejects_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
@@ -228,3 +230,18 @@ def test_exif_orientation_of_photo_files_is_applied(drawn, tmp_path):
     assert read_image(path).shape == photo.shape[:2]
     faces = detect_faces(path)
     assert len(faces) == 1 and matches(boxes[0], faces[0]["box"])
+
+
+def test_exif_jpeg_gives_the_same_pixels_to_training_and_prediction(drawn, tmp_path):
+    sideways = np.ascontiguousarray(np.rot90(drawn[7], k=1))  # as a phone stores it
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    (tmp_path / "happy").mkdir()
+    path = tmp_path / "happy" / "phone.jpg"
+    Image.fromarray(sideways).save(path, exif=exif, quality=95)
+    X, _ = load_image_folder(tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(X[0], read_image(path))
+    np.testing.assert_array_equal(X[0], FaceCropper(min_size=60).transform([path])[0])
+    stored = np.asarray(Image.open(path).convert("L"))
+    assert not np.array_equal(X[0], stored)  # the tag was applied, by both
+    np.testing.assert_array_equal(np.rot90(X[0], k=1), stored)

@@ -362,8 +362,7 @@ def _check_detection():
 
 
 def _cmd_predict(args):
-    from fer_sklearn.faces._recognizer import _rows
-    from fer_sklearn.faces import ROW_FIELDS, EmotionRecognizer
+    from fer_sklearn.faces import ROW_FIELDS, EmotionRecognizer, face_rows as _rows
 
     if args.output is not None and not str(args.output).lower().endswith((".csv", ".json")):
         raise CLIError(f"--output must end in .csv or .json, got {args.output}")

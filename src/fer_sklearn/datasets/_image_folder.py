@@ -5,30 +5,19 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from sklearn.utils import Bunch
 
 from ..utils._labels import EMOTIONS, emotion_from_name
+from ._images import IMAGE_SUFFIXES, read_image
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
-
-def read_gray_image(path, size=None):
-    """Read an image file as a uint8 grayscale array, optionally resized to ``size`` x ``size``.
-
-    Raises
-    ------
-    ValueError
-        If the file is not a readable image.
-    """
-    try:
-        with Image.open(path) as image:
-            gray = image.convert("L")
-            if size is not None and gray.size != (size, size):
-                gray = gray.resize((size, size), Image.BILINEAR)
-            return np.asarray(gray, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValueError(f"{path}: not a readable image ({exc})") from None
+def _read_resized(path, size):
+    """The grayscale pixels of an image file (:func:`read_image`), resized to ``size`` x ``size``."""
+    gray = read_image(path)
+    if gray.shape != (size, size):
+        gray = np.asarray(Image.fromarray(gray).resize((size, size), Image.BILINEAR))
+    return gray
 
 
 def _emotion_folders(root):
@@ -61,8 +50,9 @@ def load_image_folder(root, *, size=48, return_X_y=False):
     The common image-folder edition of FER2013 (``train/angry/*.jpg``, ...).
     Folder names are matched case-insensitively, with the usual aliases
     (``anger``, ``happiness``, ``sadness``, ``surprised``, ``fearful``...).
-    Images of any size and colour are converted to grayscale and resized to
-    ``size`` x ``size``. Files that cannot be read are skipped with a warning
+    Images of any size and colour are read with :func:`read_image` (the
+    reader of :mod:`fer_sklearn.faces` too: EXIF orientation applied), and
+    resized to ``size`` x ``size``. Files that cannot be read are skipped with a warning
     and listed in ``skipped``.
 
     Parameters
@@ -99,7 +89,7 @@ def load_image_folder(root, *, size=48, return_X_y=False):
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             try:
-                images.append(read_gray_image(path, size))
+                images.append(_read_resized(path, size))
             except ValueError as exc:
                 skipped.append((str(path), str(exc)))
                 continue

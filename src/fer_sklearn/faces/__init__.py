@@ -3,13 +3,19 @@
 :func:`detect_faces` finds faces (OpenCV's Haar cascade),
 :class:`FaceCropper` turns photos into face crops inside a scikit-learn
 pipeline, :class:`EmotionRecognizer` reports the box and emotion scores of
-each face, :func:`iter_face_rows` flattens its results into rows for CSV/JSON,
-and :func:`annotate` draws them on the photo.
+each face, :func:`iter_face_rows` / :func:`face_rows` flatten its results into
+rows that :func:`write_face_rows` writes as CSV or JSON, and :func:`annotate` /
+:func:`save_annotated` draw them on the photos. Photos are read with
+:func:`read_image`, the reader of :mod:`fer_sklearn.datasets` too.
 """
 
+from ..datasets._images import read_image
+from ._annotate import annotate, save_annotated
 from ._compose import compose_photo
-from ._detect import FaceCropper, crop_face, detect_faces, read_image
-from ._recognizer import ROW_FIELDS, STATUSES, EmotionRecognizer, annotate, iter_face_rows
+from ._crop import FaceCropper, crop_face
+from ._detect import detect_faces
+from ._recognizer import EmotionRecognizer
+from ._rows import ROW_FIELDS, STATUSES, face_rows, iter_face_rows, write_face_rows
 
 __all__ = [
     "ROW_FIELDS",
@@ -20,6 +26,9 @@ __all__ = [
     "compose_photo",
     "crop_face",
     "detect_faces",
+    "face_rows",
     "iter_face_rows",
     "read_image",
+    "save_annotated",
+    "write_face_rows",
 ]

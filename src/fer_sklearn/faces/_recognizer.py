@@ -1,23 +1,17 @@
-"""EmotionRecognizer: the emotions of every face of a photo; rows and annotations for reports."""
+"""EmotionRecognizer: the emotions of every face of a photo."""
 
 import contextlib
 import numbers
 import os
+from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from sklearn.utils import check_scalar
 
-from ._detect import (
-    _check_detector_params, _COLORS, _detect_gray, _name, crop_face, read_image,
-)
-from ..pretrained import load_pretrained
+from ..datasets._images import read_image
 from ..utils._labels import EMOTIONS, emotion_from_name
-
-STATUSES = ("ok", "no_face", "error")
-"""The ``status`` of an analysed file: faces found, none found, or not readable."""
-
-ROW_FIELDS = ("file", "face", "x", "y", "w", "h", "emotion", *EMOTIONS, "status", "error")
-"""The keys of the rows of :func:`iter_face_rows`, in order (CSV columns)."""
+from ._crop import check_crop_params, crop_face, resize_square
+from ._detect import check_detection, check_detector_params, detect_gray
 
 
 def _emotion_names(classes):
@@ -102,19 +96,10 @@ class EmotionRecognizer:
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
-        if (isinstance(self.crop_size, bool) or not isinstance(self.crop_size, numbers.Integral)
-                or self.crop_size < 1):
-            raise ValueError(f"crop_size must be a positive integer, got {self.crop_size!r}")
-        if not isinstance(self.margin, numbers.Real) or not 0 <= self.margin <= 2:
-            raise ValueError(f"margin must be a number in [0, 2], got {self.margin!r}")
-        if self.color not in _COLORS:
-            raise ValueError(f"color must be one of {_COLORS}, got {self.color!r}")
-        if self.n_threads is not None and (
-            isinstance(self.n_threads, bool) or not isinstance(self.n_threads, numbers.Integral)
-            or self.n_threads < 1
-        ):
-            raise ValueError(f"n_threads must be None or a positive integer, got {self.n_threads!r}")
-        _check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side)
+        check_crop_params(self.crop_size, self.margin, self.color, size_name="crop_size")
+        if self.n_threads is not None:
+            check_scalar(self.n_threads, "n_threads", numbers.Integral, min_val=1)
+        check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side)
 
     @contextlib.contextmanager
     def _torch_threads(self):
@@ -138,6 +123,8 @@ class EmotionRecognizer:
         self._check_params()
         model = self.model
         if model is None:
+            from ..pretrained import load_pretrained  # torch and the weights: at first use
+
             model = load_pretrained()
         elif isinstance(model, (str, os.PathLike)):
             import joblib
@@ -158,16 +145,12 @@ class EmotionRecognizer:
     # ------------------------------------------------------------------ core
     def _faces_of(self, gray, detect):
         """Boxes and crops of one grayscale photo."""
-        if detect:
-            boxes = [f["box"] for f in _detect_gray(gray, self.min_size, self.scale_factor,
-                                                    self.min_neighbors, self.max_side)]
-            crops = [crop_face(gray, b, margin=self.margin, size=self.crop_size) for b in boxes]
-        else:
+        if not detect:  # the whole image, stretched to a square if it is not one
             height, width = gray.shape
-            boxes = [(0, 0, width, height)]
-            crops = [crop_face(gray, (0, 0, width, height), margin=0.0, size=self.crop_size)
-                     if height == width else _resize(gray, self.crop_size)]
-        return boxes, crops
+            return [(0, 0, width, height)], [resize_square(gray, self.crop_size)]
+        boxes = [f["box"] for f in detect_gray(gray, self.min_size, self.scale_factor,
+                                               self.min_neighbors, self.max_side)]
+        return boxes, [crop_face(gray, b, margin=self.margin, size=self.crop_size) for b in boxes]
 
     def _classify(self, crops):
         model = self._resolve_model()
@@ -241,13 +224,18 @@ class EmotionRecognizer:
             ``{"file": str, "status": "ok" | "no_face" | "error", "error": str or
             None, "faces": list of face dicts as in :meth:`analyze`}``, in the
             order of ``images``.
+
+        Raises
+        ------
+        ImportError
+            At the call, when ``detect`` is True and OpenCV cannot detect faces.
         """
         self._check_params()
-        if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
-                or batch_size < 1):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        check_scalar(batch_size, "batch_size", numbers.Integral, min_val=1)
         if isinstance(images, (str, os.PathLike)):
             raise TypeError("images must be an iterable of photos; wrap a single path in a list")
+        if detect:
+            check_detection()
         self._resolve_model()
         return self._stream(images, batch_size, detect)  # checked above, now, not at next()
 
@@ -283,137 +271,6 @@ class EmotionRecognizer:
         return records
 
 
-def _resize(gray, size):
-    import cv2
-
-    interpolation = cv2.INTER_AREA if max(gray.shape) > size else cv2.INTER_LINEAR
-    return cv2.resize(gray, (size, size), interpolation=interpolation)
-
-
-def iter_face_rows(images, recognizer, *, detect=True, batch_size=32):
-    """Stream flat rows, one per face, for writing CSV or JSON lines.
-
-    Parameters
-    ----------
-    images : iterable
-        Paths (or PIL images or arrays).
-    recognizer : EmotionRecognizer
-        The recognizer to analyse them with.
-    detect : bool, default=True
-        Find faces first; ``False`` treats each image as one pre-cropped face.
-    batch_size : int, default=32
-        Photos per batch.
-
-    Returns
-    -------
-    rows : generator of dict
-        Keys :data:`ROW_FIELDS`: ``file``, ``face`` (0-based index in the photo),
-        ``x, y, w, h``, ``emotion``, the seven emotion probabilities,
-        ``status`` (``"ok"``, ``"no_face"``, ``"error"``) and ``error`` (the
-        message, else None). A photo without a face, or unreadable, gives one
-        row with ``face`` and the values None, so no file is lost.
-    """
-    if not isinstance(recognizer, EmotionRecognizer):
-        raise TypeError(f"recognizer must be an EmotionRecognizer, got {type(recognizer).__name__}")
-    return _rows(recognizer.analyze_many(images, batch_size=batch_size, detect=detect))
-
-
-def _rows(records):
-    for record in records:
-        empty = dict.fromkeys(ROW_FIELDS)
-        empty.update(file=record["file"], status=record["status"], error=record["error"])
-        if not record["faces"]:
-            yield empty
-            continue
-        for i, face in enumerate(record["faces"]):
-            row = dict(empty)
-            row.update(face=i, emotion=face["emotion"])
-            row.update(zip(("x", "y", "w", "h"), face["box"]))
-            row.update({e: face["scores"].get(e, 0.0) for e in EMOTIONS})
-            yield row
-
-
-def _font(size):
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # pragma: no cover - Pillow < 10.1
-        return ImageFont.load_default()
-
-
-def annotate(image, faces, *, color="rgb", out=None):
-    """Draw each face's box and emotion label on a copy of a photo.
-
-    Parameters
-    ----------
-    image : str, path-like, PIL.Image.Image or array-like
-        The photo (gray, RGB, or BGR with ``color="bgr"``).
-    faces : list of dict
-        Faces as returned by :meth:`EmotionRecognizer.analyze` (``"box"`` and
-        ``"emotion"``; ``"scores"`` adds the probability to the label).
-    color : {"rgb", "bgr"}, default="rgb"
-        Channel order of a colour array.
-    out : str, path-like or None, default=None
-        Also save the annotated photo there (format from the extension).
-
-    Returns
-    -------
-    annotated : ndarray of uint8, shape (height, width, 3)
-        The RGB photo with the boxes and labels.
-    """
-    if color not in _COLORS:
-        raise ValueError(f"color must be one of {_COLORS}, got {color!r}")
-    pil = _to_rgb_pil(image, color)
-    draw = ImageDraw.Draw(pil)
-    width, height = pil.size
-    line = max(2, round(min(width, height) / 200))
-    font = _font(max(12, round(min(width, height) / 30)))
-    palette = {"angry": (230, 40, 40), "disgust": (120, 170, 30), "fear": (150, 60, 200),
-               "happy": (250, 200, 0), "sad": (40, 110, 230), "surprise": (250, 120, 0),
-               "neutral": (200, 200, 200)}
-    for face in faces:
-        try:
-            x, y, w, h = (int(v) for v in face["box"])
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"each face needs a 'box' of 4 numbers, got {face!r}") from None
-        emotion = face.get("emotion") or "?"
-        label = emotion
-        if face.get("scores") and emotion in face["scores"]:
-            label = f"{emotion} {face['scores'][emotion]:.0%}"
-        box_color = palette.get(emotion, (0, 255, 0))
-        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=box_color, width=line)
-        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        tw, th = right - left, bottom - top
-        pad = max(2, th // 4)
-        ty = y - th - 2 * pad if y - th - 2 * pad >= 0 else y + h
-        tx = min(max(0, x), max(0, width - tw - 2 * pad))
-        draw.rectangle([tx, ty, tx + tw + 2 * pad, ty + th + 2 * pad], fill=box_color)
-        draw.text((tx + pad - left, ty + pad - top), label, fill=(0, 0, 0), font=font)
-    if out is not None:
-        pil.save(out)
-    return np.asarray(pil, dtype=np.uint8)
-
-
-def _to_rgb_pil(image, color):
-    if isinstance(image, (str, os.PathLike)):
-        try:
-            with Image.open(image) as pil:
-                return ImageOps.exif_transpose(pil).convert("RGB")
-        except (OSError, SyntaxError) as exc:
-            raise ValueError(f"{image}: not a readable image ({exc})") from None
-    if isinstance(image, Image.Image):
-        return image.convert("RGB")
-    read_image(image, color=color)  # validates shape and dtype with clear messages
-    array = np.asarray(image)
-    if array.dtype != np.uint8:
-        array = array.astype(np.float64)
-        if array.max() <= 1.0:
-            array = array * 255
-        array = np.clip(np.round(array), 0, 255).astype(np.uint8)
-    if array.ndim == 3 and array.shape[-1] == 1:
-        array = array[..., 0]
-    if array.ndim == 2:
-        array = np.repeat(array[..., None], 3, axis=2)
-    array = array[..., :3]
-    if color == "bgr":
-        array = array[..., ::-1]
-    return Image.fromarray(np.ascontiguousarray(array))
+def _name(image, index):
+    """The ``file`` of a record: the path, or the position of an in-memory image."""
+    return str(Path(image)) if isinstance(image, (str, os.PathLike)) else f"<image {index}>"

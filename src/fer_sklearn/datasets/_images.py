@@ -1,0 +1,147 @@
+"""One image reader for training and prediction, and the image files of folders.
+
+:func:`read_image` is used by :func:`~fer_sklearn.load_image_folder` and by
+everything in :mod:`fer_sklearn.faces`, so a file gives the same pixels to a
+model when it is trained and when it predicts (EXIF orientation applied).
+"""
+
+import numbers
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+COLORS = ("rgb", "bgr")
+
+
+def check_color(color):
+    """Raise a ValueError unless ``color`` is one of :data:`COLORS`."""
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {COLORS}, got {color!r}")
+
+
+def open_image(path, mode):
+    """Read an image file as a PIL image in ``mode``, turned as its EXIF orientation says.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing or not a readable image.
+    """
+    try:
+        with Image.open(path) as pil:
+            # phones store photos sideways with an EXIF orientation tag: apply it
+            ImageOps.exif_transpose(pil, in_place=True)
+            return pil.convert(mode)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"{path}: not a readable image ({exc})") from None
+
+
+def image_array(image, *, what="image"):
+    """Check an array image and return it as uint8 ``(h, w)`` or ``(h, w, 3|4)``.
+
+    Float arrays with values in [0, 1] are scaled to 0-255; booleans become 0/255.
+    """
+    if isinstance(image, bytes) or image is None or isinstance(image, (numbers.Number, dict)):
+        raise TypeError(
+            f"{what} must be a path, a PIL image or an array, got {type(image).__name__}"
+        )
+    array = np.asarray(image)
+    if array.dtype == object or array.dtype.kind not in "uifb":
+        raise TypeError(f"{what} must hold numeric pixels, got dtype {array.dtype}")
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise ValueError(
+            f"{what} must be (height, width) gray or (height, width, 1|3|4) channels last; "
+            f"got shape {array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{what} is empty (shape {array.shape})")
+    if array.dtype.kind == "b":
+        return array.astype(np.uint8) * 255
+    if array.dtype.kind == "f":
+        if not np.isfinite(array).all():
+            raise ValueError(f"{what} contains NaN or infinite pixels")
+        if array.size and array.max() <= 1.0:  # [0, 1] floats
+            array = array * 255.0
+    return np.clip(array, 0, 255).astype(np.uint8) if array.dtype != np.uint8 else array
+
+
+def read_image(image, *, color="rgb", what="image"):
+    """Return ``image`` as a uint8 grayscale ``(h, w)`` array.
+
+    Parameters
+    ----------
+    image : str, path-like, PIL.Image.Image or array-like
+        A file path (its EXIF orientation is applied), a PIL image, or an
+        array: ``(h, w)`` gray or ``(h, w, 1|3|4)`` channels last. Float arrays
+        with values in [0, 1] are scaled to 0-255.
+    color : {"rgb", "bgr"}, default="rgb"
+        Channel order of 3- and 4-channel arrays (OpenCV's ``imread`` gives BGR).
+    what : str, default="image"
+        Name used in error messages.
+
+    Returns
+    -------
+    gray : ndarray of uint8, shape (h, w)
+        Colour is converted with PIL's luma (ITU-R BT.601), for files, PIL
+        images and arrays alike, so the three give the same pixels.
+
+    Raises
+    ------
+    ValueError
+        If a file is missing or not an image, or the array has a wrong shape.
+    TypeError
+        If ``image`` is none of the accepted kinds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fer_sklearn.datasets import read_image
+    >>> read_image(np.zeros((4, 6, 3), dtype=np.uint8)).shape
+    (4, 6)
+    """
+    check_color(color)
+    if isinstance(image, (str, os.PathLike)):
+        return np.asarray(open_image(image, "L"), dtype=np.uint8)
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    array = image_array(image, what=what)
+    if array.ndim == 3:  # PIL's luma, so that arrays, PIL images and files agree exactly
+        rgb = array[..., 2::-1] if color == "bgr" else array[..., :3]
+        array = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).convert("L"))
+    return np.ascontiguousarray(array)
+
+
+def iter_image_paths(inputs, *, exclude=None):
+    """Yield the image files of files and folders: folders are searched recursively.
+
+    Parameters
+    ----------
+    inputs : iterable of str or path-like
+        Files (yielded as given, whatever their suffix) and folders (their
+        files with a suffix of :data:`IMAGE_SUFFIXES`, sorted, sub-folders
+        included).
+    exclude : str, path-like or None, default=None
+        A folder not to search, e.g. an output folder inside an input folder.
+
+    Yields
+    ------
+    path : pathlib.Path
+    """
+    exclude = None if exclude is None else Path(exclude).resolve()
+    for item in inputs:
+        path = Path(item)
+        if not path.is_dir():
+            yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if (Path(root) / d).resolve() != exclude)
+            for name in sorted(files):
+                if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                    yield Path(root) / name

@@ -1,0 +1,248 @@
+"""Face crops: crop_face, and FaceCropper, a transformer from photos to face crops."""
+
+import numbers
+import os
+
+import numpy as np
+from PIL import Image
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_scalar
+
+from ..datasets._images import check_color, read_image
+from ._detect import opencv, check_detector_params, detect_gray
+
+_ON_MISSING = ("center", "error")
+
+
+def check_crop_params(size, margin, color, *, size_name="size"):
+    """Check the crop side, margin and channel order shared by the face estimators."""
+    check_scalar(size, size_name, numbers.Integral, min_val=1)
+    check_scalar(margin, "margin", numbers.Real, min_val=0, max_val=2)
+    check_color(color)
+
+
+def resize_square(gray, size):
+    """Resize a uint8 image to ``size`` x ``size`` (area averaging to shrink, bilinear to grow)."""
+    cv2 = opencv()
+    interpolation = cv2.INTER_AREA if max(gray.shape) > size else cv2.INTER_LINEAR
+    return cv2.resize(gray, (size, size), interpolation=interpolation)
+
+
+def crop_face(gray, box, *, margin=0.0, size=48):
+    """Cut a square face crop around ``box``, padding past the borders by replication.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (h, w)
+        The photo in grayscale.
+    box : tuple of int
+        ``(x, y, w, h)`` of the face.
+    margin : float, default=0.0
+        Extra border on each side, as a fraction of the box's longer side.
+    size : int, default=48
+        Side of the returned crop.
+
+    Returns
+    -------
+    crop : ndarray of uint8, shape (size, size)
+    """
+    cv2 = opencv()
+    x, y, w, h = box
+    side = max(w, h) * (1 + 2 * margin)
+    cx, cy = x + w / 2, y + h / 2
+    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+    x1, y1 = x0 + max(1, int(round(side))), y0 + max(1, int(round(side)))
+    height, width = gray.shape
+    pad = max(0, -x0, -y0, x1 - width, y1 - height)
+    if pad:
+        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 + pad, y1 + pad
+    return resize_square(gray[y0:y1, x0:x1], size)
+
+
+def center_box(shape):
+    """The largest centred square ``(x, y, w, h)`` of an image of ``shape``."""
+    height, width = shape[:2]
+    side = min(height, width)
+    return ((width - side) // 2, (height - side) // 2, side, side)
+
+
+def _as_image_list(X):
+    """Split what a transformer got into a list of single images."""
+    if isinstance(X, (str, os.PathLike, Image.Image)):
+        raise TypeError(
+            f"X must be a list of images (paths, PIL images or arrays), got a single "
+            f"{type(X).__name__}; wrap it in a list"
+        )
+    if X is None or isinstance(X, (bytes, numbers.Number, dict)):
+        raise TypeError(f"X must be a list of images, got {type(X).__name__}")
+    if isinstance(X, np.ndarray) and X.ndim == 1 and X.dtype.kind in "OUS":
+        images = X.tolist()  # an array of paths or of images of different sizes
+    elif isinstance(X, np.ndarray):
+        if X.ndim not in (3, 4):
+            raise ValueError(
+                f"X as an array must be a stack of images (n, h, w) or (n, h, w, c); "
+                f"got shape {X.shape}"
+            )
+        images = list(X)
+    else:
+        images = list(X)
+    if not images:
+        raise ValueError("X holds 0 images; at least one is required")
+    return images
+
+
+class FaceCropper(TransformerMixin, BaseEstimator):
+    """Turn photos into square grayscale crops of their largest face.
+
+    Each photo (a path, a PIL image or an array of any size, colour or gray) is
+    searched with :func:`detect_faces`; the largest face is cut out with a
+    ``margin`` around it, squared, and resized to ``size`` x ``size``. Put it
+    in front of an emotion pipeline to classify photos::
+
+        Pipeline([("faces", FaceCropper()), ("model", fitted_emotion_pipeline)])
+
+    Parameters
+    ----------
+    size : int, default=48
+        Side of the output crops (FER2013 faces are 48x48).
+    margin : float, default=0.0
+        Border added on each side of the detected box, as a fraction of its side.
+        The cascade frames a face much as FER2013 does: on FER2013 faces pasted
+        into photos the detected side is 0.96 of the face image's side, and a
+        partly trained FER2013 model gave the same emotion on the crop as on
+        the original face for 79% of 430 faces with no margin, 72% at 0.1 and
+        53% at 0.2 (there, what lies beyond the face is a synthetic background).
+    on_missing : {"center", "error"}, default="center"
+        What to do with a photo in which no face is found. ``"center"`` (the
+        default) crops the largest centred square, which is right for photos
+        that already are face crops (the detector often misses a face that
+        fills the whole frame); ``"error"`` raises a ValueError naming the
+        photo. A transformer must return one row per input, so it cannot skip
+        photos: to drop or report them, use
+        :class:`~fer_sklearn.faces.EmotionRecognizer` (its ``analyze_many``
+        reports ``status="no_face"``).
+    min_size : int, default=30
+        Smallest face side in pixels; see :func:`detect_faces`.
+    scale_factor : float, default=1.1
+        Scale step of the detector.
+    min_neighbors : int, default=5
+        Detections needed to keep a face.
+    max_side : int or None, default=320
+        Longest side photos are shrunk to for detection (crops are cut from
+        the full-resolution photo).
+    color : {"rgb", "bgr"}, default="rgb"
+        Channel order of colour arrays.
+
+    See Also
+    --------
+    detect_faces : All faces of a photo with their boxes.
+    EmotionRecognizer : Emotions of every face of a photo.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fer_sklearn import FaceCropper
+    >>> photos = [np.zeros((60, 80, 3), dtype=np.uint8), np.zeros((100, 50), dtype=np.uint8)]
+    >>> FaceCropper(size=32).fit_transform(photos).shape
+    (2, 32, 32)
+    """
+
+    def __init__(self, size=48, margin=0.0, on_missing="center", min_size=30,
+                 scale_factor=1.1, min_neighbors=5, max_side=320, color="rgb"):
+        self.size = size
+        self.margin = margin
+        self.on_missing = on_missing
+        self.min_size = min_size
+        self.scale_factor = scale_factor
+        self.min_neighbors = min_neighbors
+        self.max_side = max_side
+        self.color = color
+
+    def _check_params(self):
+        check_crop_params(self.size, self.margin, self.color)
+        if self.on_missing not in _ON_MISSING:
+            raise ValueError(f"on_missing must be one of {_ON_MISSING}, got {self.on_missing!r}")
+        check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side)
+
+    def fit(self, X=None, y=None):
+        """Check the parameters; nothing is learned.
+
+        Parameters
+        ----------
+        X : list of images, default=None
+            Ignored.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : FaceCropper
+            The transformer.
+        """
+        self._check_params()
+        return self
+
+    def detect(self, X):
+        """Return the chosen box of each photo, ``None`` where no face was found.
+
+        Parameters
+        ----------
+        X : list of images
+            Paths, PIL images or arrays, of any sizes.
+
+        Returns
+        -------
+        boxes : list of tuple or None
+            ``(x, y, w, h)`` of the largest face of each photo.
+        """
+        self._check_params()
+        return [box for _, box in self._gray_and_boxes(X)]
+
+    def _gray_and_boxes(self, X):
+        for i, image in enumerate(_as_image_list(X)):
+            gray = read_image(image, color=self.color, what=f"X[{i}]")
+            faces = detect_gray(gray, self.min_size, self.scale_factor, self.min_neighbors,
+                                 self.max_side)
+            yield gray, (faces[0]["box"] if faces else None)
+
+    def transform(self, X):
+        """Crop the largest face of each photo.
+
+        Parameters
+        ----------
+        X : list of images or ndarray
+            Paths, PIL images or arrays, of any sizes; or a stack of same-size
+            images ``(n, h, w)`` / ``(n, h, w, c)``.
+
+        Returns
+        -------
+        crops : ndarray of uint8, shape (n_photos, size, size)
+            Grayscale face crops, one per photo.
+
+        Raises
+        ------
+        ValueError
+            For an unreadable photo, or a photo without a face when
+            ``on_missing="error"``.
+        """
+        self._check_params()
+        crops = []
+        for i, (gray, box) in enumerate(self._gray_and_boxes(X)):
+            if box is None:
+                if self.on_missing == "error":
+                    raise ValueError(
+                        f"no face found in X[{i}]; pass on_missing='center' to crop its "
+                        "centre instead"
+                    )
+                box, margin = center_box(gray.shape), 0.0
+            else:
+                margin = self.margin
+            crops.append(crop_face(gray, box, margin=margin, size=self.size))
+        return np.stack(crops)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.two_d_array = False
+        return tags
