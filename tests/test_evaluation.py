@@ -1,18 +1,25 @@
 """Tests of fer_sklearn.evaluation: evaluate, EvaluationReport and the calibration error."""
 
 import json
+import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
-from fer_sklearn.evaluation import EvaluationReport, evaluate, expected_calibration_error
+from fer_sklearn.evaluation import (
+    EvaluationReport,
+    evaluate,
+    expected_calibration_error,
+    plot_misclassified,
+)
 
 torch.set_num_threads(1)
 
@@ -97,18 +104,29 @@ def test_expected_calibration_error_known_value():
     assert expected_calibration_error([0, 1, 2], perfect) == 0.0
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"n_bins": 0}, "n_bins must be a positive integer"),
-    ({"classes": ["a", "b"]}, "does not know"),
+@pytest.mark.parametrize("y, proba, kwargs, error, match", [
+    ([0, 1], [[0.5, 0.5], [0.2, 0.8]], {"n_bins": 0}, ValueError, "n_bins == 0, must be >= 1"),
+    ([0, 1], [[0.5, 0.5], [0.2, 0.8]], {"n_bins": 2.5}, TypeError, "n_bins must be an instance of"),
+    (["x", "y"], [[0.5, 0.5], [0.2, 0.8]], {"classes": ["a", "b"]}, ValueError, "does not know"),
+    (["x", "y"], [[0.5, 0.5], [0.2, 0.8]], {}, ValueError, "must hold column indices"),
+    ([0, 1], [[0.5, 0.5]], {}, ValueError, "inconsistent numbers of samples"),
+    ([0, 1], [[0.5, 0.5], [np.nan, 0.5]], {}, ValueError, "proba contains NaN"),
+    ([0, 1], [[1.5, -0.5], [0.5, 0.5]], {}, ValueError, r"probabilities in \[0, 1\]"),
+    ([0], [[1.0]], {}, ValueError, "n_classes >= 2"),
 ])
-def test_expected_calibration_error_rejects_bad_input(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        expected_calibration_error(["x", "y"], [[0.5, 0.5], [0.2, 0.8]], **kwargs)
+def test_expected_calibration_error_rejects_bad_input(y, proba, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        expected_calibration_error(y, proba, **kwargs)
 
 
-def test_ece_rejects_mismatched_lengths():
-    with pytest.raises(ValueError, match="different lengths"):
-        expected_calibration_error([0, 1], [[0.5, 0.5]])
+def test_balanced_accuracy_ignores_predicted_classes_missing_from_y():
+    # class 2 is predicted but absent from y: the mean recall is over classes 0 and 1, silently
+    proba = [[0.8, 0.1, 0.1], [0.15, 0.05, 0.8], [0.1, 0.8, 0.1], [0.15, 0.05, 0.8]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rep = evaluate(_Fixed(proba, [0, 1, 2]), np.zeros((4, 8, 8)), [0, 0, 1, 1])
+    assert rep.balanced_accuracy == pytest.approx((0.5 + 0.5) / 2)
+    assert rep.top2_accuracy == pytest.approx(0.75)  # the true class second in row 1, third in row 3
 
 
 def test_emotion_names_accepted_for_a_model_fitted_on_codes(model, data, report):
@@ -146,11 +164,28 @@ def test_to_dict_is_json_ready(report):
     assert sum(d["reliability"]["count"]) == 210
 
 
+def _table_rows(markdown):
+    return [[cell.strip() for cell in line.split("|")[1:-1]]
+            for line in markdown.splitlines() if line.startswith("|")]
+
+
 def test_markdown_has_tables(report):
-    md = report.to_markdown()
+    md = report.to_markdown(images={"Confusion matrix": "cm.png"})
     assert md.startswith("# Evaluation report")
-    assert f"| Accuracy | {report.accuracy:.4f} |" in md
-    assert "| **neutral** |" in md
+    rows = _table_rows(md)
+    assert ["Accuracy", f"{report.accuracy:.4f}"] in rows
+    happy = report.per_class["happy"]
+    assert ["happy", f"{happy['precision']:.4f}", f"{happy['recall']:.4f}",
+            f"{happy['f1-score']:.4f}", "30"] in rows
+    assert ["neutral", *map(str, report.confusion_matrix[6])] in rows
+    assert md.rstrip().endswith("![Confusion matrix](cm.png)")
+
+
+def test_html_has_tables_and_escapes_names(tmp_path):
+    rep = evaluate(_Fixed(np.eye(2), ["<b>", "ok"]), np.zeros((2, 8, 8)), ["<b>", "ok"])
+    page = rep.to_html(figures={})
+    assert "<td>1.0000</td>" in page and "&lt;b&gt;" in page and "<b>" not in page
+    assert page.count("<table") == 3  # summary, per class, confusion matrix
 
 
 def test_save_writes_all_files(report, tmp_path):
@@ -182,3 +217,6 @@ def test_report_without_history_or_mistakes(tmp_path):
     assert not (tmp_path / "learning_curves.png").exists()
     assert not (tmp_path / "misclassified.png").exists()
     assert isinstance(rep, EvaluationReport) and "accuracy=1.0000" in repr(rep)
+    fig = plot_misclassified(rep)
+    assert [t.get_text() for t in fig.axes[0].texts] == ["No misclassified images"]
+    plt.close(fig)

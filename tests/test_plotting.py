@@ -8,16 +8,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
+from sklearn.dummy import DummyClassifier
 
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
-from fer_sklearn.evaluation import (
-    evaluate,
-    plot_confusion_matrix,
-    plot_learning_curves,
-    plot_misclassified,
-    plot_per_class_metrics,
-    plot_reliability_diagram,
-)
+from fer_sklearn.evaluation import evaluate, plot_confusion_matrix, plot_learning_curves
+from fer_sklearn.evaluation import plot_misclassified, plot_per_class_metrics, plot_reliability_diagram
 
 torch.set_num_threads(1)
 
@@ -81,6 +76,15 @@ def test_confusion_matrix_labels_and_counts(report):
     i, j = np.unravel_index(np.argmax(report.confusion_matrix), (7, 7))
     assert f"({report.confusion_matrix[i, j]})" in texts[i * 7 + j]
     assert ax.images[0].get_array().max() <= 1.0  # normalised colours
+    assert ax.get_xlabel() == "Predicted emotion" and ax.get_ylabel() == "True emotion"
+
+
+def test_confusion_matrix_of_counts(report):
+    fig = plot_confusion_matrix(report, normalize=False)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == [str(v) for v in report.confusion_matrix.ravel()]
+    assert ax.images[0].get_array().max() == report.confusion_matrix.max()
+    assert fig.axes[1].get_ylabel() == "Images"  # the colour bar
 
 
 def test_per_class_metrics_bars(report):
@@ -95,17 +99,24 @@ def test_reliability_diagram(report):
     fig = plot_reliability_diagram(report)
     ax = fig.axes[0]
     assert f"{report.ece:.3f}" in ax.get_legend().get_title().get_text()
-    assert len(ax.patches) == int((report.reliability["count"] > 0).sum())
+    bins = report.reliability
+    filled = bins["count"] > 0
+    (line,) = [line for line in ax.get_lines() if line.get_label() == "accuracy in bin"]
+    np.testing.assert_allclose(line.get_xdata(), bins["confidence"][filled])
+    np.testing.assert_allclose(line.get_ydata(), bins["accuracy"][filled])
+    assert [t.get_text() for t in ax.texts] == [str(n) for n in bins["count"][filled]]
 
 
-def test_misclassified_grid(report):
-    fig = plot_misclassified(report, n_images=4, n_cols=2)
-    n_wrong = int((report.y_true != report.y_pred).sum())
-    insets = fig.axes[0].child_axes
-    assert len(insets) == min(4, n_wrong)
-    if insets:
-        assert insets[0].get_title().startswith("true: ")
-        assert "pred: " in insets[0].get_title()
+def test_misclassified_grid():
+    # a prior-only model predicts "happy" for every face: its mistakes are known in advance
+    X = np.random.default_rng(0).random((6, 8, 8))
+    y = np.array([3, 3, 3, 3, 4, 0])
+    rep = evaluate(DummyClassifier(strategy="prior").fit(X, y), X, y)
+    insets = plot_misclassified(rep, n_images=4, n_cols=2).axes[0].child_axes
+    assert [inset.get_title() for inset in insets] == ["true: sad\npred: happy (67%)",
+                                                       "true: angry\npred: happy (67%)"]
+    np.testing.assert_allclose(insets[0].images[0].get_array(), X[4], rtol=1e-6)
+    assert len(plot_misclassified(rep, n_images=1).axes[0].child_axes) == 1
 
 
 @pytest.mark.parametrize("plot", [plot_confusion_matrix, plot_per_class_metrics,
@@ -116,5 +127,7 @@ def test_plots_reject_non_reports(plot):
 
 
 def test_misclassified_rejects_bad_counts(report):
-    with pytest.raises(ValueError, match="n_images must be a positive integer"):
+    with pytest.raises(ValueError, match="n_images == 0, must be >= 1"):
         plot_misclassified(report, n_images=0)
+    with pytest.raises(TypeError, match="n_cols must be an instance of"):
+        plot_misclassified(report, n_cols=2.5)
