@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from fer_sklearn import EMOTIONS, load_image_folder, make_faces
-from fer_sklearn.utils._labels import emotion_codes, emotion_from_name
+from fer_sklearn.utils import emotion_codes, emotion_from_name, emotion_names, is_emotion_name
 
 
 def test_emotion_names_and_aliases():
@@ -15,6 +15,17 @@ def test_emotion_names_and_aliases():
     assert emotion_codes(["surprised", "neutral", "Sadness"]).tolist() == [5, 6, 4]
     with pytest.raises(ValueError, match="unknown emotion name 'contempt'; valid names are angry"):
         emotion_from_name("contempt")
+    assert is_emotion_name("Joy") and not is_emotion_name("contempt")
+
+
+def test_emotion_names_from_codes_and_names():
+    assert emotion_names(np.array([3, 0, 6])) == ["happy", "angry", "neutral"]
+    assert emotion_names(["Sadness", "fear"]) == ["sad", "fear"]
+    assert emotion_names(["happy", "contempt"], strict=False) == ["happy", "contempt"]
+    with pytest.raises(ValueError, match="unknown emotion name 'contempt'"):
+        emotion_names(["contempt"])
+    with pytest.raises(ValueError, match="7 is not a FER2013 code 0-6"):
+        emotion_names([7], strict=False)
 
 
 def _save(path, array):
@@ -78,7 +89,9 @@ def test_make_faces_expressions_differ():
     assert distances[~np.eye(7, dtype=bool)].min() > 1.0
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_samples=0), dict(n_samples=2.5), dict(n_samples=5, size=4)])
+@pytest.mark.parametrize("kwargs", [dict(n_samples=0), dict(n_samples=2.5), dict(n_samples=5, size=4),
+                                    dict(n_samples=5, random_state="seed")])
 def test_make_faces_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+    name = [key for key in kwargs if key != "n_samples"] or ["n_samples"]
+    with pytest.raises(ValueError, match=f"'{name[0]}' parameter of make_faces"):
         make_faces(**kwargs)

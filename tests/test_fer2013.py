@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from fer_sklearn import EMOTIONS, load_fer2013
+from fer_sklearn.datasets import select_usage
 
 
 def _pixels(value, n=2304):
@@ -52,6 +53,25 @@ def test_usage_takes_a_list(challenge_csv):
 def test_unknown_usage_lists_the_valid_ones(challenge_csv):
     with pytest.raises(ValueError, match=r"unknown usage 'Test'.*'Training', 'PublicTest', 'PrivateTest'"):
         load_fer2013(challenge_csv, usage="Test")
+    with pytest.raises(ValueError, match="'usage' parameter of load_fer2013"):
+        load_fer2013(challenge_csv, usage=3)
+
+
+def test_select_usage_splits_a_loaded_file(challenge_csv):
+    bunch = load_fer2013(challenge_csv)
+    test = select_usage(bunch, ["PublicTest", "PrivateTest"])
+    assert test.data.shape == (3, 48, 48) and test.target.tolist() == [4, 5, 6]
+    assert list(test.usage) == ["PublicTest", "PublicTest", "PrivateTest"]
+    assert test.DESCR == bunch.DESCR and len(bunch.data) == 7  # the original is left whole
+    np.testing.assert_array_equal(select_usage(bunch, "Training").data, bunch.data[:4])
+    with pytest.raises(ValueError, match=r"unknown usage 'Test'; the file's usages are \['Training'"):
+        select_usage(bunch, "Test")
+
+
+def test_pixels_separated_by_any_whitespace(tmp_path):
+    spaced = "  ".join(["7"] * 2304) + " "
+    bunch = load_fer2013(_write(tmp_path / "spaced.csv", f"emotion,pixels\n1,{spaced}\n2,{_pixels(3)}\n"))
+    assert bunch.data[0].min() == bunch.data[0].max() == 7 and bunch.data[1, 0, 0] == 3
 
 
 def test_kaggle_icml_variant_with_spaced_column_names(tmp_path):
@@ -84,7 +104,7 @@ def test_train_and_unlabelled_test_csv_pair(tmp_path):
     ("3,,Training", r"line 3: the pixels field is empty"),
 ])
 def test_bad_rows_name_their_line(tmp_path, row, message):
-    text = f"emotion,pixels,Usage\n0,{_pixels(0)},Training\n{row}\n"
+    text = f"emotion,pixels,Usage\n0,{_pixels(0)},Training\n{row}\n2,{_pixels(2)},Training\n"
     with pytest.raises(ValueError, match=message):
         load_fer2013(_write(tmp_path / "bad.csv", text))
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
 from fer_sklearn.preprocessing import Grayscale, ImageResizer, PixelNormalizer
@@ -11,10 +12,41 @@ ALL = [Grayscale(), ImageResizer(size=8), PixelNormalizer()]
 @pytest.mark.parametrize("dtype", [np.uint8, np.int64, np.float64, np.float32])
 def test_transformers_accept_what_users_have(shape, dtype):
     X = np.random.RandomState(0).randint(0, 255, size=shape).astype(dtype)
-    for transformer in [Grayscale(), ImageResizer(size=8), PixelNormalizer()]:
+    gray_shape = (3, 64) if len(shape) == 2 else (3, 8, 8)  # rows stay rows
+    for transformer, expected in [(Grayscale(), gray_shape), (ImageResizer(size=8), (3, 8, 8)),
+                                  (PixelNormalizer(), gray_shape)]:
         out = transformer.fit_transform(X)
-        assert out.shape == (3, 8, 8)
+        assert out.shape == expected
         assert out.dtype == np.float32
+
+
+def test_rows_of_any_length_keep_their_shape():
+    X = np.arange(30, dtype=np.uint8).reshape(3, 10)
+    np.testing.assert_array_equal(Grayscale().fit_transform(X), X)
+    normalizer = PixelNormalizer().fit(X)
+    assert normalizer.n_features_in_ == 10
+    np.testing.assert_allclose(normalizer.transform(X), (X - X.mean()) / X.std(), rtol=1e-5)
+    with pytest.raises(ValueError, match="X has 5 features, but PixelNormalizer is expecting 10"):
+        normalizer.transform(X[:, :5])
+
+
+def test_resizer_reads_rows_as_images_of_image_shape():
+    X = np.zeros((2, 4, 6))
+    X[:, :, :3] = 90  # left half bright
+    rows = X.reshape(2, -1)
+    for image_shape in [(4, 6), (4, -1), [-1, 6]]:
+        out = ImageResizer(size=4, image_shape=image_shape).fit_transform(rows)
+        np.testing.assert_allclose(out, ImageResizer(size=4).fit_transform(X))
+    with pytest.raises(ValueError, match=r"rows of 24 pixels, which are not images of image_shape=\(5, -1\)"):
+        ImageResizer(image_shape=(5, -1)).fit_transform(rows)
+    with pytest.raises(ValueError, match="rows of 24 pixels, which is not a square image"):
+        ImageResizer().fit_transform(rows)
+
+
+@pytest.mark.parametrize("image_shape", [(4,), (0, 6), (-1, -1), (2.5, 4), "4x6"])
+def test_resizer_rejects_bad_image_shape(image_shape):
+    with pytest.raises(ValueError, match="image_shape"):
+        ImageResizer(image_shape=image_shape).fit_transform(np.zeros((1, 4, 4)))
 
 
 def test_grayscale_uses_bt601_luma_and_drops_alpha():
@@ -56,6 +88,22 @@ def test_normalizer_learns_training_statistics():
     np.testing.assert_allclose(normalizer.inverse_transform(out), X, rtol=1e-4)
 
 
+def test_normalizer_uses_the_mean_and_std_it_is_given():
+    X = np.random.RandomState(0).uniform(0, 255, size=(20, 6, 6))
+    normalizer = PixelNormalizer(mean=100, std=50).fit(X)
+    assert (normalizer.mean_, normalizer.scale_) == (100.0, 50.0)
+    np.testing.assert_allclose(normalizer.transform(X), (X - 100) / 50, atol=1e-5)
+    half = PixelNormalizer(std=50).fit(X)  # the mean is still learned
+    assert half.mean_ == pytest.approx(X.mean(), rel=1e-6) and half.scale_ == 50.0
+    assert PixelNormalizer(mean=3).fit(X).scale_ == pytest.approx(X.std(), rel=1e-6)
+
+
+@pytest.mark.parametrize("params", [dict(std=0), dict(std=-1.0), dict(std="1"), dict(mean=np.nan)])
+def test_normalizer_rejects_bad_parameters(params):
+    with pytest.raises(ValueError, match=next(iter(params))):
+        PixelNormalizer(**params).fit(np.zeros((1, 4, 4)))
+
+
 def test_normalizer_constant_images_do_not_divide_by_zero():
     out = PixelNormalizer().fit_transform(np.full((2, 3, 3), 5.0))
     assert np.all(out == 0)
@@ -75,10 +123,12 @@ def test_normalizer_not_fitted():
     (np.zeros(16), ValueError, "got 1 dimension"),
     (np.zeros((1, 2, 4, 4, 1)), ValueError, "got 5 dimension"),
     (np.zeros((2, 4, 4, 2)), ValueError, "2 channels"),
-    (np.zeros((2, 10)), ValueError, "not a square image"),
     (np.array([["a", "b", "c", "d"]]), TypeError, "numeric pixel values"),
     ("image.png", TypeError, "array of images"),
     (np.zeros((2, 4, 4), dtype=complex), ValueError, "Complex data not supported"),
+    (np.array([[1, {"a": 1}]], dtype=object), TypeError, "numeric pixel values"),
+    ([[1, 2], [3]], ValueError, "could not be read as an array"),
+    (sparse.csr_matrix(np.eye(4)), TypeError, "sparse input is not supported"),
 ])
 def test_bad_images_are_rejected_clearly(transformer, X, error, message):
     with pytest.raises(error, match=message):

@@ -1,10 +1,9 @@
 """load_fer2013: the FER2013 challenge CSV and the variants people download."""
 
-import warnings
-
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
 from ..utils._labels import EMOTIONS
 
@@ -34,30 +33,41 @@ def _find_columns(frame, path):
 
 
 def _parse_pixels(strings, lines, path):
-    """Parse space-separated pixel strings into a uint8 ``(n, 48, 48)`` array."""
-    images = np.empty((len(strings), _N_PIXELS), dtype=np.uint8)
-    for i, text in enumerate(strings):
-        if not isinstance(text, str):
-            raise ValueError(f"{path}, line {lines[i]}: the pixels field is empty")
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", DeprecationWarning)
-            try:
-                row = np.fromstring(text, dtype=np.int64, sep=" ")
-            except (DeprecationWarning, ValueError):
-                row = None
-        if row is None or row.size != _N_PIXELS:
-            tokens = text.split()
-            bad = next((t for t in tokens if not t.lstrip("-").isdigit()), None)
-            if bad is not None:
-                raise ValueError(f"{path}, line {lines[i]}: pixel value {bad!r} is not an integer")
-            raise ValueError(
-                f"{path}, line {lines[i]}: expected {_N_PIXELS} pixels (48x48), found {len(tokens)}"
-            )
-        if row.min() < 0 or row.max() > 255:
-            value = row[(row < 0) | (row > 255)][0]
-            raise ValueError(f"{path}, line {lines[i]}: pixel value {value} is outside 0-255")
-        images[i] = row
-    return images.reshape(-1, _IMAGE_SIDE, _IMAGE_SIDE)
+    """Parse space-separated pixel strings into a uint8 ``(n, 48, 48)`` array.
+
+    One vectorised parse of all rows; only when it fails are the rows checked
+    one by one, to name the line and the problem.
+    """
+    if not strings:
+        return np.empty((0, _IMAGE_SIDE, _IMAGE_SIDE), dtype=np.uint8)
+    try:
+        images = np.loadtxt(strings, dtype=np.uint8, comments=None, ndmin=2)
+        if images.shape[1] == _N_PIXELS:
+            return images.reshape(-1, _IMAGE_SIDE, _IMAGE_SIDE)
+        error = f"rows of {images.shape[1]} pixels"
+    except (ValueError, TypeError) as exc:  # a bad value, a ragged row or an empty field
+        error = exc
+    for text, line in zip(strings, lines):
+        problem = _pixel_row_problem(text)
+        if problem:
+            raise ValueError(f"{path}, line {line}: {problem}")
+    raise ValueError(f"{path}: the pixels could not be parsed: {error}")
+
+
+def _pixel_row_problem(text):
+    """What is wrong with one row's pixels field, or None."""
+    if not isinstance(text, str) or not text.strip():
+        return "the pixels field is empty"
+    tokens = text.split()
+    bad = next((t for t in tokens if not t.lstrip("-").isdigit()), None)
+    if bad is not None:
+        return f"pixel value {bad!r} is not an integer"
+    if len(tokens) != _N_PIXELS:
+        return f"expected {_N_PIXELS} pixels (48x48), found {len(tokens)}"
+    value = next((int(t) for t in tokens if not 0 <= int(t) <= 255), None)
+    if value is not None:
+        return f"pixel value {value} is outside 0-255"
+    return None
 
 
 def _parse_labels(values, lines, path):
@@ -72,17 +82,59 @@ def _parse_labels(values, lines, path):
     return codes.astype(np.int64)
 
 
-def _select_usage(usages, usage, lines):
+def _usage_mask(usages, usage):
+    """Boolean mask of the rows whose usage is ``usage`` (a name or a list of names)."""
     wanted = [usage] if isinstance(usage, str) else list(usage)
-    present = list(dict.fromkeys(usages))
+    present = list(dict.fromkeys(np.asarray(usages).tolist()))
     unknown = [u for u in wanted if u not in present]
     if unknown:
-        raise ValueError(
-            f"unknown usage {unknown[0]!r}; the file's usages are {present}"
-        )
+        raise ValueError(f"unknown usage {unknown[0]!r}; the file's usages are {present}")
     return np.isin(usages, wanted)
 
 
+def select_usage(data, usage):
+    """Keep the rows of a FER2013 Bunch that belong to the given split(s).
+
+    For one loaded file split several ways without reading it again
+    (``load_fer2013(path, usage=...)`` selects while reading).
+
+    Parameters
+    ----------
+    data : Bunch
+        As returned by :func:`load_fer2013`.
+    usage : str or list of str
+        The splits to keep, e.g. ``"Training"`` or ``["PublicTest", "PrivateTest"]``.
+
+    Returns
+    -------
+    subset : Bunch
+        ``data`` with ``data``, ``target`` (None stays None) and ``usage``
+        cut to the selected rows.
+
+    Raises
+    ------
+    ValueError
+        For a usage the data does not have (the message lists those it has).
+
+    Examples
+    --------
+    >>> from fer_sklearn.datasets import load_fer2013, select_usage
+    >>> data = load_fer2013("fer2013.csv.gz")  # doctest: +SKIP
+    >>> select_usage(data, "PublicTest").data.shape  # doctest: +SKIP
+    (3589, 48, 48)
+    """
+    keep = _usage_mask(data.usage, usage)
+    subset = Bunch(**data)
+    for key in ("data", "target", "usage"):
+        if subset.get(key) is not None:
+            subset[key] = np.asarray(subset[key])[keep]
+    return subset
+
+
+@validate_params(
+    {"path": "no_validation", "usage": [None, str, list, tuple], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_fer2013(path, *, usage=None, return_X_y=False):
     """Load FER2013 from its challenge CSV file.
 
@@ -143,7 +195,7 @@ def load_fer2013(path, *, usage=None, return_X_y=False):
     if usage is not None:
         if columns["usage"] is None:
             raise ValueError(f"{path} has no Usage column, so usage={usage!r} cannot select rows")
-        keep = _select_usage(usages, usage, lines)
+        keep = _usage_mask(usages, usage)
         frame, usages, lines = frame[keep], usages[keep], lines[keep]
     data = _parse_pixels(frame[columns["pixels"]].tolist(), lines, path)
     target = None

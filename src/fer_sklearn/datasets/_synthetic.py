@@ -1,7 +1,10 @@
 """make_faces: a synthetic data set of drawn faces showing the seven expressions."""
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 
 from ..utils._labels import EMOTIONS
 
@@ -45,6 +48,14 @@ def _segment(xx, yy, x0, y0, x1, y1):
     return np.hypot(xx - (x0 + t * dx), yy - (y0 + t * dy))
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "size": [Interval(Integral, 8, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_faces(n_samples, *, size=48, random_state=None):
     """Draw synthetic grayscale faces with the seven FER2013 expressions.
 
@@ -78,10 +89,6 @@ def make_faces(n_samples, *, size=48, random_state=None):
     >>> X.shape, X.dtype.name, sorted(set(y.tolist()))
     ((14, 48, 48), 'uint8', [0, 1, 2, 3, 4, 5, 6])
     """
-    if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 8:
-        raise ValueError(f"size must be an integer >= 8, got {size!r}")
     rng = check_random_state(random_state)
     y = rng.permutation(np.arange(n_samples) % len(EMOTIONS)).astype(np.int64)
     n = n_samples

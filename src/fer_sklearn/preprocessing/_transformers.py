@@ -1,17 +1,22 @@
 """Image transformers: grayscale conversion, resizing and pixel normalisation.
 
 Each accepts what users have: ``(n, h, w)`` images, ``(n, h, w, 1|3|4)``
-channels-last images, or flat ``(n, h*w)`` rows of square images, in any real
-numeric dtype, and returns float32 ``(n, h, w)`` images.
+channels-last images, or ``(n, n_pixels)`` rows of pixels, in any real numeric
+dtype, and returns float32. :class:`Grayscale` and :class:`PixelNormalizer`
+keep the layout (rows stay rows); :class:`ImageResizer` returns
+``(n, size, size)`` images, reading rows as images of its ``image_shape``.
 """
+
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import check_images
+from ..utils._validation import check_image_shape, check_images, check_pixels, pixels_per_image
 
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]
 
@@ -20,17 +25,32 @@ _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
 def to_grayscale(images):
-    """Collapse the channel axis of validated images into luminance."""
-    if images.ndim == 3:
+    """Collapse the channel axis of :func:`check_pixels` output into luminance."""
+    if images.ndim < 4:
         return images
     return images[..., :3] @ _LUMA  # drops an alpha channel
 
 
 class _ImageTransformer(TransformerMixin, BaseEstimator):
-    """Stateless image transformer: ``fit`` records the input image shape."""
+    """Base of the transformers: float32 output, dtype-preserving tag."""
+
+    _parameter_constraints: dict = {}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+class _StatelessImageTransformer(_ImageTransformer):
+    """A transformer that learns nothing: ``fit`` checks the input and records its size.
+
+    ``transform`` takes images of any size, also after ``fit``: in a pipeline
+    the resizer after it makes them all one size.
+    """
 
     def fit(self, X, y=None):
-        """Record the input image size.
+        """Check the parameters and record the number of pixels per image.
 
         Parameters
         ----------
@@ -44,13 +64,12 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
         self : object
             The fitted transformer.
         """
-        self._check_params()
-        images = check_images(X)
-        self.n_features_in_ = images.shape[1] * images.shape[2]
+        self._validate_params()
+        self.n_features_in_ = pixels_per_image(self._check_input(X))
         return self
 
-    def _check_params(self):
-        pass
+    def _check_input(self, X):
+        return check_pixels(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -58,12 +77,17 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
-class Grayscale(_ImageTransformer):
+class Grayscale(_StatelessImageTransformer):
     """Convert images to single-channel float32 luminance.
 
     RGB(A) images are weighted with the ITU-R BT.601 luma coefficients (as
-    PIL's ``convert("L")``); an alpha channel is dropped; gray images pass
-    through as float32.
+    PIL's ``convert("L")``); an alpha channel is dropped; gray images and rows
+    of pixels pass through as float32, in their shape.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Pixels per image seen in ``fit``.
 
     Examples
     --------
@@ -74,20 +98,30 @@ class Grayscale(_ImageTransformer):
     """
 
     def transform(self, X):
-        """Return ``(n, h, w)`` float32 grayscale images."""
-        return to_grayscale(check_images(X))
+        """Return float32 grayscale ``(n, h, w)`` images (``(n, n_pixels)`` for rows)."""
+        return to_grayscale(check_pixels(X))
 
 
-class ImageResizer(_ImageTransformer):
+class ImageResizer(_StatelessImageTransformer):
     """Resize images to ``size`` x ``size`` pixels.
 
     Bilinear interpolation with antialiasing when shrinking. Images that are not
     square are stretched to a square; crop faces first to keep their aspect.
+    Colour images are converted to grayscale first.
 
     Parameters
     ----------
     size : int, default=48
         The side of the output images (FER2013 faces are 48x48).
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` of the images when ``X`` holds flat rows of pixels;
+        one of them may be -1 (inferred from the row length). None reads
+        rows as square images (2304 pixels = 48x48).
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Pixels per image seen in ``fit``.
 
     Examples
     --------
@@ -95,21 +129,30 @@ class ImageResizer(_ImageTransformer):
     >>> from fer_sklearn.preprocessing import ImageResizer
     >>> ImageResizer(size=32).fit_transform(np.zeros((2, 64, 64))).shape
     (2, 32, 32)
+    >>> ImageResizer(size=8, image_shape=(4, -1)).fit_transform(np.zeros((2, 32))).shape
+    (2, 8, 8)
     """
 
-    def __init__(self, size=48):
-        self.size = size
+    _parameter_constraints = {
+        "size": [Interval(Integral, 1, None, closed="left")],
+        "image_shape": [None, tuple, list],
+    }
 
-    def _check_params(self):
-        if isinstance(self.size, bool) or not isinstance(self.size, (int, np.integer)):
-            raise TypeError(f"size must be an int, got {type(self.size).__name__}")
-        if self.size < 1:
-            raise ValueError(f"size must be at least 1, got {self.size}")
+    def __init__(self, size=48, image_shape=None):
+        self.size = size
+        self.image_shape = image_shape
+
+    def _validate_params(self):
+        super()._validate_params()
+        check_image_shape(self.image_shape)
+
+    def _check_input(self, X):
+        return to_grayscale(check_images(X, image_shape=self.image_shape))
 
     def transform(self, X):
         """Return ``(n, size, size)`` float32 grayscale images."""
-        self._check_params()
-        images = to_grayscale(check_images(X))
+        self._validate_params()
+        images = self._check_input(X)
         if images.shape[1:] == (self.size, self.size):
             return images
         with torch.no_grad():
@@ -120,16 +163,31 @@ class ImageResizer(_ImageTransformer):
             )
         return resized[:, 0].numpy()
 
+    def __setstate__(self, state):
+        state.setdefault("image_shape", None)  # pickled by 0.1.0, before image_shape existed
+        super().__setstate__(state)
 
-class PixelNormalizer(TransformerMixin, BaseEstimator):
-    """Standardise pixels with the mean and standard deviation of the training images.
+
+class PixelNormalizer(_ImageTransformer):
+    """Standardise pixels with one mean and standard deviation.
+
+    Colour images are converted to grayscale first; images and rows of pixels
+    keep their shape.
+
+    Parameters
+    ----------
+    mean : float or None, default=None
+        The pixel mean to subtract; None learns it from the images in ``fit``.
+    std : float or None, default=None
+        The standard deviation to divide by (positive); None learns it from
+        the images in ``fit`` (1.0 where they are constant).
 
     Attributes
     ----------
     mean_ : float
-        Mean pixel value of the images seen in ``fit``.
+        The mean used: ``mean``, or the mean pixel of the images seen in ``fit``.
     scale_ : float
-        Their standard deviation (1.0 where they are constant).
+        The standard deviation used: ``std``, or the one of those images.
     n_features_in_ : int
         Pixels per image seen in ``fit``.
 
@@ -140,10 +198,21 @@ class PixelNormalizer(TransformerMixin, BaseEstimator):
     >>> X = np.array([[[0, 255], [0, 255]]], dtype=np.uint8)
     >>> PixelNormalizer().fit_transform(X).ravel().tolist()
     [-1.0, 1.0, -1.0, 1.0]
+    >>> PixelNormalizer(mean=127.5, std=127.5).fit_transform(X).ravel().tolist()
+    [-1.0, 1.0, -1.0, 1.0]
     """
 
+    _parameter_constraints = {
+        "mean": [None, Interval(Real, None, None, closed="neither")],
+        "std": [None, Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, mean=None, std=None):
+        self.mean = mean
+        self.std = std
+
     def fit(self, X, y=None):
-        """Learn the pixel mean and standard deviation.
+        """Set the pixel mean and standard deviation, learning those not given.
 
         Parameters
         ----------
@@ -157,22 +226,39 @@ class PixelNormalizer(TransformerMixin, BaseEstimator):
         self : object
             The fitted normalizer.
         """
-        images = to_grayscale(check_images(X))
-        pixels = images.astype(np.float64)
-        self.mean_ = float(pixels.mean())
-        std = float(pixels.std())
-        self.scale_ = std if std > 0 else 1.0
-        self.n_features_in_ = images.shape[1] * images.shape[2]
+        self._validate_params()
+        pixels = to_grayscale(check_pixels(X))
+        self.mean_ = float(pixels.mean(dtype=np.float64) if self.mean is None else self.mean)
+        if self.std is None:
+            std = float(pixels.std(dtype=np.float64))
+            self.scale_ = std if std > 0 else 1.0
+        else:
+            self.scale_ = float(self.std)
+        self.n_features_in_ = pixels_per_image(pixels)
         return self
 
-    def transform(self, X):
-        """Return the standardised ``(n, h, w)`` float32 images."""
+    def _check_fitted_input(self, X, *, allow_channels=True):
         check_is_fitted(self)
-        images = to_grayscale(check_images(X))
-        return (images - np.float32(self.mean_)) / np.float32(self.scale_)
+        pixels = to_grayscale(check_pixels(X, allow_channels=allow_channels))
+        n_pixels = pixels_per_image(pixels)
+        if n_pixels != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_pixels} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (pixels per image)"
+            )
+        return pixels
+
+    def transform(self, X):
+        """Return the standardised float32 images (or rows), gray, in their shape."""
+        pixels = self._check_fitted_input(X)
+        return (pixels - np.float32(self.mean_)) / np.float32(self.scale_)
 
     def inverse_transform(self, X):
         """Map standardised images back to the original pixel scale."""
-        check_is_fitted(self)
-        images = check_images(X, allow_channels=False)
-        return images * np.float32(self.scale_) + np.float32(self.mean_)
+        pixels = self._check_fitted_input(X, allow_channels=False)
+        return pixels * np.float32(self.scale_) + np.float32(self.mean_)
+
+    def __setstate__(self, state):
+        state.setdefault("mean", None)  # pickled by 0.1.0, before mean and std existed
+        state.setdefault("std", None)
+        super().__setstate__(state)

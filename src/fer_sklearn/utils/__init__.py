@@ -1,6 +1,15 @@
 """Helpers shared by the areas of the package: emotion labels and input validation."""
 
-from ._labels import EMOTIONS, emotion_codes, emotion_from_name
-from ._validation import check_images, check_labels
+from ._labels import EMOTIONS, emotion_codes, emotion_from_name, emotion_names, is_emotion_name
+from ._validation import check_images, check_labels, check_pixels
 
-__all__ = ["EMOTIONS", "check_images", "check_labels", "emotion_codes", "emotion_from_name"]
+__all__ = [
+    "EMOTIONS",
+    "check_images",
+    "check_labels",
+    "check_pixels",
+    "emotion_codes",
+    "emotion_from_name",
+    "emotion_names",
+    "is_emotion_name",
+]

@@ -1,61 +1,175 @@
-"""Checks that turn what users pass as images into well-formed float arrays."""
+"""Checks that turn what users pass as images and labels into well-formed arrays.
+
+Built on scikit-learn's ``check_array``, ``column_or_1d`` and
+``check_classification_targets``; what is ours is the image-shape logic and
+messages that name the problem in terms of images and labels.
+"""
 
 import math
 import numbers
 
 import numpy as np
+from scipy.sparse import issparse
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
 
 
-def _as_numeric_array(X, what):
-    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+def _as_float_array(X, what):
+    """``check_array`` to float32 with any number of dimensions, re-raising in image terms."""
+    if X is None or isinstance(X, (str, bytes)):
+        raise TypeError(f"{what} must be an array of images, got {type(X).__name__}")
+    if issparse(X):
         raise TypeError(
             f"{what} is a sparse matrix; sparse input is not supported: pass dense images"
         )
-    if isinstance(X, (str, bytes)) or X is None:
-        raise TypeError(f"{what} must be an array of images, got {type(X).__name__}")
-    if hasattr(X, "to_numpy"):  # pandas
-        X = X.to_numpy()
     try:
-        X = np.asarray(X)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ValueError(f"{what} could not be read as an array: {exc}") from None
-    if X.dtype == object or X.dtype.kind in "USV":
+        return check_array(
+            X, dtype=np.float32, allow_nd=True, ensure_2d=False, ensure_all_finite=False,
+            ensure_min_samples=0, ensure_min_features=0, input_name=what,
+        )
+    except (TypeError, ValueError) as exc:
         try:
-            X = X.astype(np.float64)
-        except (ValueError, TypeError):
-            raise TypeError(
-                f"{what} must hold numeric pixel values, got dtype {X.dtype}"
+            dtype = np.asarray(X).dtype
+        except (TypeError, ValueError):  # ragged nested lists
+            raise ValueError(f"{what} could not be read as an array: {exc}") from None
+        if dtype.kind == "c":
+            raise ValueError(
+                f"Complex data not supported: {what} must hold real pixel values, got {dtype}"
             ) from None
-    if X.dtype.kind == "b":
-        X = X.astype(np.uint8)
-    if X.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: {what} must hold real pixel values, got {X.dtype}")
-    if X.dtype.kind not in "uif":
-        raise TypeError(f"{what} must hold numeric pixel values, got dtype {X.dtype}")
+        raise TypeError(
+            f"{what} must hold numeric pixel values, got dtype {dtype} ({exc})"
+        ) from None
+
+
+def check_pixels(X, *, allow_channels=True, what="X"):
+    """Validate images or rows of pixels and return them as float32, keeping their layout.
+
+    Parameters
+    ----------
+    X : array-like
+        ``(n, n_pixels)`` rows, ``(n, h, w)`` images, or ``(n, h, w, c)``
+        images with ``c`` in 1, 3 or 4 (when ``allow_channels``). Any real
+        numeric dtype, lists and DataFrames included.
+    allow_channels : bool, default=True
+        Whether a trailing channel axis is accepted.
+    what : str, default="X"
+        The name used in error messages.
+
+    Returns
+    -------
+    pixels : ndarray of float32
+        ``X`` with a channel axis of 1 dropped.
+
+    Raises
+    ------
+    TypeError
+        If the pixels are not numeric or ``X`` is sparse.
+    ValueError
+        For a wrong number of dimensions or channels, no samples, empty
+        images, or NaN/infinite pixels.
+    """
+    X = _as_float_array(X, what)
+    if X.ndim not in (2, 3, 4):
+        hint = ". Reshape your data: X[None] is one image or row" if X.ndim < 2 else ""
+        raise ValueError(
+            f"{what} must have shape (n_samples, height, width), (n_samples, height, width, "
+            f"channels) or (n_samples, height*width); got {X.ndim} dimension(s), shape "
+            f"{X.shape}{hint}"
+        )
+    if X.ndim == 4:
+        if not allow_channels:
+            raise ValueError(
+                f"{what} must be grayscale images of shape (n_samples, height, width); "
+                f"got shape {X.shape}: convert colour images with Grayscale first"
+            )
+        if X.shape[-1] not in (1, 3, 4):
+            raise ValueError(
+                f"{what} has {X.shape[-1]} channels in its last axis (shape {X.shape}); "
+                "expected 1 (gray), 3 (RGB) or 4 (RGBA), channels last"
+            )
+        if X.shape[-1] == 1:
+            X = X[..., 0]
+    if X.shape[0] == 0:
+        raise ValueError(f"{what} holds 0 images (shape {X.shape}); at least one is required")
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise ValueError(
+            f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: "
+            "its images are empty"
+        )
+    if X.ndim > 2 and (X.shape[1] == 0 or X.shape[2] == 0):
+        raise ValueError(f"{what} holds empty images of size {X.shape[1]}x{X.shape[2]}")
+    finite = np.isfinite(X)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite.reshape(len(X), -1).all(axis=1))[0])
+        raise ValueError(f"{what} contains NaN or infinite pixels (first in image {bad})")
     return X
 
 
-def _square_side(n_pixels, what):
-    side = math.isqrt(n_pixels)
-    if side * side != n_pixels:
+def pixels_per_image(X):
+    """The number of pixels of each image (or row) of a :func:`check_pixels` array."""
+    return int(np.prod(X.shape[1:3]))
+
+
+def check_image_shape(image_shape):
+    """Validate an ``image_shape`` parameter: None, or ``(height, width)`` with at most one -1.
+
+    Raises
+    ------
+    ValueError
+        If it is not None or a pair of positive integers, one of which may be -1.
+    """
+    if image_shape is None:
+        return
+    valid = (
+        isinstance(image_shape, (tuple, list))
+        and len(image_shape) == 2
+        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in image_shape)
+        and all(v >= 1 or v == -1 for v in image_shape)
+        and list(image_shape) != [-1, -1]
+    )
+    if not valid:
         raise ValueError(
-            f"{what} has flat rows of {n_pixels} pixels, which is not a square image "
-            f"(e.g. 2304 = 48x48); reshape it to (n_samples, height, width) first"
+            "image_shape must be None (square images) or (height, width) with positive "
+            f"integers, one of which may be -1 (inferred); got {image_shape!r}"
         )
-    return side
 
 
-def check_images(X, *, allow_channels=True, what="X"):
-    """Validate images and return them as a float32 array.
+def _row_image_shape(n_pixels, image_shape, what):
+    """``(height, width)`` of flat rows of ``n_pixels``: square when ``image_shape`` is None."""
+    if image_shape is None:
+        side = math.isqrt(n_pixels)
+        if side * side != n_pixels:
+            raise ValueError(
+                f"{what} has flat rows of {n_pixels} pixels, which is not a square image "
+                f"(e.g. 2304 = 48x48); reshape it to (n_samples, height, width) first"
+            )
+        return side, side
+    check_image_shape(image_shape)
+    height, width = image_shape
+    height = n_pixels // width if height == -1 else height
+    width = n_pixels // height if width == -1 else width
+    if height * width != n_pixels:
+        raise ValueError(
+            f"{what} has flat rows of {n_pixels} pixels, which are not images of "
+            f"image_shape={tuple(image_shape)}"
+        )
+    return height, width
+
+
+def check_images(X, *, allow_channels=True, image_shape=None, what="X"):
+    """Validate images and return them as a float32 array of images.
 
     Parameters
     ----------
     X : array-like
         ``(n, h, w)`` images, ``(n, h, w, c)`` images with ``c`` in 1, 3 or 4
-        (when ``allow_channels``), or ``(n, h*w)`` flat rows of square images.
-        Any real numeric dtype.
+        (when ``allow_channels``), or ``(n, h*w)`` flat rows of images. Any
+        real numeric dtype.
     allow_channels : bool, default=True
         Whether a trailing channel axis is accepted.
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` of flat rows, one of them may be -1 (inferred);
+        None reads them as square images.
     what : str, default="X"
         The name used in error messages.
 
@@ -69,72 +183,51 @@ def check_images(X, *, allow_channels=True, what="X"):
     TypeError
         If the pixels are not numeric.
     ValueError
-        For a wrong number of dimensions or channels, no images, empty images,
-        non-square flat rows, or NaN/infinite pixels.
+        As :func:`check_pixels`, and for flat rows that are not images of
+        ``image_shape`` (not square, by default).
     """
-    X = _as_numeric_array(X, what)
-    if X.ndim == 2 and X.shape[1] == 0:
-        raise ValueError(
-            f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: "
-            "its images are empty"
-        )
+    X = check_pixels(X, allow_channels=allow_channels, what=what)
     if X.ndim == 2:
-        side = _square_side(X.shape[1], what)
-        X = X.reshape(len(X), side, side)
-    elif X.ndim == 4:
-        if not allow_channels:
-            raise ValueError(
-                f"{what} must be grayscale images of shape (n_samples, height, width); "
-                f"got shape {X.shape}: convert colour images with Grayscale first"
-            )
-        if X.shape[-1] not in (1, 3, 4):
-            raise ValueError(
-                f"{what} has {X.shape[-1]} channels in its last axis (shape {X.shape}); "
-                "expected 1 (gray), 3 (RGB) or 4 (RGBA), channels last"
-            )
-        if X.shape[-1] == 1:
-            X = X[..., 0]
-    elif X.ndim != 3:
-        raise ValueError(
-            f"{what} must have shape (n_samples, height, width), (n_samples, height, width, "
-            f"channels) or (n_samples, height*width); got {X.ndim} dimension(s), shape {X.shape}"
-        )
-    if X.shape[0] == 0:
-        raise ValueError(f"{what} holds 0 images (shape {X.shape}); at least one is required")
-    if X.shape[1] == 0 or X.shape[2] == 0:
-        raise ValueError(f"{what} holds empty images of size {X.shape[1]}x{X.shape[2]}")
-    X = X.astype(np.float32, copy=False)
-    if not np.isfinite(X).all():
-        bad = int(np.flatnonzero(~np.isfinite(X).reshape(len(X), -1).all(axis=1))[0])
-        raise ValueError(f"{what} contains NaN or infinite pixels (first in image {bad})")
+        X = X.reshape(len(X), *_row_image_shape(X.shape[1], image_shape, what))
     return X
 
 
 def check_labels(y, n_samples):
-    """Validate a 1-d label vector of the given length and return it as an array."""
+    """Validate one classification label per sample and return them as a 1-d array.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,) or (n_samples, 1)
+        Labels: strings or integers (a column vector is raveled with a
+        ``DataConversionWarning``, as scikit-learn does).
+    n_samples : int
+        The number of images the labels belong to.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is None, not 1-d, of another length, has missing labels, or
+        holds continuous values.
+    TypeError
+        If ``y`` mixes numbers and strings.
+    """
     if y is None:
         raise ValueError(
             "requires y to be passed, but the target y is None: pass one emotion label per image"
         )
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y.ravel()
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-dimensional (one label per image), got shape {y.shape}")
+    y = column_or_1d(y, warn=True)
     if len(y) != n_samples:
         raise ValueError(f"X and y have different lengths: {n_samples} images but {len(y)} labels")
-    if y.dtype.kind == "f":
-        if not np.isfinite(y).all():
-            raise ValueError("y contains NaN or infinite labels")
-        if np.any(y != np.round(y)):
-            raise ValueError(
-                "Unknown label type: continuous. y holds continuous values; classification "
-                "needs discrete labels (emotion names or codes)"
-            )
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError("y contains NaN or infinite labels")
     if y.dtype == object:
         if any(v is None or (isinstance(v, float) and v != v) for v in y):
             raise ValueError("y contains missing labels (None or NaN)")
-        kinds = {isinstance(v, numbers.Number) for v in y}
-        if len(kinds) > 1:
+        if len({isinstance(v, numbers.Number) for v in y}) > 1:
             raise TypeError("y mixes numbers and strings; use one kind of label")
+    check_classification_targets(y)
     return y
