@@ -2,6 +2,7 @@
 
 import csv
 import gzip
+import io
 import json
 import os
 import subprocess
@@ -17,11 +18,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from skorch.callbacks import ProgressBar
 
 import fer_sklearn
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
-from fer_sklearn.cli import _main as _cli
-from fer_sklearn.cli._main import SimpleProgressBar, main
+from fer_sklearn.cli import main
+from fer_sklearn.cli import predict as cli_predict
+from fer_sklearn.cli import train as cli_train
+from fer_sklearn.cli._common import CLIError
 from fer_sklearn.faces import ROW_FIELDS, compose_photo, crop_face, read_image
 
 from ._photos import cascade_or_skip, fer_faces, matches
@@ -104,7 +108,7 @@ def test_train_on_fer_csv_writes_model_and_report(fer_csv, tmp_path, capsys):
 
 
 def test_train_on_synthetic_default_says_so(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(_cli, "_SYNTHETIC_SIZES", (70, 35))
+    monkeypatch.setattr(cli_train, "_SYNTHETIC_SIZES", (70, 35))
     out = tmp_path / "synthetic"
     assert main(["train", "--epochs", "1", "--threads", "1", "--out", str(out)]) == 0
     stdout = capsys.readouterr().out
@@ -130,7 +134,7 @@ def test_train_unknown_valid_usage(fer_csv, tmp_path, capsys):
     code = main(["train", "--data", str(fer_csv), "--valid-usage", "PrivateTest",
                  "--out", str(tmp_path)])
     assert code == 2
-    assert "--valid-usage 'PrivateTest'" in _one_error_line(capsys.readouterr().err)
+    assert "valid_usage 'PrivateTest' is not in" in _one_error_line(capsys.readouterr().err)
 
 
 # ---------------------------------------------------------------------- evaluate
@@ -153,28 +157,32 @@ def test_evaluate_every_row_with_usage(model_file, fer_csv, tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["evaluate", "--model", "missing.joblib", "--data", "x.csv", "--out", "o"], "no model file at"),
-    (["evaluate", "--model", "{model}", "--data", "missing.csv", "--out", "o"], "no such file"),
+    (["evaluate", "--model", "{model}", "--data", "missing.csv", "--out", "o"],
+     "no such file or folder: missing.csv"),
     (["evaluate", "--model", "{model}", "--data", "{txt}", "--out", "o"], "expected a FER2013 CSV"),
     (["evaluate", "--model", "{txt}", "--data", "{csv}", "--out", "o"], "not a model saved"),
     (["evaluate", "--model", "{model}", "--data", "{bad_csv}", "--out", "o"], "missing column 'pixels'"),
     (["evaluate", "--model", "{model}", "--data", "{csv}", "--usage", "Nope", "--out", "o"],
-     "--usage 'Nope' is not in"),
+     "usage 'Nope' is not in"),
     (["evaluate", "--model", "{model}", "--data", "{unlabelled}", "--out", "o"],
-     "has no 'emotion' column, so it cannot be used to evaluate"),
-    (["evaluate", "--data", "{csv}", "--out", "o"], "no --model given and no pretrained model"),
+     "test.csv has no 'emotion' column"),
+    (["evaluate", "--model", "{model}", "--data", "{csv}", "--out", "{txt}"],
+     "argument --out: notes.txt exists and is not a folder"),
     (["train", "--epochs", "zero"], "argument --epochs: expected a positive integer"),
     (["train", "--lr", "-1"], "argument --lr: expected a positive number"),
     (["fit"], "invalid choice: 'fit'"),
     ([], "the following arguments are required: COMMAND"),
-    (["predict", "--model", "{model}", "--output", "out.xlsx", "{txt}"], "--output must end in"),
+    (["predict", "--model", "{model}", "--output", "out.xlsx", "{txt}"],
+     "argument --output: must end in .csv or .json, got 'out.xlsx'"),
+    (["predict", "--model", "{model}", "--batch-size", "0", "{txt}"],
+     "argument --batch-size: expected a positive integer"),
     (["predict", "--model", "{model}", "missing.png"], "no such file or folder: missing.png"),
     (["predict", "--model", "{model}", "--annotate", "notes.txt", "notes.txt"],
-     "cannot create the --annotate folder notes.txt"),
+     "cannot create the --annotate folder: notes.txt: File exists"),
 ])
 def test_errors_print_one_line_and_exit_2(args, message, model_file, fer_csv, tmp_path, capsys,
                                           monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delattr(fer_sklearn, "load_pretrained", raising=False)
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "bad.csv").write_text("emotion,image\n1,2\n")
     (tmp_path / "test.csv").write_text("pixels\n" + " ".join(["0"] * 2304) + "\n")
@@ -328,7 +336,7 @@ def test_predict_streams_in_batches(model_file, image_dir, tmp_path, monkeypatch
         return original(X)
 
     model.predict_proba = spy
-    monkeypatch.setattr(_cli, "_load_model", lambda path: model)
+    monkeypatch.setattr(cli_predict, "load_model", lambda path: model)
     assert main(["predict", "--no-detect", "--batch-size", "2", str(image_dir),
                  "--output", str(tmp_path / "rows.csv")]) == 0
     assert seen == [2, 2, 1]
@@ -386,23 +394,48 @@ def test_console_script_declared():
     assert 'fer-sklearn = "fer_sklearn.cli:main"' in pyproject.read_text()
 
 
-# ---------------------------------------------------------------------- progress
-def test_simple_progress_bar_draws_within_epochs(capsys):
-    import io
-
-    stream = io.StringIO()
-    bar = SimpleProgressBar(4, stream=stream, width=8)
-    bar.on_epoch_begin(None)
-    for _ in range(2):
-        bar.on_batch_end(None)
-    assert stream.getvalue().endswith("[####....] 2/4 batches")
-    bar.on_epoch_end(None)
-    assert stream.getvalue().endswith("\r")
+# ---------------------------------------------------------------------- progress, errors
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
 
 
-def test_progress_callback_without_tqdm(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tqdm", None)
-    assert isinstance(_cli.progress_callback(10), SimpleProgressBar)
+def test_skorch_progress_bar_only_within_long_epochs_on_a_terminal(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert cli_train._progress(99) == []
+    ((name, bar),) = cli_train._progress(100)
+    assert isinstance(bar, ProgressBar) and bar.batches_per_epoch == 100
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a log file: no bar
+    assert cli_train._progress(1000) == []
+
+
+def test_a_library_error_is_not_a_usage_error(model_file, fer_csv, tmp_path, monkeypatch):
+    def evaluate(model, X, y):
+        raise ValueError("a bug in the library")
+
+    monkeypatch.setattr("fer_sklearn.evaluation.evaluate", evaluate)
+    with pytest.raises(ValueError, match="a bug in the library"):
+        main(["evaluate", "--model", str(model_file), "--data", str(fer_csv), "--out", str(tmp_path)])
+
+
+def test_debug_variable_gives_the_cause_of_a_usage_error(model_file, tmp_path, monkeypatch):
+    monkeypatch.setenv("FER_SKLEARN_DEBUG", "1")
+    with pytest.raises(CLIError, match="no such file or folder") as info:
+        main(["evaluate", "--model", str(model_file), "--data", str(tmp_path / "missing.csv"),
+              "--out", str(tmp_path)])
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+
+
+def test_help_imports_nothing_heavy():
+    code = ("import sys\nfrom fer_sklearn.cli import main\n"
+            "assert main(['predict', '--help']) == 0\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'skorch', 'cv2', 'matplotlib', 'pandas') "
+            "if m in sys.modules))")
+    env = dict(os.environ, PYTHONPATH=SRC)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_evaluate_image_folder_uses_its_test_split(model_file, tmp_path, capsys):

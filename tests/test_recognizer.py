@@ -1,7 +1,9 @@
 """Tests of EmotionRecognizer, iter_face_rows and annotate."""
 
+import csv
 import inspect
 import itertools
+import json
 
 import joblib
 import numpy as np
@@ -11,7 +13,10 @@ from PIL import Image
 import fer_sklearn
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 from fer_sklearn import EMOTIONS, EmotionRecognizer, make_faces
-from fer_sklearn.faces import ROW_FIELDS, annotate, compose_photo, crop_face, iter_face_rows, read_image
+from fer_sklearn.faces import (
+    ROW_FIELDS, annotate, compose_photo, crop_face, face_rows, iter_face_rows, read_image,
+    save_annotated, write_face_rows,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -263,3 +268,38 @@ def test_classifies_with_n_threads_and_restores_the_setting(model, drawn):
     assert seen == [1] and torch.get_num_threads() == before
     with pytest.raises(ValueError, match="n_threads == 0, must be >= 1"):
         EmotionRecognizer(model, n_threads=0).analyze(drawn[0][0], detect=False)
+
+
+def _record(file, status="ok", faces=()):
+    return {"file": str(file), "status": status, "error": None if status != "error" else "bad",
+            "faces": [{"box": b, "emotion": "happy", "scores": {"happy": 0.1234567}} for b in faces]}
+
+
+def test_write_face_rows_as_csv_or_json(tmp_path):
+    records = [_record("a.png", faces=[(1, 2, 3, 4), (5, 6, 7, 8)]), _record("b.png", "no_face")]
+    assert write_face_rows(face_rows(records), tmp_path / "rows.csv") == 3
+    assert write_face_rows(face_rows(records), tmp_path / "rows.json") == 3
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [(r["file"], r["face"], r["x"], r["happy"]) for r in rows] == [
+        ("a.png", 0, 1, 0.123457), ("a.png", 1, 5, 0.123457), ("b.png", None, None, None)]
+    with open(tmp_path / "rows.csv", newline="") as f:
+        lines = list(csv.reader(f))
+    assert tuple(lines[0]) == ROW_FIELDS and lines[3][1] == "" and lines[1][2] == "1"
+    with pytest.raises(ValueError, match="output must end in .csv or .json, got rows.txt"):
+        write_face_rows([], "rows.txt")
+
+
+def test_save_annotated_names_copies_and_never_replaces_a_photo(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.full((40, 40, 3), 90, np.uint8)).save(tmp_path / folder / "x.png")
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / "a" / "y.gif")
+    records = [_record(tmp_path / "a" / "x.png", faces=[(5, 5, 20, 20)]),
+               _record(tmp_path / "b" / "x.png", "no_face"), _record(tmp_path / "a" / "y.gif"),
+               _record(tmp_path / "a" / "broken.png", "error")]
+    out = save_annotated(records, tmp_path / "a")  # the folder of the photos themselves
+    assert [r["annotated"] and r["annotated"].name for r in out] == [
+        "x-1.png", "x-2.png", "y.png", None]
+    unchanged = np.asarray(Image.open(tmp_path / "a" / "x-2.png"))
+    np.testing.assert_array_equal(unchanged, np.asarray(Image.open(tmp_path / "b" / "x.png")))
+    assert (np.asarray(Image.open(tmp_path / "a" / "x.png")) == 90).all()

@@ -8,34 +8,49 @@ The areas, one subpackage each: ``datasets``, ``preprocessing``, ``neural_net``,
 ``pipeline``, ``evaluation``, ``faces``, ``pretrained`` and ``cli``.
 """
 
+import importlib
+
 from ._compat import install_aliases
-from .datasets import load_fer2013, load_image_folder, make_faces
-from .evaluation import evaluate
-from .faces import EmotionRecognizer, FaceCropper, detect_faces
-from .neural_net import EmotionClassifier, EmotionCNN, EnsembleCNN, ImageAugmenter
-from .pipeline import EmotionPipeline, make_emotion_pipeline
-from .pretrained import available_models, load_pretrained
-from .utils import EMOTIONS
 
 __version__ = "0.1.0"
 
+# where each public name is defined: imported at first use, so that ``import fer_sklearn``
+# (and ``fer-sklearn --help``) does not wait for torch, scikit-learn and OpenCV
+_DEFINED_IN = {
+    "EMOTIONS": "utils",
+    "EmotionCNN": "neural_net",
+    "EmotionClassifier": "neural_net",
+    "EmotionPipeline": "pipeline",
+    "EmotionRecognizer": "faces",
+    "EnsembleCNN": "neural_net",
+    "FaceCropper": "faces",
+    "ImageAugmenter": "neural_net",
+    "available_models": "pretrained",
+    "detect_faces": "faces",
+    "evaluate": "evaluation",
+    "load_fer2013": "datasets",
+    "load_image_folder": "datasets",
+    "load_pretrained": "pretrained",
+    "make_emotion_pipeline": "pipeline",
+    "make_faces": "datasets",
+}
+_SUBPACKAGES = ("cli", "datasets", "evaluation", "faces", "neural_net", "pipeline",
+                "preprocessing", "pretrained", "utils")
+
 install_aliases()
 
-__all__ = [
-    "EMOTIONS",
-    "EmotionCNN",
-    "EmotionClassifier",
-    "EmotionPipeline",
-    "EmotionRecognizer",
-    "EnsembleCNN",
-    "FaceCropper",
-    "ImageAugmenter",
-    "available_models",
-    "detect_faces",
-    "load_fer2013",
-    "load_image_folder",
-    "load_pretrained",
-    "evaluate",
-    "make_emotion_pipeline",
-    "make_faces",
-]
+__all__ = list(_DEFINED_IN)
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
+    if name not in _DEFINED_IN:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_DEFINED_IN[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_SUBPACKAGES))

@@ -1,6 +1,6 @@
 """``python -m fer_sklearn``: the ``fer-sklearn`` command line."""
 
-from .cli._main import main
+from .cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -83,13 +83,14 @@ def annotate(image, faces, *, color="rgb", out=None):
     return np.asarray(pil, dtype=np.uint8)
 
 
-def _target(folder, source, used):
-    """A new file in ``folder`` for the copy of ``source``: never ``source`` itself."""
+def _target(folder, source, used, sources):
+    """A new file in ``folder`` for the copy of ``source``: never a photo read so far."""
+    sources.add(source.resolve())
     suffix = source.suffix.lower() if source.suffix.lower() in _SAVED_SUFFIXES else ".png"
     n = 0
     while True:
         target = folder / f"{source.stem}{f'-{n}' if n else ''}{suffix}"
-        if target.name not in used and target.resolve() != source.resolve():
+        if target.name not in used and target.resolve() not in sources:
             used.add(target.name)
             return target
         n += 1
@@ -107,7 +108,8 @@ def save_annotated(records, folder):
         Where the copies go; created now if needed. Each keeps its file name,
         and its suffix where Pillow writes it (``.png``, ``.jpg``, ``.jpeg``,
         ``.bmp``, ``.webp``; others become ``.png``); a name met twice gets
-        ``-1``, ``-2``..., and no copy ever replaces its photo.
+        ``-1``, ``-2``..., and no copy replaces a photo of ``records``
+        read before it.
 
     Returns
     -------
@@ -128,11 +130,11 @@ def save_annotated(records, folder):
 
 
 def _save_each(records, folder):
-    used = set()
+    used, sources = set(), set()
     for record in records:
         record["annotated"] = None
         if record["status"] != "error":
-            target = _target(folder, Path(record["file"]), used)
+            target = _target(folder, Path(record["file"]), used, sources)
             try:
                 annotate(record["file"], record["faces"], out=target)
                 record["annotated"] = target

@@ -1,0 +1,38 @@
+"""``fer-sklearn evaluate``: the evaluation report of a saved model on labelled faces."""
+
+from ._common import EXIT_OK, add_model_argument, load_model, output_folder, user_input
+
+
+def add_parser(commands):
+    """Add the ``evaluate`` command to the sub-parsers ``commands``."""
+    parser = commands.add_parser(
+        "evaluate", help="write the evaluation report of a saved model on labelled data",
+        description="Evaluate a saved model on labelled images and write the report "
+                    "(metrics.json, report.md, report.html and the charts).")
+    add_model_argument(parser)
+    parser.add_argument("--data", required=True, metavar="PATH",
+                        help="FER2013 CSV (plain or .gz) or image folder root/<emotion>/")
+    parser.add_argument("--usage", metavar="USAGE",
+                        help="FER2013 split (default: PublicTest when the file has one, else "
+                             "every row) or image sub-folder (default: test when there is one)")
+    parser.add_argument("--out", type=output_folder, required=True, metavar="DIR",
+                        help="output folder")
+    parser.set_defaults(handler=run)
+
+
+def run(args):
+    """Evaluate as ``args`` say; returns the exit code."""
+    from fer_sklearn.datasets import load_dataset
+    from fer_sklearn.evaluation import evaluate
+
+    model = load_model(args.model)
+    with user_input(ValueError, OSError):
+        data = load_dataset(args.data, usage=args.usage)
+    print(f"Evaluating on {data.DESCR}.")
+    report = evaluate(model, data.data, data.target)
+    with user_input(OSError, message="cannot write into --out: {}"):
+        paths = report.save(args.out)
+    print(f"Accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f}, "
+          f"log loss {report.log_loss:.3f}.")
+    print(f"Report written to {paths['report.html']}")
+    return EXIT_OK

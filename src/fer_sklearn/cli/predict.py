@@ -1,0 +1,100 @@
+"""``fer-sklearn predict``: one row per face of photos, as CSV or JSON, and annotated copies."""
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+from ._common import (
+    EXIT_OK, EXIT_SOME_FAILED, CLIError, add_model_argument, load_model, positive_int, user_input,
+)
+
+
+def _rows_file(text):
+    """argparse type of ``--output``: a .csv or .json file."""
+    if not text.lower().endswith((".csv", ".json")):
+        raise argparse.ArgumentTypeError(f"must end in .csv or .json, got {text!r}")
+    return text
+
+
+def add_parser(commands):
+    """Add the ``predict`` command to the sub-parsers ``commands``."""
+    parser = commands.add_parser(
+        "predict", help="find the faces of photos and predict the emotion of each",
+        description="Find the faces of photos and predict the emotion of each: one row per face "
+                    "(file, face, box x y w h, emotion, the probability of each emotion, status, "
+                    "error). A photo without a face gives one row with status no_face, an "
+                    "unreadable file one with status error; both leave the face columns empty. "
+                    "Exits with 1 when some files could not be read (no_face is not a failure).")
+    parser.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
+                        help="image files, or folders searched recursively")
+    add_model_argument(parser)
+    parser.add_argument("--output", type=_rows_file, metavar="FILE",
+                        help="write the rows to a .csv or .json file (default: CSV on stdout)")
+    parser.add_argument("--no-detect", dest="detect", action="store_false",
+                        help="the images are cropped faces: no detection, one row per image "
+                             "with the whole image as the box")
+    parser.add_argument("--annotate", metavar="DIR",
+                        help="also write each readable image with its face boxes and emotions "
+                             "drawn into DIR (same file name; .gif, .tif... are written as .png)")
+    parser.add_argument("--batch-size", type=positive_int, default=256, metavar="N",
+                        help="images read at a time; their faces are classified together "
+                             "(default: 256)")
+    parser.add_argument("--threads", type=positive_int, metavar="N",
+                        help="CPU threads for torch while classifying (default: torch's choice)")
+    parser.set_defaults(handler=run)
+
+
+def _input_size(model):
+    """Side of the images the model's pipeline resizes to (48 if it does not say)."""
+    size = getattr(dict(getattr(model, "steps", [])).get("resize"), "size", None)
+    return int(size) if size else 48
+
+
+def _counted(records, counts):
+    """Pass the records on, counting their statuses and faces into ``counts``."""
+    for record in records:
+        counts[record["status"]] += 1
+        counts["faces"] += len(record["faces"])
+        counts["annotated"] += record.get("annotated") is not None
+        yield record
+
+
+def run(args):
+    """Predict as ``args`` say; returns the exit code."""
+    from fer_sklearn.datasets import iter_image_paths
+    from fer_sklearn.faces import EmotionRecognizer, face_rows, save_annotated, write_face_rows
+
+    missing = [p for p in args.images if not Path(p).exists()]
+    if missing:
+        raise CLIError(f"no such file or folder: {missing[0]}")
+    model = load_model(args.model)
+    # crops at the model's input size: its pipeline resizes nothing more
+    recognizer = EmotionRecognizer(model, crop_size=_input_size(model), n_threads=args.threads)
+    paths = iter_image_paths(args.images, exclude=args.annotate)
+    try:
+        records = recognizer.analyze_many(paths, batch_size=args.batch_size, detect=args.detect)
+    except ImportError as exc:
+        raise CLIError(f"face detection unavailable ({exc}); use --no-detect for cropped faces"
+                       ) from exc
+    if args.annotate is not None:
+        with user_input(OSError, message="cannot create the --annotate folder: {}"):
+            records = save_annotated(records, args.annotate)
+    counts = Counter()
+    with user_input(OSError, message="cannot write: {}"):
+        n_rows = write_face_rows(face_rows(_counted(records, counts)), args.output)
+    total = counts["ok"] + counts["no_face"] + counts["error"]
+    if total == 0:
+        raise CLIError("no image files found in " + ", ".join(args.images))
+    where = f" to {args.output}" if args.output else ""
+    print(f"Wrote {n_rows} rows{where}: {counts['faces']} face(s) in {counts['ok']} of {total} "
+          f"image(s).", file=sys.stderr)
+    if counts["no_face"]:
+        print(f"{counts['no_face']} image(s) with no face found (status no_face).", file=sys.stderr)
+    if args.annotate is not None:
+        print(f"Annotated {counts['annotated']} image(s) in {args.annotate}.", file=sys.stderr)
+    if counts["error"]:
+        print(f"{counts['error']} image(s) could not be read; see the 'error' column.",
+              file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return EXIT_OK

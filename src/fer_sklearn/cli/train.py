@@ -1,0 +1,107 @@
+"""``fer-sklearn train``: fit a pipeline, save it and write its evaluation report."""
+
+import math
+import sys
+
+from ._common import EXIT_OK, output_folder, positive_float, positive_int, user_input
+
+_SYNTHETIC_SIZES = (1400, 350)  # training and validation faces of the synthetic default
+# a small network is plenty for drawn faces, and trains in about a minute on 2 cores
+_SYNTHETIC_NET = dict(module__width=8, module__depth=3, module__hidden_units=64)
+_PROGRESS_MIN_BATCHES = 100  # shorter epochs get no progress bar
+
+
+def add_parser(commands):
+    """Add the ``train`` command to the sub-parsers ``commands``."""
+    parser = commands.add_parser(
+        "train", help="train a model and write it with its evaluation report",
+        description="Train an emotion classifier, save it as model.joblib and write its learning "
+                    "curves and evaluation report on the validation data.")
+    parser.add_argument("--data", metavar="PATH",
+                        help="FER2013 CSV (plain or .gz) or image folder (root/<emotion>/*.png, "
+                             "or root/train and root/test); default: synthetic faces")
+    parser.add_argument("--valid-usage", default="PublicTest", metavar="USAGE",
+                        help="FER2013 split to validate on (default: PublicTest)")
+    parser.add_argument("--epochs", type=positive_int, metavar="N",
+                        help="most epochs (default: 30; 12 on synthetic faces)")
+    parser.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
+                        help="images per batch (default: 64)")
+    parser.add_argument("--lr", type=positive_float, default=1e-3, metavar="X",
+                        help="learning rate (default: 0.001)")
+    parser.add_argument("--out", type=output_folder, default="fer-sklearn-run", metavar="DIR",
+                        help="output folder (default: ./fer-sklearn-run)")
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help="random seed (default: 0)")
+    parser.add_argument("--threads", type=positive_int, metavar="N",
+                        help="CPU threads for torch (default: torch's choice; 1 is often fastest "
+                             "for small networks or on a busy machine)")
+    parser.set_defaults(handler=run)
+
+
+def _writing_out():
+    return user_input(OSError, message="cannot write into --out: {}")
+
+
+def _synthetic(seed):
+    from sklearn.utils import Bunch
+
+    from fer_sklearn import make_faces
+
+    n_train, n_valid = _SYNTHETIC_SIZES
+    X, y = make_faces(n_train, random_state=seed)
+    Xv, yv = make_faces(n_valid, random_state=seed + 1)
+    return (Bunch(data=X, target=y, DESCR=f"{len(y)} synthetic faces"),
+            Bunch(data=Xv, target=yv, DESCR=f"{len(yv)} other synthetic faces"))
+
+
+def _progress(n_batches):
+    """A bar within long epochs, on a terminal only: redrawn bars would flood a log file."""
+    if n_batches < _PROGRESS_MIN_BATCHES or not sys.stderr.isatty():
+        return []
+    from skorch.callbacks import ProgressBar
+
+    return [("progress", ProgressBar(batches_per_epoch=n_batches))]
+
+
+def run(args):
+    """Train as ``args`` say; returns the exit code."""
+    import joblib
+
+    from fer_sklearn import make_emotion_pipeline
+    from fer_sklearn.datasets import load_train_valid
+    from fer_sklearn.evaluation import evaluate
+
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.data is None:
+        print("No --data given: training on the embedded synthetic faces (make_faces), not "
+              "real photographs. The model will not recognise real expressions.")
+        (train, valid), params, epochs = _synthetic(args.seed), _SYNTHETIC_NET, args.epochs or 12
+    else:
+        with user_input(ValueError, OSError):
+            train, valid = load_train_valid(args.data, valid_usage=args.valid_usage,
+                                            random_state=args.seed)
+        params, epochs = {}, args.epochs or 30
+    print(f"Training on {train.DESCR}; validating on {valid.DESCR}.")
+    batches = sum(math.ceil(len(d.target) / args.batch_size) for d in (train, valid))
+    model = make_emotion_pipeline(max_epochs=epochs, batch_size=args.batch_size, lr=args.lr,
+                                  random_state=args.seed, verbose=1,
+                                  callbacks=_progress(batches), **params)
+    model.fit(train.data, train.target, X_valid=valid.data, y_valid=valid.target)
+    # the saved model should not print tables or bars when refitted by someone else
+    model.set_params(clf__verbose=0, clf__callbacks=None)
+
+    out = args.out
+    with _writing_out():
+        out.mkdir(parents=True, exist_ok=True)
+        joblib.dump(model, out / "model.joblib")
+    report = evaluate(model, valid.data, valid.target)
+    with _writing_out():
+        paths = report.save(out)
+    print(f"Validation accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f} "
+          f"({report.n_samples} images).")
+    print(f"Model written to {out / 'model.joblib'}")
+    print(f"Report written to {paths['report.html']}")
+    return EXIT_OK
