@@ -5,19 +5,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from sklearn.utils import Bunch
 
 from ..utils._labels import EMOTIONS, emotion_from_name
-from ._images import IMAGE_SUFFIXES, read_image
-
-
-def _read_resized(path, size):
-    """The grayscale pixels of an image file (:func:`read_image`), resized to ``size`` x ``size``."""
-    gray = read_image(path)
-    if gray.shape != (size, size):
-        gray = np.asarray(Image.fromarray(gray).resize((size, size), Image.BILINEAR))
-    return gray
+from ._images import IMAGE_SUFFIXES, read_image, resize_square
 
 
 def _emotion_folders(root):
@@ -52,7 +43,7 @@ def load_image_folder(root, *, size=48, return_X_y=False):
     (``anger``, ``happiness``, ``sadness``, ``surprised``, ``fearful``...).
     Images of any size and colour are read with :func:`read_image` (the
     reader of :mod:`fer_sklearn.faces` too: EXIF orientation applied), and
-    resized to ``size`` x ``size``. Files that cannot be read are skipped with a warning
+    resized to ``size`` x ``size`` as face crops are. Files that cannot be read are skipped with a warning
     and listed in ``skipped``.
 
     Parameters
@@ -89,7 +80,7 @@ def load_image_folder(root, *, size=48, return_X_y=False):
             if path.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
             try:
-                images.append(_read_resized(path, size))
+                images.append(resize_square(read_image(path), size))
             except ValueError as exc:
                 skipped.append((str(path), str(exc)))
                 continue

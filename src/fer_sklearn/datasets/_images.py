@@ -1,8 +1,9 @@
 """One image reader for training and prediction, and the image files of folders.
 
-:func:`read_image` is used by :func:`~fer_sklearn.load_image_folder` and by
-everything in :mod:`fer_sklearn.faces`, so a file gives the same pixels to a
-model when it is trained and when it predicts (EXIF orientation applied).
+:func:`read_image` and :func:`resize_square` are used by
+:func:`~fer_sklearn.load_image_folder` and by everything in
+:mod:`fer_sklearn.faces`, so a file gives the same pixels to a model when it is
+trained and when it predicts (EXIF orientation applied).
 """
 
 import numbers
@@ -116,6 +117,21 @@ def read_image(image, *, color="rgb", what="image"):
         rgb = array[..., 2::-1] if color == "bgr" else array[..., :3]
         array = np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).convert("L"))
     return np.ascontiguousarray(array)
+
+
+def resize_square(gray, size):
+    """Resize a uint8 image to ``size`` x ``size``, stretching it if it is not square.
+
+    Shrinking averages pixel areas (OpenCV's ``INTER_AREA``), growing is
+    bilinear. Image folders and face crops are resized by this one function,
+    so a face file gives the same pixels to training and to prediction.
+    """
+    if gray.shape[:2] == (size, size):
+        return gray.copy()
+    import cv2
+
+    interpolation = cv2.INTER_AREA if max(gray.shape[:2]) > size else cv2.INTER_LINEAR
+    return cv2.resize(gray, (size, size), interpolation=interpolation)
 
 
 def iter_image_paths(inputs, *, exclude=None):

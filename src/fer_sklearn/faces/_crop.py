@@ -8,8 +8,8 @@ from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_scalar
 
-from ..datasets._images import check_color, read_image
-from ._detect import opencv, check_detector_params, detect_gray
+from ..datasets._images import check_color, read_image, resize_square
+from ._detect import check_detector_params, detect_gray, opencv
 
 _ON_MISSING = ("center", "error")
 
@@ -19,13 +19,6 @@ def check_crop_params(size, margin, color, *, size_name="size"):
     check_scalar(size, size_name, numbers.Integral, min_val=1)
     check_scalar(margin, "margin", numbers.Real, min_val=0, max_val=2)
     check_color(color)
-
-
-def resize_square(gray, size):
-    """Resize a uint8 image to ``size`` x ``size`` (area averaging to shrink, bilinear to grow)."""
-    cv2 = opencv()
-    interpolation = cv2.INTER_AREA if max(gray.shape) > size else cv2.INTER_LINEAR
-    return cv2.resize(gray, (size, size), interpolation=interpolation)
 
 
 def crop_face(gray, box, *, margin=0.0, size=48):

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ..datasets._images import read_image
+from ..datasets._images import read_image, resize_square
 from ..utils._labels import EMOTIONS, emotion_from_name
-from ._crop import check_crop_params, crop_face, resize_square
+from ._crop import check_crop_params, crop_face
 from ._detect import check_detection, check_detector_params, detect_gray
 
 
