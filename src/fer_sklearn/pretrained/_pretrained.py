@@ -1,4 +1,10 @@
-"""The pretrained model shipped in the package: safetensors weights plus a JSON config."""
+"""The pretrained models shipped in the package: safetensors weights plus a JSON config.
+
+The weights are fp16 safetensors written and read with the safetensors library
+itself rather than skorch's ``save_params``/``load_params``: skorch writes a
+module in its own dtype (float32, twice the size), and an ensemble's members
+stay one file each.
+"""
 
 import json
 import warnings
@@ -67,21 +73,29 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     if not path.exists():
         raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
     config = json.loads(path.read_text())
+    return _pipeline_from_config(config, path.parent, tta=tta, device=device)
+
+
+def _pipeline_from_config(config, directory, *, tta, device):
+    """A fitted pipeline from a config and the weight files it names, without pickle.
+
+    The preprocessing is built from the config's parameters and fitted on one
+    blank image (its steps learn nothing else from data once ``mean`` and ``std``
+    are given); the network gets the saved weights.
+    """
     members = []
     for member in config["members"]:
         network = EmotionCNN(**member["module"])
-        state = load_file(WEIGHTS_DIR / member["weights"])
+        state = load_file(Path(directory) / member["weights"])
         network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
         members.append(network)
     network = members[0] if len(members) == 1 else EnsembleCNN(members)
-    size = config["size"]
+    size, normalize = config["size"], config["normalize"]
     pipeline = make_emotion_pipeline(module=network, classes=list(config["classes"]), tta=tta,
                                      device=device)
-    pipeline.set_params(resize__size=size)
-    for step in pipeline[:-1]:
-        step.n_features_in_ = size * size
-    normalizer = pipeline.named_steps["normalize"]
-    normalizer.mean_, normalizer.scale_ = config["normalize"]["mean"], config["normalize"]["scale"]
+    pipeline.set_params(resize__size=size, normalize__mean=normalize["mean"],
+                        normalize__std=normalize["scale"])
+    pipeline[:-1].fit(np.zeros((1, size, size), dtype=np.float32))
     pipeline[-1].initialize_fitted(image_shape=(size, size))
     return pipeline
 
