@@ -134,7 +134,7 @@ def test_train_unknown_valid_usage(fer_csv, tmp_path, capsys):
     code = main(["train", "--data", str(fer_csv), "--valid-usage", "PrivateTest",
                  "--out", str(tmp_path)])
     assert code == 2
-    assert "valid_usage 'PrivateTest' is not in" in _one_error_line(capsys.readouterr().err)
+    assert "unknown usage 'PrivateTest'; the file's usages are" in _one_error_line(capsys.readouterr().err)
 
 
 # ---------------------------------------------------------------------- evaluate
@@ -163,7 +163,7 @@ def test_evaluate_every_row_with_usage(model_file, fer_csv, tmp_path, capsys):
     (["evaluate", "--model", "{txt}", "--data", "{csv}", "--out", "o"], "not a model saved"),
     (["evaluate", "--model", "{model}", "--data", "{bad_csv}", "--out", "o"], "missing column 'pixels'"),
     (["evaluate", "--model", "{model}", "--data", "{csv}", "--usage", "Nope", "--out", "o"],
-     "usage 'Nope' is not in"),
+     "unknown usage 'Nope'; the file's usages are"),
     (["evaluate", "--model", "{model}", "--data", "{unlabelled}", "--out", "o"],
      "test.csv has no 'emotion' column"),
     (["evaluate", "--model", "{model}", "--data", "{csv}", "--out", "{txt}"],

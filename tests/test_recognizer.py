@@ -150,9 +150,17 @@ def test_model_by_path_and_lazy_pretrained(model, tmp_path, monkeypatch, drawn):
     assert calls == [1]
 
 
+class _NineClasses:
+    classes_ = np.array([0, 9])
+
+    def predict_proba(self, X):
+        return np.full((len(X), 2), 0.5)
+
+
 @pytest.mark.parametrize("model_, error, match", [
     ("no/such/model.joblib", ValueError, "does not exist"),
     (object(), TypeError, "predict_proba and classes_"),
+    (_NineClasses(), ValueError, "the model's classes are not emotions: 9 is not a FER2013 code"),
 ])
 def test_bad_models(model_, error, match):
     with pytest.raises(error, match=match):

@@ -6,7 +6,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from ..utils._labels import EMOTIONS
-from ._fer2013 import load_fer2013
+from ._fer2013 import load_fer2013, select_usage
 from ._image_folder import load_image_folder
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".gz")
@@ -38,13 +38,9 @@ def _labelled_csv(path):
     return bunch
 
 
-def _usage(bunch, usage, path, name):
-    present = sorted(set(bunch.usage.tolist()))
-    if usage not in present:
-        raise ValueError(f"{name} {usage!r} is not in {path}; its usages are {present}")
-    keep = bunch.usage == usage
-    return _faces(bunch.data[keep], bunch.target[keep],
-                  f"{int(keep.sum())} images from {path} ({usage})")
+def _usage(bunch, usage, path):
+    subset = select_usage(bunch, usage)  # its ValueError lists the file's usages
+    return _faces(subset.data, subset.target, f"{len(subset.target)} images from {path} ({usage})")
 
 
 def load_dataset(path, *, usage=None):
@@ -89,7 +85,7 @@ def load_dataset(path, *, usage=None):
         if "PublicTest" not in set(bunch.usage.tolist()):
             return _faces(bunch.data, bunch.target, f"all {len(bunch.target)} images from {path}")
         usage = "PublicTest"
-    return _usage(bunch, usage, path, "usage")
+    return _usage(bunch, usage, path)
 
 
 def load_train_valid(path, *, valid_usage="PublicTest", valid_size=0.1, random_state=None):
@@ -136,8 +132,8 @@ def load_train_valid(path, *, valid_usage="PublicTest", valid_size=0.1, random_s
     else:
         bunch = _labelled_csv(path)
         if "Training" in set(bunch.usage.tolist()):
-            valid = _usage(bunch, valid_usage, path, "valid_usage")
-            return _usage(bunch, "Training", path, "usage"), valid
+            valid = _usage(bunch, valid_usage, path)
+            return _usage(bunch, "Training", path), valid
         train, what = _faces(bunch.data, bunch.target, ""), f"{path}"
     X, Xv, y, yv = train_test_split(train.data, train.target, test_size=valid_size,
                                     stratify=train.target, random_state=random_state)

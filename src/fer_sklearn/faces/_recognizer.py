@@ -9,27 +9,9 @@ import numpy as np
 from sklearn.utils import check_scalar
 
 from ..datasets._images import read_image, resize_square
-from ..utils._labels import EMOTIONS, emotion_from_name
+from ..utils._labels import emotion_names
 from ._crop import check_crop_params, crop_face
 from ._detect import check_detection, check_detector_params, detect_gray
-
-
-def _emotion_names(classes):
-    """Map a model's ``classes_`` (FER2013 codes or names) to emotion names."""
-    names = []
-    for label in np.asarray(classes).tolist():
-        if isinstance(label, numbers.Integral) and not isinstance(label, bool):
-            if not 0 <= label < len(EMOTIONS):
-                raise ValueError(
-                    f"the model's class {label} is not a FER2013 code 0-{len(EMOTIONS) - 1}"
-                )
-            names.append(EMOTIONS[label])
-        else:
-            try:
-                names.append(emotion_from_name(label))
-            except ValueError:
-                names.append(str(label))
-    return names
 
 
 class EmotionRecognizer:
@@ -137,7 +119,10 @@ class EmotionRecognizer:
                 f"model must be a fitted classifier with predict_proba and classes_, got "
                 f"{type(model).__name__}"
             )
-        self.emotions_ = _emotion_names(model.classes_)
+        try:
+            self.emotions_ = emotion_names(np.asarray(model.classes_).tolist(), strict=False)
+        except ValueError as exc:
+            raise ValueError(f"the model's classes are not emotions: {exc}") from None
         self.model_ = model
         self._model_source = self.model
         return model
