@@ -94,6 +94,10 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         directions (10 views). Slower, usually slightly more accurate.
     tta_shift : int, default=2
         Shift in pixels of the shifted test-time views (0: only the mirror).
+    image_shape : tuple of int or None, default=None
+        ``(height, width)`` of flat rows of pixels, one of them may be -1
+        (inferred); None reads flat rows as square images. Arrays of images
+        ``(n, h, w)`` carry their own shape.
     classes : array-like or None, default=None
         All class labels, when ``y`` may lack some; inferred from ``y`` if None.
     verbose : int, default=0
@@ -150,6 +154,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         "precision": [StrOptions(set(PRECISIONS))],
         "tta": ["boolean"],
         "tta_shift": [Interval(Integral, 0, None, closed="left")],
+        "image_shape": [None, tuple, list],
     }
 
     def __init__(
@@ -175,6 +180,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         precision="auto",
         tta=False,
         tta_shift=2,
+        image_shape=None,
         classes=None,
         verbose=0,
         train_split=None,
@@ -198,6 +204,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         self.precision = precision
         self.tta = tta
         self.tta_shift = tta_shift
+        self.image_shape = image_shape
 
     # ------------------------------------------------------------------ set-up
     def _get_param_names(self):
@@ -249,15 +256,16 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
 
     # ------------------------------------------------------------------ data
     def _images(self, X, *, reset):
-        images = check_images(X, allow_channels=False)
+        images = check_images(X, allow_channels=False, image_shape=self.image_shape)
         if reset:
             self.image_shape_ = images.shape[1:]
             self.n_features_in_ = images.shape[1] * images.shape[2]
         elif images.shape[1:] != self.image_shape_:
             raise ValueError(
-                f"X has images of size {images.shape[1]}x{images.shape[2]}, but "
-                f"{type(self).__name__} was fitted on {self.image_shape_[0]}x"
-                f"{self.image_shape_[1]} images"
+                f"X has {images.shape[1] * images.shape[2]} features, but {type(self).__name__} "
+                f"is expecting {self.n_features_in_} features as input: X has images of size "
+                f"{images.shape[1]}x{images.shape[2]}, but {type(self).__name__} was fitted on "
+                f"{self.image_shape_[0]}x{self.image_shape_[1]} images"
             )
         return images[:, None]
 
@@ -355,7 +363,8 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
             raise ValueError("pass both X_valid and y_valid, or neither")
         valid = None
         if X_valid is not None:
-            valid_images = check_images(X_valid, allow_channels=False, what="X_valid")
+            valid_images = check_images(X_valid, allow_channels=False, image_shape=self.image_shape,
+                                        what="X_valid")
             if valid_images.shape[1:] != images.shape[2:]:
                 raise ValueError(
                     f"X_valid has images of size {valid_images.shape[1:]}, X has {images.shape[2:]}"

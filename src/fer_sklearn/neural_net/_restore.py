@@ -30,7 +30,8 @@ class RestoreMixin:
         return self
 
     def __setstate__(self, state):
-        state.setdefault("precision", "auto")  # pickled before precision existed
+        for name, default in (("precision", "auto"), ("image_shape", None)):
+            state.setdefault(name, default)  # pickled before the parameter existed
         requested = state.get("device")
         if requested == "auto":  # skorch maps the weights to the device it finds
             state["device"] = resolve_device("auto")

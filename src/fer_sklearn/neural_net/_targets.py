@@ -15,7 +15,8 @@ def fitted_classes(y, classes=None):
     classes = np.unique(y) if classes is None else np.asarray(classes)
     if len(classes) < 2:
         raise ValueError(
-            f"y holds a single class ({classes[0]!r}); a classifier needs at least 2 classes"
+            f"y holds a single class ({classes[0]!r}): one class is not enough, a classifier "
+            "needs at least 2 classes"
         )
     return classes
 
