@@ -109,6 +109,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_results  # benchmarks/_results.py
+
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
 RUNNER = HERE / "_fer_runner.py"
@@ -390,16 +392,10 @@ def main(argv=None):
         "fer_errors": fer_errors,
         "markdown": table,
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=2)
-    print()
-    print(table)
-    print()
-    print("PublicTest is the split fer-sklearn selected its model on (optimistic for it); "
+    write_results(args.out, result, table,
+                  "PublicTest is the split fer-sklearn selected its model on (optimistic for it); "
           "fer's model was trained on FER2013 too (possibly including PublicTest): accuracy "
           "is indicative only.")
-    print(f"wrote {args.out}")
     return 0
 
 

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import fer_sklearn
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 from fer_sklearn import EMOTIONS, EmotionRecognizer, make_faces
 from fer_sklearn.faces import (
