@@ -18,6 +18,7 @@ from ..utils._validation import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
+from ._inference import FastPredictor, weights_version
 from ._restore import RestoreMixin
 from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
@@ -396,10 +397,20 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
             return super().predict_proba(X)
         check_is_fitted(self)
         images = self._images(X, reset=False)
-        if not getattr(self, "tta", False):  # models pickled before tta existed have none
-            return super().predict_proba(images)
-        views = test_time_views(images, self.tta_shift)
-        return np.mean([super(EmotionClassifier, self).predict_proba(v) for v in views], axis=0)
+        tta = getattr(self, "tta", False)  # models pickled before tta existed have none
+        views = test_time_views(images, self.tta_shift) if tta else [images]
+        predictor = self._fast_predictor()
+        return np.mean([predictor.predict_proba(v, self.batch_size) for v in views], axis=0)
+
+    def _fast_predictor(self):
+        """The network folded for inference, rebuilt whenever its weights or device change."""
+        device = torch.device(resolve_device(self.device))
+        cached = getattr(self, "_predictor", None)
+        if (cached is None or cached.version != weights_version(self.module_)
+                or cached.device != device or cached.autocast_dtype != self._autocast_dtype()):
+            self._predictor = FastPredictor(self.module_, device, self._autocast_dtype(),
+                                            self._get_predict_nonlinearity())
+        return self._predictor
 
     def predict(self, X):
         """The most probable label of each image, of the same kind as ``y`` in ``fit``."""

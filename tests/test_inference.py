@@ -1,0 +1,77 @@
+"""Prediction through the folded network: same answers as the trained one, never stale.
+
+Budget: about 5 s on 2 CPU cores (tiny networks on 24x24 synthetic faces).
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from torch import nn
+
+from fer_sklearn import EmotionClassifier, EnsembleCNN, EmotionCNN
+from fer_sklearn.neural_net._inference import fold_batch_norm
+
+from .conftest import TINY_NET
+
+
+@pytest.fixture(scope="module")
+def small(faces):
+    X, y = faces
+    return X.astype(np.float32) / 255, y
+
+
+@pytest.fixture
+def clf(small):
+    X, y = small
+    return EmotionClassifier(random_state=0, device="cpu", **TINY_NET).fit(X, y)
+
+
+def _eager_proba(clf, X):
+    """skorch's own prediction path, through the unfolded module."""
+    return NeuralNetClassifier.predict_proba(clf, X[:, None])
+
+
+def test_folded_predictions_match_the_trained_network(clf, small):
+    X, _ = small
+    np.testing.assert_allclose(clf.predict_proba(X), _eager_proba(clf, X), atol=1e-5)
+    folded = clf._fast_predictor().network
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in clf.module_.modules())  # untouched
+
+
+def test_folding_covers_every_member_of_an_ensemble():
+    torch.manual_seed(0)
+    members = [EmotionCNN(width=4, depth=2), EmotionCNN(width=6, depth=2, convs_per_block=3)]
+    net = EnsembleCNN(members).eval()
+    for member in members:  # non-trivial running statistics
+        for bn in [m for m in member.modules() if isinstance(m, nn.BatchNorm2d)]:
+            bn.running_mean.uniform_(-1, 1)
+            bn.running_var.uniform_(0.5, 2)
+    folded = fold_batch_norm(net)
+    x = torch.randn(3, 1, 24, 24)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in folded.modules()) == 0
+    torch.testing.assert_close(folded(x), net(x), atol=1e-5, rtol=1e-4)
+
+
+def test_predictions_follow_further_training_and_new_weights(clf, small):
+    X, y = small
+    before = clf.predict_proba(X[:20])
+    clf.partial_fit(X, y)  # weights change in place
+    after = clf.predict_proba(X[:20])
+    assert not np.allclose(before, after)
+    np.testing.assert_allclose(after, _eager_proba(clf, X[:20]), atol=1e-5)
+    with torch.no_grad():
+        clf.module_.head[-1].bias.add_(5.0)  # an edit by hand, too
+    np.testing.assert_allclose(clf.predict_proba(X[:20]), _eager_proba(clf, X[:20]), atol=1e-5)
+
+
+def test_the_folded_copy_is_not_pickled(clf, small):
+    X, _ = small
+    expected = clf.predict_proba(X[:5])
+    assert clf._predictor is not None
+    copy = pickle.loads(pickle.dumps(clf))
+    assert not hasattr(copy, "_predictor")
+    np.testing.assert_allclose(copy.predict_proba(X[:5]), expected, atol=1e-6)
