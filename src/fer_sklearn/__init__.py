@@ -5,7 +5,7 @@ A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 (:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
 
 The areas, one subpackage each: ``datasets``, ``preprocessing``, ``neural_net``,
-``pipeline``, ``evaluation``, ``faces``, ``pretrained`` and ``cli``.
+``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``deploy`` (ONNX) and ``cli``.
 """
 
 import importlib
@@ -28,13 +28,14 @@ _DEFINED_IN = {
     "available_models": "pretrained",
     "detect_faces": "faces",
     "evaluate": "evaluation",
+    "export_onnx": "deploy",
     "load_fer2013": "datasets",
     "load_image_folder": "datasets",
     "load_pretrained": "pretrained",
     "make_emotion_pipeline": "pipeline",
     "make_faces": "datasets",
 }
-_SUBPACKAGES = ("cli", "datasets", "evaluation", "faces", "neural_net", "pipeline",
+_SUBPACKAGES = ("cli", "datasets", "deploy", "evaluation", "faces", "neural_net", "pipeline",
                 "preprocessing", "pretrained", "utils")
 
 install_aliases()
