@@ -76,3 +76,46 @@ def recall(photos, detect):
         found += sum(any(matches(t, b) for b in detected) for t in boxes)
         false += sum(not any(matches(t, b) for t in boxes) for b in detected)
     return found / total, false
+
+
+PHOTOS = Path(__file__).parent / "data" / "photos"
+
+
+def real_photo(name):
+    """A shipped test photo (tests/data/photos/README.md) as an RGB array."""
+    from PIL import Image
+
+    return np.asarray(Image.open(PHOTOS / name).convert("RGB"))
+
+
+def grace_hopper():
+    """Matplotlib's public-domain portrait of Grace Hopper (600x512), as an RGB array."""
+    import matplotlib
+    from PIL import Image
+
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    if not path.is_file():
+        pytest.skip(f"matplotlib's sample photo is not at {path}")
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+def group_photo():
+    """The astronaut, the cameraman and Grace Hopper side by side (1500x600): three faces."""
+    import cv2
+
+    canvas = np.full((600, 1500, 3), 200, np.uint8)
+    people = [real_photo("astronaut.jpg"), real_photo("cameraman.jpg"), grace_hopper()]
+    for i, person in enumerate(people):
+        person = cv2.resize(person, (int(person.shape[1] * 480 / person.shape[0]), 480))
+        canvas[60:540, 500 * i + 10:500 * i + 10 + min(480, person.shape[1])] = person[:, :480]
+    return canvas
+
+
+def small_face_photo():
+    """The astronaut shrunk so that her face is about 40 px, on a plain 640x480 background."""
+    import cv2
+
+    background = compose_photo([], random_state=0)[0]
+    person = cv2.resize(real_photo("astronaut.jpg"), (200, 200), interpolation=cv2.INTER_AREA)
+    background[250:450, 400:600] = person  # her face: about (465, 272) to (505, 312)
+    return background

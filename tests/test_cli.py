@@ -347,7 +347,7 @@ def test_predict_without_face_detection_is_one_line(model_file, image_dir, monke
         raise ImportError("OpenCV 5.0 has no CascadeClassifier")
 
     monkeypatch.setattr("fer_sklearn.faces._detect._cascade", no_cascade)
-    assert main(["predict", "--model", str(model_file), str(image_dir)]) == 2
+    assert main(["predict", "--model", str(model_file), "--detector", "haar", str(image_dir)]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "face detection unavailable" in line and "--no-detect" in line
 

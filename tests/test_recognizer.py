@@ -96,15 +96,22 @@ def test_emotions_equal_the_model_on_the_crops_of_fer2013_photos(model):
     assert n_faces >= 8  # 17 faces in these 8 photos; 12 are found
 
 
-def test_accepts_path_pil_rgb_bgr_and_gray(model, drawn, tmp_path):
+@pytest.mark.parametrize("detector", ["blazeface", "haar"])
+def test_accepts_path_pil_rgb_bgr_and_gray(model, drawn, tmp_path, detector):
     photo, _ = compose_photo(drawn[0][:2], random_state=3)
     path = tmp_path / "p.png"
     Image.fromarray(photo).save(path)
-    expected = EmotionRecognizer(model).analyze(photo)
+    expected = EmotionRecognizer(model, detector=detector).analyze(photo)
     assert expected
     for image, color in [(path, "rgb"), (str(path), "rgb"), (Image.open(path), "rgb"),
-                         (photo[..., ::-1], "bgr"), (read_image(photo), "rgb")]:
-        assert EmotionRecognizer(model, color=color).analyze(image) == expected
+                         (photo[..., ::-1], "bgr")]:
+        assert EmotionRecognizer(model, color=color, detector=detector).analyze(image) == expected
+    # the cascade reads gray, so a gray copy gives the same faces; BlazeFace reads colour
+    on_gray = EmotionRecognizer(model, detector=detector).analyze(read_image(photo))
+    if detector == "haar":
+        assert on_gray == expected
+    else:
+        assert all(matches(e["box"], g["box"]) for e, g in zip(expected, on_gray, strict=True))
 
 
 def test_detect_false_treats_the_image_as_one_face(model, drawn):

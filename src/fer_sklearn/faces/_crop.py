@@ -8,8 +8,9 @@ from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_scalar
 
-from ..datasets._images import check_color, read_image, resize_square
-from ._detect import check_detector_params, detect_gray, opencv
+from ..datasets._images import check_color, resize_square
+from ._detect import DEFAULT_DETECTOR, check_detector_params, find_faces, read_photo
+from ._opencv import opencv
 
 _ON_MISSING = ("center", "error")
 
@@ -101,11 +102,12 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Side of the output crops (FER2013 faces are 48x48).
     margin : float, default=0.0
         Border added on each side of the detected box, as a fraction of its side.
-        The cascade frames a face much as FER2013 does: on FER2013 faces pasted
-        into photos the detected side is 0.96 of the face image's side, and a
-        partly trained FER2013 model gave the same emotion on the crop as on
-        the original face for 79% of 430 faces with no margin, 72% at 0.1 and
-        53% at 0.2 (there, what lies beyond the face is a synthetic background).
+        Both detectors' boxes are already framed like FER2013's faces: the
+        cascade's detected side is 0.96 of a pasted FER2013 face's side, and
+        BlazeFace's box is mapped to the FER2013 frame from its keypoints
+        (``benchmarks/fit_framing.py``); a partly trained FER2013 model gave the
+        same emotion on the Haar crop as on the original face for 79% of 430
+        faces with no margin, 72% at 0.1 and 53% at 0.2.
     on_missing : {"center", "error"}, default="center"
         What to do with a photo in which no face is found. ``"center"`` (the
         default) crops the largest centred square, which is right for photos
@@ -115,17 +117,20 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         photos: to drop or report them, use
         :class:`~fer_sklearn.faces.EmotionRecognizer` (its ``analyze_many``
         reports ``status="no_face"``).
-    min_size : int, default=30
-        Smallest face side in pixels; see :func:`detect_faces`.
+    min_size : int or None, default=None
+        Smallest face side in pixels (None: the detector's default); see
+        :func:`detect_faces`.
     scale_factor : float, default=1.1
-        Scale step of the detector.
+        Scale step of the Haar cascade.
     min_neighbors : int, default=5
-        Detections needed to keep a face.
+        Detections needed to keep a face (Haar cascade).
     max_side : int or None, default=320
         Longest side photos are shrunk to for detection (crops are cut from
         the full-resolution photo).
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
+    detector : {"blazeface", "haar"}, default="blazeface"
+        The face detector; see :func:`detect_faces`.
 
     See Also
     --------
@@ -141,8 +146,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     (2, 32, 32)
     """
 
-    def __init__(self, size=48, margin=0.0, on_missing="center", min_size=30,
-                 scale_factor=1.1, min_neighbors=5, max_side=320, color="rgb"):
+    def __init__(self, size=48, margin=0.0, on_missing="center", min_size=None,
+                 scale_factor=1.1, min_neighbors=5, max_side=320, color="rgb",
+                 detector=DEFAULT_DETECTOR):
         self.size = size
         self.margin = margin
         self.on_missing = on_missing
@@ -151,12 +157,19 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         self.min_neighbors = min_neighbors
         self.max_side = max_side
         self.color = color
+        self.detector = detector
+
+    def __setstate__(self, state):
+        # a FaceCropper pickled before the detector option used the Haar cascade
+        state.setdefault("detector", "haar")
+        super().__setstate__(state)
 
     def _check_params(self):
         check_crop_params(self.size, self.margin, self.color)
         if self.on_missing not in _ON_MISSING:
             raise ValueError(f"on_missing must be one of {_ON_MISSING}, got {self.on_missing!r}")
-        check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side)
+        check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side,
+                              self.detector)
 
     def fit(self, X=None, y=None):
         """Check the parameters; nothing is learned.
@@ -194,9 +207,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
 
     def _gray_and_boxes(self, X):
         for i, image in enumerate(_as_image_list(X)):
-            gray = read_image(image, color=self.color, what=f"X[{i}]")
-            faces = detect_gray(gray, self.min_size, self.scale_factor, self.min_neighbors,
-                                 self.max_side)
+            gray, pixels = read_photo(image, self.detector, color=self.color, what=f"X[{i}]")
+            faces = find_faces(pixels, self.detector, self.min_size, self.scale_factor,
+                               self.min_neighbors, self.max_side)
             yield gray, (faces[0]["box"] if faces else None)
 
     def transform(self, X):

