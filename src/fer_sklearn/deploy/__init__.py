@@ -1,5 +1,6 @@
-"""Deployment formats: a fitted pipeline as one ONNX file, preprocessing included."""
+"""Deployment: a fitted pipeline as one ONNX file (preprocessing included), or predicting in int8."""
 
 from ._onnx import export_onnx
+from ._quantize import quantize
 
-__all__ = ["export_onnx"]
+__all__ = ["export_onnx", "quantize"]

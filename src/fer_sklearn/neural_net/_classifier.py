@@ -18,7 +18,7 @@ from ..utils._validation import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
-from ._inference import FastPredictor, weights_version
+from ._inference import FastPredictor, Int8Predictor, weights_version
 from ._restore import RestoreMixin
 from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
@@ -405,11 +405,18 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
     def _fast_predictor(self):
         """The network folded for inference, rebuilt whenever its weights or device change."""
         device = torch.device(resolve_device(self.device))
+        calibration = getattr(self, "int8_calibration_", None)
         cached = getattr(self, "_predictor", None)
-        if (cached is None or cached.version != weights_version(self.module_)
-                or cached.device != device or cached.autocast_dtype != self._autocast_dtype()):
+        if cached is not None and cached.version == weights_version(self.module_) and (
+                getattr(cached, "calibration", None) is calibration
+                if calibration is not None
+                else (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype())):
+            return cached
+        if calibration is None:
             self._predictor = FastPredictor(self.module_, device, self._autocast_dtype(),
                                             self._get_predict_nonlinearity())
+        else:
+            self._predictor = Int8Predictor(self.module_, calibration, self._get_predict_nonlinearity())
         return self._predictor
 
     def predict(self, X):

@@ -1,0 +1,57 @@
+"""quantize: int8 prediction on the CPU that stays close to float32 and survives pickling.
+
+Budget: about 10 s on 2 CPU cores (a tiny 24x24 pipeline).
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.dummy import DummyClassifier
+from skorch import NeuralNetClassifier
+
+from fer_sklearn import make_emotion_pipeline
+from fer_sklearn.deploy import quantize
+
+from .conftest import TINY_NET
+
+
+@pytest.fixture(scope="module")
+def int8(fitted_pipeline, faces):
+    X, _ = faces
+    return quantize(fitted_pipeline, X, n_images=100)
+
+
+def test_int8_predictions_stay_close_to_float32(int8, fitted_pipeline, faces):
+    X, _ = faces
+    expected = fitted_pipeline.predict_proba(X)
+    proba = int8.predict_proba(X)
+    assert not np.array_equal(proba, expected)  # another network answered
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert np.abs(proba - expected).max() < 0.1
+    assert (proba.argmax(1) == expected.argmax(1)).mean() > 0.9
+    quantized = int8[-1]._fast_predictor().network
+    assert any("quantized" in type(m).__module__ for m in quantized.modules())
+    assert not hasattr(fitted_pipeline[-1], "int8_calibration_")  # the original is untouched
+    assert int8[-1].int8_calibration_.shape == (100, 1, 24, 24)
+
+
+def test_int8_model_pickles_and_follows_training(int8, faces):
+    X, y = faces
+    proba = int8.predict_proba(X[:20])
+    copy = pickle.loads(pickle.dumps(int8))
+    np.testing.assert_array_equal(copy.predict_proba(X[:20]), proba)  # rebuilt the same
+    copy[-1].partial_fit(copy[:-1].transform(X), y)
+    assert not np.allclose(copy.predict_proba(X[:20]), proba)
+    del copy[-1].int8_calibration_  # back to float32: skorch's own path through the module agrees
+    eager = NeuralNetClassifier.predict_proba(copy[-1], copy[:-1].transform(X[:20])[:, None])
+    np.testing.assert_allclose(copy.predict_proba(X[:20]), eager, atol=1e-5)
+
+
+def test_refuses_what_it_cannot_quantize(faces):
+    X, y = faces
+    with pytest.raises(TypeError, match="emotion pipeline or EmotionClassifier"):
+        quantize(DummyClassifier().fit(X.reshape(len(X), -1), y), X)
+    with pytest.raises(NotFittedError):
+        quantize(make_emotion_pipeline(**TINY_NET), X)
