@@ -1,7 +1,7 @@
 """
-===============================
+==============================
 Quick start on synthetic faces
-===============================
+==============================
 
 Train the emotion pipeline on drawn faces and predict the expression of new
 ones. :func:`~fer_sklearn.make_faces` draws faces whose eyebrows, eyes and

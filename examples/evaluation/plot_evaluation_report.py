@@ -1,7 +1,7 @@
 """
-==================================
+================================
 An evaluation report with charts
-==================================
+================================
 
 :func:`~fer_sklearn.evaluation.evaluate` measures a fitted model on labelled
 images: accuracy, balanced accuracy, macro and weighted F1, top-2 accuracy,

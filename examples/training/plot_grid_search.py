@@ -12,17 +12,17 @@ work on it directly. Parameters of the network are reached through the
 # A small search
 # --------------
 # Two network widths and two learning rates, with 2-fold cross-validation on
-# synthetic faces. Each fit trains ten epochs at most, to keep the example
+# synthetic faces. Each fit trains twelve epochs at most, to keep the example
 # quick; the classifier's own 10% validation split drives early stopping.
 import pandas as pd
 from sklearn.model_selection import GridSearchCV
 
 from fer_sklearn import make_emotion_pipeline, make_faces
 
-X, y = make_faces(840, size=24, random_state=0)
-pipeline = make_emotion_pipeline(max_epochs=10, module__depth=2, module__hidden_units=32,
-                                 random_state=0)
-pipeline.set_params(resize__size=24)
+X, y = make_faces(840, size=32, random_state=0)
+pipeline = make_emotion_pipeline(max_epochs=12, batch_size=32, module__depth=3,
+                                 module__hidden_units=64, random_state=0)
+pipeline.set_params(resize__size=32)
 
 search = GridSearchCV(
     pipeline,
@@ -42,5 +42,5 @@ print("best parameters:", search.best_params_)
 
 # %%
 # The refitted best pipeline predicts like any other model.
-X_new, y_new = make_faces(70, size=24, random_state=1)
+X_new, y_new = make_faces(140, size=32, random_state=1)
 print(f"held-out accuracy of the best model: {search.score(X_new, y_new):.1%}")

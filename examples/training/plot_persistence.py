@@ -1,7 +1,7 @@
 """
-=============================
+==============================
 Saving and loading with joblib
-=============================
+==============================
 
 A fitted pipeline is an ordinary Python object: save it with :mod:`joblib`
 and load it anywhere fer-sklearn is installed, on a machine with or without
@@ -21,23 +21,26 @@ import numpy as np
 
 from fer_sklearn import make_emotion_pipeline, make_faces
 
-X, y = make_faces(420, size=24, random_state=0)
-model = make_emotion_pipeline(max_epochs=4, module__width=8, module__depth=2,
-                              module__hidden_units=32, random_state=0)
-model.set_params(resize__size=24)
+X, y = make_faces(700, size=32, random_state=0)
+model = make_emotion_pipeline(max_epochs=10, lr=3e-3, batch_size=32, module__width=8,
+                              module__depth=3, module__hidden_units=64, random_state=0)
+model.set_params(resize__size=32)
 model.fit(X, y)
 
-path = Path(tempfile.mkdtemp()) / "model.joblib"
+path = Path(tempfile.mkdtemp(prefix="fer-model-")) / "model.joblib"
 joblib.dump(model, path)
-print(f"saved {path.stat().st_size / 1024:.0f} KiB to {path.name}")
+print(f"saved {path.stat().st_size / 1024:.0f} KiB to {path}")
 
 # %%
 # Load and predict
 # ----------------
 # The loaded model gives the same probabilities, and keeps its training
-# history.
+# history. ``joblib.load`` runs pickle: load only files you trust.
+from fer_sklearn import EMOTIONS
+
 loaded = joblib.load(path)
-X_new, _ = make_faces(5, size=24, random_state=1)
+X_new, y_new = make_faces(7, size=32, random_state=1)
 np.testing.assert_allclose(loaded.predict_proba(X_new), model.predict_proba(X_new), rtol=1e-5)
-print("predictions:", loaded.predict(X_new))
+print("drawn as:   ", [EMOTIONS[code] for code in y_new])
+print("predictions:", [EMOTIONS[code] for code in loaded.predict(X_new)])
 print("epochs trained:", len(loaded[-1].history_))

@@ -1,0 +1,113 @@
+"""The documentation: every public name has an API page, and the Sphinx build passes with -W.
+
+``make docs`` builds the whole site, running the gallery; ``.ci/run`` calls it. Here:
+the API reference's coverage of the public names (under 1 s, no Sphinx needed), and,
+where the ``docs`` extra is installed, a build without running the gallery, in a copy of
+the sources (about 30 s on 2 CPU cores; marked slow and ``docs``).
+"""
+
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fer_sklearn
+
+ROOT = Path(fer_sklearn.__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+API = DOCS / "api" / "index.rst"
+
+
+@pytest.fixture(scope="module")
+def api_text():
+    if not API.is_file():
+        pytest.skip("not running from a source checkout")
+    return API.read_text()
+
+
+def _documented(api_text):
+    """The objects that have a page: the entries of each ``autosummary`` under its module."""
+    module, objects = None, {}
+    lines = api_text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(".. currentmodule::"):
+            module = line.split("::")[1].strip()
+        elif line.startswith(".. autosummary::"):
+            for entry in lines[i + 1:]:
+                if entry and not entry.startswith(" "):
+                    break
+                name = entry.strip()
+                if name and not name.startswith(":"):
+                    qualified = f"{module}.{name}"
+                    objects[qualified] = getattr(importlib.import_module(module), name)
+    return objects
+
+
+def _public_names():
+    """``(module, name)`` of every name in ``fer_sklearn.__all__`` and its subpackages'."""
+    names = [("fer_sklearn", name) for name in fer_sklearn.__all__]
+    for sub in fer_sklearn._SUBPACKAGES:
+        try:
+            module = importlib.import_module(f"fer_sklearn.{sub}")
+        except ImportError:  # an optional dependency is missing: the build would fail too
+            continue
+        names += [(module.__name__, name) for name in getattr(module, "__all__", [])]
+    return names
+
+
+def test_every_public_name_has_an_api_page(api_text):
+    documented = _documented(api_text)
+    assert documented, "no autosummary entries found in docs/api/index.rst"
+    missing = []
+    for module, name in _public_names():
+        obj = getattr(importlib.import_module(module), name)
+        if not any(page is obj for page in documented.values()):
+            missing.append(f"{module}.{name}")
+    assert not missing, (f"public names without an API page: {missing}; add them to an "
+                         "autosummary list in docs/api/index.rst")
+
+
+def test_every_subpackage_has_a_section(api_text):
+    sections = set(re.findall(r"^\.\. automodule:: fer_sklearn\.(\w+)", api_text, re.M))
+    missing = sorted(set(fer_sklearn._SUBPACKAGES) - sections)
+    assert not missing, f"subpackages without a section in docs/api/index.rst: {missing}"
+
+
+def test_user_guide_lists_every_guide_page():
+    guide = DOCS / "user_guide.md"
+    if not guide.is_file():
+        pytest.skip("not running from a source checkout")
+    text = guide.read_text()
+    for page in sorted((DOCS / "guide").glob("*.md")):
+        assert f"guide/{page.stem}\n" in text, f"{page.name} is not in the user guide's toctree"
+        assert f"(guide/{page.name})" in text, f"{page.name} has no link in user_guide.md"
+
+
+@pytest.mark.slow
+@pytest.mark.docs
+def test_docs_build_without_warnings(tmp_path):
+    pytest.importorskip("sphinx", reason="the docs extra is not installed (pip install -e .[docs])")
+    for extension in ("numpydoc", "sphinx_gallery", "pydata_sphinx_theme", "myst_parser",
+                      "sphinxarg"):
+        pytest.importorskip(extension)
+    if not (DOCS / "conf.py").is_file():
+        pytest.skip("not running from a source checkout")
+    # a copy, so that the generated pages (api/generated, auto_examples) stay out of the tree
+    ignore = shutil.ignore_patterns("_build", "auto_examples", "generated", "__pycache__")
+    shutil.copytree(DOCS, tmp_path / "docs", ignore=ignore)
+    shutil.copytree(ROOT / "examples", tmp_path / "examples", ignore=ignore)
+    shutil.copy(ROOT / "README.md", tmp_path / "README.md")
+    out = tmp_path / "html"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
+         "-D", "plot_gallery=0", str(tmp_path / "docs"), str(out)],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for page in ["index", "user_guide", "guide/cli", "api/index",
+                 "api/generated/fer_sklearn.EmotionClassifier", "auto_examples/index"]:
+        assert (out / f"{page}.html").is_file(), page
+    assert "--data" in (out / "guide" / "cli.html").read_text()  # the argparse reference
