@@ -407,10 +407,10 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         device = torch.device(resolve_device(self.device))
         calibration = getattr(self, "int8_calibration_", None)
         cached = getattr(self, "_predictor", None)
-        if cached is not None and cached.version == weights_version(self.module_) and (
-                getattr(cached, "calibration", None) is calibration
-                if calibration is not None
-                else (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype())):
+        if (cached is not None and cached.version == weights_version(self.module_)
+                and getattr(cached, "calibration", None) is calibration
+                and (calibration is not None
+                     or (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype()))):
             return cached
         if calibration is None:
             self._predictor = FastPredictor(self.module_, device, self._autocast_dtype(),
