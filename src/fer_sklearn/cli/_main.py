@@ -1,6 +1,6 @@
 """The ``fer-sklearn`` command: its parser, and the dispatch to one module per verb.
 
-Each verb (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`) adds its own
+Each verb (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.search`) adds its own
 sub-parser and calls the public API; nothing heavy (torch, scikit-learn,
 OpenCV) is imported until a verb runs, so ``--help`` and argument errors are
 immediate. Errors about the user's input (a missing file, a wrong format, a
@@ -12,10 +12,10 @@ import argparse
 import os
 import sys
 
-from . import evaluate, predict, train
+from . import evaluate, predict, search, train
 from ._common import EXIT_USAGE, CLIError
 
-_VERBS = (train, evaluate, predict)
+_VERBS = (train, evaluate, predict, search)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
