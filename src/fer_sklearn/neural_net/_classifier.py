@@ -18,7 +18,6 @@ from ..utils._validation import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
-from ._inference import FastPredictor, Int8Predictor, weights_version
 from ._restore import RestoreMixin
 from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
@@ -401,23 +400,6 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         views = test_time_views(images, self.tta_shift) if tta else [images]
         predictor = self._fast_predictor()
         return np.mean([predictor.predict_proba(v, self.batch_size) for v in views], axis=0)
-
-    def _fast_predictor(self):
-        """The network folded for inference, rebuilt whenever its weights or device change."""
-        device = torch.device(resolve_device(self.device))
-        calibration = getattr(self, "int8_calibration_", None)
-        cached = getattr(self, "_predictor", None)
-        if (cached is not None and cached.version == weights_version(self.module_)
-                and getattr(cached, "calibration", None) is calibration
-                and (calibration is not None
-                     or (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype()))):
-            return cached
-        if calibration is None:
-            self._predictor = FastPredictor(self.module_, device, self._autocast_dtype(),
-                                            self._get_predict_nonlinearity())
-        else:
-            self._predictor = Int8Predictor(self.module_, calibration, self._get_predict_nonlinearity())
-        return self._predictor
 
     def predict(self, X):
         """The most probable label of each image, of the same kind as ``y`` in ``fit``."""

@@ -5,6 +5,7 @@ from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
 from ._batches import DeviceBatches, in_memory_arrays
+from ._inference import FastPredictor, Int8Predictor, weights_version
 from ._device import resolve_device
 
 PRECISIONS = ("auto", "bf16", "32")
@@ -15,7 +16,9 @@ class DeviceSpeedMixin:
 
     On CUDA the module and its inputs use the channels-last layout and
     ``precision="auto"`` means bf16 autocast; elsewhere ``"auto"`` stays float32.
-    Training batches of in-memory data are cut by index on the device.
+    Training batches of in-memory data are cut by index on the device, and
+    predictions come from a folded copy of the network (int8 when the net holds
+    ``int8_calibration_``), rebuilt whenever the weights change.
     """
 
     def _on_cuda(self):
@@ -65,3 +68,20 @@ class DeviceSpeedMixin:
         batch_size = len(arrays[1]) if self.batch_size == -1 else self.batch_size
         return DeviceBatches(*arrays, batch_size, resolve_device(self.device),
                              shuffle=options.get("shuffle", True))
+
+    def _fast_predictor(self):
+        """The network folded for inference, rebuilt whenever its weights or device change."""
+        device = torch.device(resolve_device(self.device))
+        calibration = getattr(self, "int8_calibration_", None)
+        cached = getattr(self, "_predictor", None)
+        if (cached is not None and cached.version == weights_version(self.module_)
+                and getattr(cached, "calibration", None) is calibration
+                and (calibration is not None
+                     or (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype()))):
+            return cached
+        if calibration is None:
+            self._predictor = FastPredictor(self.module_, device, self._autocast_dtype(),
+                                            self._get_predict_nonlinearity())
+        else:
+            self._predictor = Int8Predictor(self.module_, calibration, self._get_predict_nonlinearity())
+        return self._predictor
