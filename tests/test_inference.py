@@ -75,3 +75,21 @@ def test_the_folded_copy_is_not_pickled(clf, small):
     copy = pickle.loads(pickle.dumps(clf))
     assert not hasattr(copy, "_predictor")
     np.testing.assert_allclose(copy.predict_proba(X[:5]), expected, atol=1e-6)
+
+
+def test_a_few_faces_or_a_busy_machine_predict_on_one_thread(monkeypatch):
+    from fer_sklearn.neural_net import _inference
+
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(_inference.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+        monkeypatch.setattr(_inference.os, "cpu_count", lambda: 2)
+        assert _inference.inference_threads(1) == 1
+        assert _inference.inference_threads(1000) == 2
+        monkeypatch.setattr(_inference.os, "getloadavg", lambda: (3.5, 2.0, 1.0))
+        assert _inference.inference_threads(1000) == 1
+        with _inference.torch_threads(1):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)  # the tests' setting (conftest)
