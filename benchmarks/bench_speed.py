@@ -54,6 +54,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -148,29 +149,77 @@ class FerRunner:
 
 
 # --------------------------------------------------------------------------- ours
-def load_ours(names, batch_size):
+VARIANTS = ("eager", "int8", "onnx")
+
+
+class _Eager:
+    """A shipped pipeline predicting through skorch's own path: the module as trained, batches
+    collated by a DataLoader (how 0.1.0 predicted), for the table of what each step gave."""
+
+    def __init__(self, model):
+        self.model, self.classes_ = model, model.classes_
+
+    def predict_proba(self, faces):
+        from skorch import NeuralNetClassifier
+
+        images = self.model[:-1].transform(faces)[:, None]
+        return NeuralNetClassifier.predict_proba(self.model[-1], images)
+
+
+class _OnnxRuntime:
+    """The pipeline exported with ``export_onnx``, run by onnxruntime."""
+
+    def __init__(self, model, threads, folder):
+        import onnxruntime
+
+        from fer_sklearn import export_onnx
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        path = export_onnx(model, tempfile.mktemp(suffix=".onnx", dir=folder))
+        self.session = onnxruntime.InferenceSession(str(path), options)
+        self.classes_ = model.classes_
+
+    def predict_proba(self, faces):
+        return self.session.run(None, {"pixels": faces})[0]
+
+
+def load_ours(names, batch_size, threads, calibration, folder):
     """``load_pretrained(name, device="cpu")`` for each available name.
+
+    A name may carry a variant: ``NAME:eager`` (skorch's predict path),
+    ``NAME:int8`` (:func:`fer_sklearn.deploy.quantize`, calibrated on
+    ``calibration``) or ``NAME:onnx`` (:func:`fer_sklearn.export_onnx` run by
+    onnxruntime with ``threads`` threads).
 
     Returns
     -------
     models : dict
-        name -> (pipeline, info dict with load seconds and parameter count).
+        name -> (model with ``predict_proba`` and ``classes_``, info dict with load
+        seconds and parameter count).
     """
     from fer_sklearn import available_models, load_pretrained
+    from fer_sklearn.deploy import quantize
 
     available = available_models()
     models = {}
-    for name in names:
-        if name not in available:
-            print(f"note: no shipped model named {name!r} (available: {available}); skipped",
-                  flush=True)
+    for spec in names:
+        name, _, variant = spec.partition(":")
+        if name not in available or (variant and variant not in VARIANTS):
+            print(f"note: no shipped model {name!r} (available: {available}) or no variant "
+                  f"{variant!r} (known: {VARIANTS}); {spec} skipped", flush=True)
             continue
         start = time.perf_counter()
         model = load_pretrained(name, device="cpu")
-        model[-1].set_params(batch_size=batch_size)  # skorch's inference batch (default 64)
-        load_s = time.perf_counter() - start
+        model[-1].set_params(batch_size=batch_size)  # the classifier's inference batch (default 64)
         n_params = sum(p.numel() for p in model[-1].module_.parameters())
-        models[name] = (model, {"load_s": load_s, "n_params": int(n_params)})
+        if variant == "eager":
+            model = _Eager(model)
+        elif variant == "int8":
+            model = quantize(model, calibration)
+        elif variant == "onnx":
+            model = _OnnxRuntime(model, threads, folder)
+        models[spec] = (model, {"load_s": time.perf_counter() - start, "n_params": int(n_params)})
     return models
 
 
@@ -244,7 +293,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(FER2013))
     parser.add_argument("--models", nargs="+", default=["default", "fast", "accurate"],
-                        help="shipped model names (default: default fast accurate)")
+                        help="shipped model names, each optionally NAME:eager (skorch's own "
+                             "predict path), NAME:int8 or NAME:onnx (default: default fast "
+                             "accurate)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2, help="threads for torch and for TF")
@@ -275,7 +326,12 @@ def main(argv=None):
           f"batch {args.batch_size}; CPU {machine['cpu_model']}, {machine['cpu_count']} cores, "
           f"load average {machine['load_average_at_start'][0]:.1f}", flush=True)
 
-    models = load_ours(args.models, args.batch_size)
+    calibration = None
+    if any(spec.endswith(":int8") for spec in args.models):  # 512 Training faces calibrate int8
+        X_train, _ = load_fer2013(args.data, usage="Training", return_X_y=True)
+        calibration = X_train[np.random.RandomState(0).choice(len(X_train), 512, replace=False)]
+    model_folder = tempfile.mkdtemp(prefix="bench_speed_")
+    models = load_ours(args.models, args.batch_size, args.threads, calibration, model_folder)
     if not models:
         sys.exit(f"none of {args.models} is a shipped model")
     use_fer = os.path.isfile(args.fer_python)
@@ -377,6 +433,7 @@ def main(argv=None):
                   f"{args.threads} threads each, batch {args.batch_size}, {len(X)} PublicTest faces, "
           f"{args.rounds} interleaved rounds; single face: {args.latency_calls} calls. "
           f"PublicTest is the split our models were selected on (optimistic for us).")
+    shutil.rmtree(model_folder, ignore_errors=True)
     return 0
 
 
