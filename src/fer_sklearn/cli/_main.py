@@ -1,7 +1,7 @@
 """The ``fer-sklearn`` command: its parser, and the dispatch to one module per verb.
 
-Each verb (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.search`) adds its own
-sub-parser and calls the public API; nothing heavy (torch, scikit-learn,
+Each verb (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.search`,
+:mod:`.export`) adds its own sub-parser and calls the public API; nothing heavy (torch, scikit-learn,
 OpenCV) is imported until a verb runs, so ``--help`` and argument errors are
 immediate. Errors about the user's input (a missing file, a wrong format, a
 bad option) print one line and exit with code 2; any other error keeps its
@@ -12,10 +12,10 @@ import argparse
 import os
 import sys
 
-from . import evaluate, predict, search, train
+from . import evaluate, export, predict, search, train
 from ._common import EXIT_USAGE, CLIError
 
-_VERBS = (train, evaluate, predict, search)
+_VERBS = (train, evaluate, predict, search, export)
 
 
 class _ArgumentParser(argparse.ArgumentParser):
