@@ -249,6 +249,26 @@ def ours_latency(model, faces, indices):
     return seconds
 
 
+def compare_with_float32(models, probas, faces, batch_size):
+    """For each ``NAME:variant``, the share of labels and the largest probability change
+    against the float32 model ``NAME`` (run here too, or loaded for the comparison)."""
+    import numpy as np
+
+    from fer_sklearn import load_pretrained
+
+    for spec, (_, info) in models.items():
+        name, _, variant = spec.partition(":")
+        if not variant:
+            continue
+        if name not in probas:
+            probas[name] = ours_pass(load_pretrained(name, device="cpu"), faces, batch_size)[1]
+        base, proba = probas[name], probas[spec]
+        info["labels_identical_to_float32"] = float(np.mean(base.argmax(1) == proba.argmax(1)))
+        info["max_abs_proba_diff"] = float(np.abs(base - proba).max())
+        print(f"{spec}: {info['labels_identical_to_float32']:.2%} labels identical to {name}, "
+              f"probabilities within {info['max_abs_proba_diff']:.1e}", flush=True)
+
+
 # --------------------------------------------------------------------------- report
 def summarize(name, per_round, fer_per_round, accuracy, latency, extra):
     """One row of the table: medians over rounds, ratio to fer in the same round."""
@@ -275,16 +295,18 @@ def summarize(name, per_round, fer_per_round, accuracy, latency, extra):
 def markdown(rows):
     """The summary rows as a Markdown table."""
     lines = ["| model | images/s, median (min-max) | ours/fer, median of per-round ratios "
-             "| PublicTest accuracy | single face ms, median |",
-             "|---|---|---|---|---|"]
+             "| PublicTest accuracy | labels as float32 | single face ms, median |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "-" if r["ratio_vs_fer_median"] is None else f"{r['ratio_vs_fer_median']:.2f}"
         single = "-" if r["single_face_ms_median"] is None else f"{r['single_face_ms_median']:.1f}"
         if r.get("single_face_predict_ms_median") is not None:
             single += f" (`predict()`: {r['single_face_predict_ms_median']:.1f})"
+        same = r.get("labels_identical_to_float32")
+        same = "-" if same is None else f"{same:.2%}"
         lines.append(f"| {r['model']} | {r['images_per_s_median']:.0f} "
                      f"({r['images_per_s_min']:.0f}-{r['images_per_s_max']:.0f}) | {ratio} "
-                     f"| {r['public_test_accuracy']:.4f} | {single} |")
+                     f"| {r['public_test_accuracy']:.4f} | {same} | {single} |")
     return "\n".join(lines)
 
 
@@ -350,12 +372,13 @@ def main(argv=None):
             fer_info = fer.ask("info") if fer else None
 
             # warm-up passes, which also give the accuracies
-            accuracy = {}
+            accuracy, probas = {}, {}
             for name, (model, _) in models.items():
-                seconds, proba = ours_pass(model, X, args.batch_size)
-                accuracy[name] = float(np.mean(model.classes_[proba.argmax(axis=1)] == labels))
+                seconds, probas[name] = ours_pass(model, X, args.batch_size)
+                accuracy[name] = float(np.mean(model.classes_[probas[name].argmax(axis=1)] == labels))
                 print(f"warm-up {name}: {len(X) / seconds:.0f} images/s, "
                       f"accuracy {accuracy[name]:.4f}", flush=True)
+            compare_with_float32(models, probas, X, args.batch_size)
             if fer:
                 answer = fer.ask("run", batch_size=args.batch_size, return_pred=True)
                 accuracy["fer"] = float(np.mean(np.asarray(answer["pred"]) == y))
