@@ -35,6 +35,7 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "sphinxarg.ext",
     "external_links",
+    "attribute_docs",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -123,6 +124,8 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib",),
     "capture_repr": (),
     "inspect_global_variables": False,
+    # two examples at a time (each on one torch thread): the gallery takes half the time
+    "parallel": 2,
 }
 
 # -- HTML --------------------------------------------------------------------------------

@@ -44,3 +44,19 @@ np.testing.assert_allclose(loaded.predict_proba(X_new), model.predict_proba(X_ne
 print("drawn as:   ", [EMOTIONS[code] for code in y_new])
 print("predictions:", [EMOTIONS[code] for code in loaded.predict(X_new)])
 print("epochs trained:", len(loaded[-1].history_))
+
+# %%
+# Same probabilities, before and after
+# ------------------------------------
+# Each dot is one face and one emotion: its probability from the model in memory against
+# the same probability from the model loaded from disk.
+import matplotlib.pyplot as plt
+
+X_check, _ = make_faces(70, size=32, random_state=2)
+before, after = model.predict_proba(X_check), loaded.predict_proba(X_check)
+fig, ax = plt.subplots(figsize=(4.5, 4.5), layout="constrained")
+ax.scatter(before.ravel(), after.ravel(), s=8)
+ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1)
+ax.set(xlabel="probability, fitted model", ylabel="probability, loaded from model.joblib",
+       title=f"largest difference: {abs(before - after).max():.1e}")
+plt.show()

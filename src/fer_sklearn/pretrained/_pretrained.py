@@ -17,6 +17,7 @@ from ..neural_net._cnn import EmotionCNN, EnsembleCNN
 from ..pipeline import make_emotion_pipeline
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+"""The folder inside the package that holds the shipped models (safetensors and JSON)."""
 # Names of networks that no longer ship, and the model that replaced each.
 RENAMED = {"vgg24": "default", "vgg32": "default"}
 
