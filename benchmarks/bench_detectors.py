@@ -93,6 +93,7 @@ def measure(folder, truth, model):
 def score(truth, found, on_truth):
     """Recall, false boxes and accuracies of one detector's faces."""
     n_faces = hits = false = correct = correct_truth_found = correct_truth = 0
+    false_found = []
     for t, faces, truth_emotions in zip(truth, found, on_truth):
         used = set()
         for box, label, emotion_truth in zip(t["boxes"], t["labels"], truth_emotions):
@@ -105,10 +106,12 @@ def score(truth, found, on_truth):
                 correct += faces[match[0]]["emotion"] == label
                 correct_truth_found += emotion_truth == label
         false += len(faces) - len(used)
+        false_found += [{"file": t["file"], "box": list(f["box"]), "truth": t["boxes"]}
+                        for i, f in enumerate(faces) if i not in used]
     return {"faces": n_faces, "found": hits, "recall": hits / n_faces, "false_boxes": false,
             "accuracy_on_detected": correct / hits if hits else float("nan"),
             "accuracy_on_true_boxes_of_found": correct_truth_found / hits if hits else float("nan"),
-            "accuracy_on_true_boxes_all": correct_truth / n_faces}
+            "accuracy_on_true_boxes_all": correct_truth / n_faces, "false_found": false_found}
 
 
 def markdown(rows):

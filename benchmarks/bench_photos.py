@@ -18,10 +18,15 @@ irrelevant, its cost per face is that of the real model.
 Run::
 
     python benchmarks/bench_photos.py --n-photos 1000
+    python benchmarks/bench_photos.py --n-photos 1000 --detector haar
     python benchmarks/bench_photos.py --model model.joblib --folder my_photos/
 
 Side by side with the ``fer`` package
 -------------------------------------
+``benchmarks/bench_detectors.py`` compares the two detectors (BlazeFace, the
+Haar cascade) on composed photos, interleaved photo by photo: recall, false
+boxes, photos/s and the accuracy on detected against true boxes.
+
 See ``benchmarks/bench_vs_fer.py``: PyPI ``fer`` 25.10.3 (TensorFlow CPU, its
 default OpenCV Haar detector) on the same composed photos, run in a separate
 environment; photos/s, detection recall, accuracy and agreement, written to
@@ -122,6 +127,7 @@ def main(argv=None):
                         help="photos analysed one at a time")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-side", type=int, default=320)
+    parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"))
     parser.add_argument("--threads", type=int, default=1,
                         help="EmotionRecognizer(n_threads=...); 0 keeps PyTorch's setting")
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
@@ -148,12 +154,13 @@ def main(argv=None):
         folder = args.folder or tmp
         paths = sorted(p for p in glob.glob(os.path.join(folder, "*"))
                        if os.path.isfile(p) and not p.endswith(".joblib"))[:args.n_photos]
-        recognizer = EmotionRecognizer(model, max_side=args.max_side,
+        recognizer = EmotionRecognizer(model, max_side=args.max_side, detector=args.detector,
                                        n_threads=args.threads or None)
         print(f"opencv {cv2.__version__}, torch {torch.__version__} (threads: "
               f"{args.threads or torch.get_num_threads()}), {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.1f}")
-        print(f"model: {model_source}; {len(paths)} photos from {args.folder or 'above'}")
+        print(f"model: {model_source}; detector: {args.detector}; {len(paths)} photos from "
+              f"{args.folder or 'above'}")
         recognizer.analyze(paths[0])  # warm-up: model load, cascade load, torch kernels
         base = rss_mb()
 

@@ -6,9 +6,12 @@ What it does
    with one FER2013 **PublicTest** face pasted at a known box (110-180 px,
    :func:`fer_sklearn.faces.compose_photo`), so the true box and the FER2013
    label of every photo are known.
-2. Runs fer-sklearn's ``EmotionRecognizer()`` (model ``load_pretrained()``,
-   default detector settings, one PyTorch thread) on each file, one photo at a
-   time: ``recognizer.analyze(path)``.
+2. Runs fer-sklearn's ``EmotionRecognizer(detector=...)`` (model
+   ``load_pretrained()``, ``--detector``: BlazeFace by default, or the Haar
+   cascade, default settings, one PyTorch thread) on each file, one photo at a
+   time: ``recognizer.analyze(path)``. The results table below (2026-11-26) is
+   from before BlazeFace, with the Haar cascade; ``bench_detectors.py`` compares
+   the two detectors interleaved in one run.
 3. Runs ``fer`` 25.10.3 (``FER(mtcnn=False)``: OpenCV's Haar cascade and its
    bundled emotion model, TensorFlow CPU) on the same files in its own Python
    environment (``--fer-python``, by default ``/tmp/fervenv/bin/python``) through
@@ -94,7 +97,8 @@ network connection: ``network_attempts`` in the JSON shows fer downloads nothing
 
 Run::
 
-    PYTHONPATH=src python benchmarks/bench_vs_fer.py                 # 200 photos
+    PYTHONPATH=src python benchmarks/bench_vs_fer.py                 # 200 photos, BlazeFace
+    PYTHONPATH=src python benchmarks/bench_vs_fer.py --detector haar --out /tmp/haar.json
     PYTHONPATH=src python benchmarks/bench_vs_fer.py --n-photos 10 --out /tmp/t.json
 """
 
@@ -141,8 +145,8 @@ def compose(folder, n_photos, usage, seed):
 
 
 # --------------------------------------------------------------------------- fer-sklearn
-def run_ours(folder, out):
-    """Time ``EmotionRecognizer().analyze(path)`` per photo; write a report like the runner's."""
+def run_ours(folder, out, detector="blazeface"):
+    """Time ``EmotionRecognizer(detector=...).analyze(path)`` per photo; write a report like the runner's."""
     start = time.perf_counter()
     import cv2
     import torch
@@ -150,7 +154,7 @@ def run_ours(folder, out):
     import fer_sklearn
     from fer_sklearn import EmotionRecognizer
 
-    recognizer = EmotionRecognizer()  # model=None: load_pretrained(), n_threads=1
+    recognizer = EmotionRecognizer(detector=detector)  # load_pretrained(), n_threads=1
     with open(os.path.join(folder, "files.json")) as f:
         names = json.load(f)
     paths = [os.path.join(folder, n) for n in names]
@@ -179,7 +183,7 @@ def run_ours(folder, out):
             on_truth.append(faces[0]["emotion"])
     report = {
         "tool": f"fer-sklearn {getattr(fer_sklearn, '__version__', '?')} "
-                f"(EmotionRecognizer(), load_pretrained('default'))",
+                f"(EmotionRecognizer(detector={detector!r}), load_pretrained('default'))",
         "versions": {"fer_sklearn": getattr(fer_sklearn, "__version__", "?"),
                      "torch": torch.__version__, "opencv": cv2.__version__,
                      "python": sys.version.split()[0]},
@@ -317,7 +321,9 @@ def main(argv=None):
     parser.add_argument("--folder", help="keep the photos here (default: a temporary folder)")
     parser.add_argument("--out", default=str(HERE / "results" / "vs_fer.json"))
     parser.add_argument("--compose", help=argparse.SUPPRESS)
-    parser.add_argument("--run-ours", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"),
+                        help="fer-sklearn's face detector (default blazeface)")
+    parser.add_argument("--run-ours", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compose:
         compose(args.compose, args.n_photos, args.usage, args.seed)
@@ -341,7 +347,7 @@ def main(argv=None):
         reports = []
         ours_json = os.path.join(tmp, "ours.json")
         start = time.perf_counter()
-        subprocess.run(me + ["--run-ours", folder, ours_json], check=True)
+        subprocess.run(me + ["--run-ours", folder, ours_json, args.detector], check=True)
         with open(ours_json) as f:
             reports.append(json.load(f))
         print(f"fer-sklearn done in {time.perf_counter() - start:.0f} s", flush=True)

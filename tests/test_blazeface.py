@@ -101,6 +101,16 @@ def test_weighted_nms_merges_overlapping_boxes_by_score():
     assert weighted_nms(boxes[:0], scores[:0], keypoints[:0])[0].shape == (0, 4)
 
 
+def test_a_box_mostly_inside_a_better_one_is_dropped():
+    from fer_sklearn.faces._blazeface import _drop_nested
+
+    # a face scored at two scales: IoU 0.29, too low for NMS, but the small box lies inside
+    boxes = np.array([[0, 0, 87, 87], [4, 18, 51, 65], [100, 0, 150, 50]], dtype=float)
+    kept, scores, _ = _drop_nested(boxes, np.array([0.77, 0.56, 0.6]), np.zeros((3, 6, 2)))
+    np.testing.assert_allclose(kept, boxes[[0, 2]])
+    np.testing.assert_allclose(scores, [0.77, 0.6])
+
+
 def test_decode_keeps_scores_above_the_threshold_only():
     regressors = np.zeros((896, 16), dtype=np.float32)
     regressors[:, 2:4] = 12.8  # boxes a tenth of the input wide

@@ -23,6 +23,7 @@ _ANCHOR_LAYOUT = ((8, 2), (16, 6))
 _LOGIT_LIMIT = 80.0  # MediaPipe clips at 100, whose sigmoid overflows float32
 IOU_THRESHOLD = 0.3  # MediaPipe's min_suppression_threshold
 SMALLEST = 0.2  # smallest face found, as a fraction of the window's side
+NESTED_OVERLAP = 0.5  # a detection this much inside a better one is the same face
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
 """The six keypoints of a BlazeFace detection, in the model's order (the person's right/left)."""
 
@@ -159,7 +160,8 @@ def raw_detections(rgb, min_size=None, threshold=0.5):
 
     Detections touching a window's edge inside the photo are dropped (the face
     is cut there and lies whole in an overlapping window), then all windows'
-    detections are merged by :func:`weighted_nms`.
+    detections are merged by :func:`weighted_nms`, and a detection lying
+    mostly inside a better one is dropped.
     """
     cv2 = opencv()
     height, width = rgb.shape[:2]
@@ -182,7 +184,27 @@ def raw_detections(rgb, min_size=None, threshold=0.5):
         found += list(zip(boxes[keep], scores[keep], points[keep]))
     if not found:
         return np.empty((0, 4)), np.empty(0), np.empty((0, 6, 2))
-    return weighted_nms(*(np.asarray(values) for values in zip(*found)))
+    boxes, scores, points = weighted_nms(*(np.asarray(values) for values in zip(*found)))
+    return _drop_nested(boxes, scores, points)
+
+
+def _drop_nested(boxes, scores, points, overlap=NESTED_OVERLAP):
+    """Drop a detection lying mostly (``overlap`` of its area) inside a better one.
+
+    The network sometimes scores a face at two scales, a box and a smaller one
+    inside it, whose intersection over union is too low for NMS to merge them.
+    """
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    keep = []
+    for i in range(len(boxes)):  # best first, as weighted_nms returns them
+        x0 = np.maximum(boxes[i, 0], boxes[keep, 0])
+        y0 = np.maximum(boxes[i, 1], boxes[keep, 1])
+        x1 = np.minimum(boxes[i, 2], boxes[keep, 2])
+        y1 = np.minimum(boxes[i, 3], boxes[keep, 3])
+        inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+        if not np.any(inter > overlap * np.minimum(areas[i], areas[keep])):
+            keep.append(i)
+    return boxes[keep], scores[keep], points[keep]
 
 
 def fer_frames(boxes, keypoints):
