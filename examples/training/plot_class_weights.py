@@ -20,7 +20,7 @@ import numpy as np
 
 from fer_sklearn import EMOTIONS, make_faces
 
-X, y = make_faces(1050, size=32, random_state=0)
+X, y = make_faces(1050, size=24, random_state=0)
 rng = np.random.RandomState(0)
 keep = np.ones(len(y), dtype=bool)
 for emotion, n_kept in [("disgust", 6), ("fear", 20)]:
@@ -29,7 +29,7 @@ for emotion, n_kept in [("disgust", 6), ("fear", 20)]:
 X, y = X[keep], y[keep]
 print("training faces per emotion:", dict(zip(EMOTIONS, np.bincount(y).tolist())))
 
-X_test, y_test = make_faces(700, size=32, random_state=1)  # 100 of each emotion
+X_test, y_test = make_faces(700, size=24, random_state=1)  # 100 of each emotion
 
 # %%
 # The same network, with and without class weights
@@ -44,7 +44,7 @@ for class_weight in [None, "balanced"]:
     model = make_emotion_pipeline(max_epochs=20, lr=3e-3, batch_size=32, module__width=8,
                                   module__depth=3, module__hidden_units=64,
                                   class_weight=class_weight, random_state=0)
-    model.set_params(resize__size=32)
+    model.set_params(resize__size=24)
     model.fit(X, y)
     weights = model[-1].class_weight_
     print(f"class_weight={class_weight!r}: loss weights",

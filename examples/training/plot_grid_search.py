@@ -19,10 +19,10 @@ from sklearn.model_selection import GridSearchCV
 
 from fer_sklearn import make_emotion_pipeline, make_faces
 
-X, y = make_faces(840, size=32, random_state=0)
+X, y = make_faces(840, size=24, random_state=0)
 pipeline = make_emotion_pipeline(max_epochs=12, batch_size=32, module__depth=3,
                                  module__hidden_units=64, random_state=0)
-pipeline.set_params(resize__size=32)
+pipeline.set_params(resize__size=24)
 
 search = GridSearchCV(
     pipeline,
@@ -61,5 +61,5 @@ plt.show()
 
 # %%
 # The refitted best pipeline predicts like any other model.
-X_new, y_new = make_faces(140, size=32, random_state=1)
+X_new, y_new = make_faces(140, size=24, random_state=1)
 print(f"held-out accuracy of the best model: {search.score(X_new, y_new):.1%}")
