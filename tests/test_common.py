@@ -24,10 +24,6 @@ EXPECTED_FAILURES = {
             "skorch's NeuralNet.__init__ sets history_, initialized_ and virtual_params_ and "
             "stores prefixed arguments (module__width, ...) as attributes to route them"
         ),
-        "check_methods_sample_order_invariance": (
-            "float32 convolutions over batches in another order differ by about 1e-7 relative, "
-            "the check allows 1e-7"
-        ),
     },
 }
 

@@ -29,11 +29,6 @@ class RestoreMixin:
         self.module_.eval()
         return self
 
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_predictor", None)  # a cache of the folded network, rebuilt on demand
-        return state
-
     def __setstate__(self, state):
         for name, default in (("precision", "auto"), ("image_shape", None)):
             state.setdefault(name, default)  # pickled before the parameter existed

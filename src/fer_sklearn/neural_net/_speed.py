@@ -1,14 +1,18 @@
 """How a net runs on its device: bf16 autocast, channels-last and batches cut on the device."""
 
+import weakref
+
 import torch
 from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
 from ._batches import DeviceBatches, in_memory_arrays
-from ._inference import FastPredictor, Int8Predictor, weights_version
 from ._device import resolve_device
+from ._inference import FastPredictor, Int8Predictor, weights_version
 
 PRECISIONS = ("auto", "bf16", "32")
+# each net's folded copy for prediction, dropped with the net
+_PREDICTORS = weakref.WeakKeyDictionary()
 
 
 class DeviceSpeedMixin:
@@ -70,18 +74,23 @@ class DeviceSpeedMixin:
                              shuffle=options.get("shuffle", True))
 
     def _fast_predictor(self):
-        """The network folded for inference, rebuilt whenever its weights or device change."""
+        """The network folded for inference, rebuilt whenever its weights or device change.
+
+        Kept outside the estimator's ``__dict__`` (prediction leaves the
+        estimator as it was, and pickles never carry it).
+        """
         device = torch.device(resolve_device(self.device))
         calibration = getattr(self, "int8_calibration_", None)
-        cached = getattr(self, "_predictor", None)
+        cached = _PREDICTORS.get(self)
         if (cached is not None and cached.version == weights_version(self.module_)
                 and getattr(cached, "calibration", None) is calibration
                 and (calibration is not None
                      or (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype()))):
             return cached
         if calibration is None:
-            self._predictor = FastPredictor(self.module_, device, self._autocast_dtype(),
-                                            self._get_predict_nonlinearity())
+            cached = FastPredictor(self.module_, device, self._autocast_dtype(),
+                                   self._get_predict_nonlinearity())
         else:
-            self._predictor = Int8Predictor(self.module_, calibration, self._get_predict_nonlinearity())
-        return self._predictor
+            cached = Int8Predictor(self.module_, calibration, self._get_predict_nonlinearity())
+        _PREDICTORS[self] = cached
+        return cached
