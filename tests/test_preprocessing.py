@@ -138,3 +138,33 @@ def test_bad_images_are_rejected_clearly(transformer, X, error, message):
 def test_numeric_strings_and_lists_are_accepted():
     out = Grayscale().fit_transform([[["1", "2"], ["3", "4"]]])
     np.testing.assert_array_equal(out, [[[1, 2], [3, 4]]])
+
+
+def test_pixels_on_another_scale_are_refused_not_misread():
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, size=(6, 8, 8)).astype(np.uint8)
+    normalizer = PixelNormalizer().fit(images)
+    assert normalizer.pixel_range_ == "0-255"
+    with pytest.raises(ValueError, match=r"scaled to \[0, 1\].*fitted on 0-255 pixels"):
+        normalizer.transform(images / 255.0)
+    normalizer.transform(np.zeros((1, 8, 8)))  # a black image fits either scale
+    fractions = PixelNormalizer().fit(images / 255.0)
+    assert fractions.pixel_range_ == "0-1"
+    with pytest.raises(ValueError, match=r"up to 255.*divide them by 255"):
+        fractions.transform(images)
+    unchecked = PixelNormalizer(pixel_range=None).fit(images)
+    assert unchecked.pixel_range_ is None
+    unchecked.transform(images / 255.0)
+    fixed = PixelNormalizer(pixel_range="0-255").fit(np.zeros((1, 8, 8)))
+    with pytest.raises(ValueError, match="fitted on 0-255"):
+        fixed.transform(images / 255.0)
+
+
+def test_the_shipped_model_refuses_pixels_divided_by_255():
+    from fer_sklearn import load_pretrained
+
+    faces = np.random.RandomState(1).randint(0, 256, size=(3, 48, 48)).astype(np.uint8)
+    model = load_pretrained("fast", device="cpu")
+    assert model.predict(faces).shape == (3,)
+    with pytest.raises(ValueError, match="fitted on 0-255 pixels"):
+        model.predict(faces / 255.0)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils._validation import check_image_shape, check_images, check_pixels, pixels_per_image
@@ -168,6 +168,21 @@ class ImageResizer(_StatelessImageTransformer):
         super().__setstate__(state)
 
 
+def pixel_scale(pixels):
+    """``"0-255"`` for pixels reaching beyond 25, ``"0-1"`` for fractions within [0, 1], else None.
+
+    Negative values are no pixels of either scale (None); whole numbers within
+    [0, 1] (e.g. a black image) fit both scales (None).
+    """
+    if pixels.size == 0 or pixels.min() < 0:
+        return None
+    if pixels.max() > 25:
+        return "0-255"
+    if pixels.max() <= 1 and np.any(pixels != np.round(pixels)):
+        return "0-1"
+    return None
+
+
 class PixelNormalizer(_ImageTransformer):
     """Standardise pixels with one mean and standard deviation.
 
@@ -181,6 +196,13 @@ class PixelNormalizer(_ImageTransformer):
     std : float or None, default=None
         The standard deviation to divide by (positive); None learns it from
         the images in ``fit`` (1.0 where they are constant).
+    pixel_range : {"auto", "0-255", "0-1"} or None, default="auto"
+        The scale of the pixels the model is fitted for. ``transform`` refuses
+        images on the other scale (pixels divided by 255 given to a model of
+        0-255 pixels, or the reverse) instead of answering silently wrong.
+        ``"auto"`` learns it in ``fit``: ``"0-255"`` when the pixels reach
+        beyond 25, ``"0-1"`` when they are fractions within [0, 1], else no
+        check; None never checks.
 
     Attributes
     ----------
@@ -188,6 +210,8 @@ class PixelNormalizer(_ImageTransformer):
         The mean used: ``mean``, or the mean pixel of the images seen in ``fit``.
     scale_ : float
         The standard deviation used: ``std``, or the one of those images.
+    pixel_range_ : {"0-255", "0-1"} or None
+        The scale checked in ``transform`` (None: no check).
     n_features_in_ : int
         Pixels per image seen in ``fit``.
 
@@ -205,11 +229,13 @@ class PixelNormalizer(_ImageTransformer):
     _parameter_constraints = {
         "mean": [None, Interval(Real, None, None, closed="neither")],
         "std": [None, Interval(Real, 0, None, closed="neither")],
+        "pixel_range": [StrOptions({"auto", "0-255", "0-1"}), None],
     }
 
-    def __init__(self, mean=None, std=None):
+    def __init__(self, mean=None, std=None, pixel_range="auto"):
         self.mean = mean
         self.std = std
+        self.pixel_range = pixel_range
 
     def fit(self, X, y=None):
         """Set the pixel mean and standard deviation, learning those not given.
@@ -234,6 +260,7 @@ class PixelNormalizer(_ImageTransformer):
             self.scale_ = std if std > 0 else 1.0
         else:
             self.scale_ = float(self.std)
+        self.pixel_range_ = pixel_scale(pixels) if self.pixel_range == "auto" else self.pixel_range
         self.n_features_in_ = pixels_per_image(pixels)
         return self
 
@@ -248,9 +275,31 @@ class PixelNormalizer(_ImageTransformer):
             )
         return pixels
 
+    def _check_scale(self, pixels):
+        fitted, given = getattr(self, "pixel_range_", None), pixel_scale(pixels)
+        if fitted == "0-255" and given == "0-1":
+            raise ValueError(
+                "X holds pixels scaled to [0, 1] (fractions, at most "
+                f"{float(pixels.max()):.3g}), but this model was fitted on 0-255 pixels: pass "
+                "the pixels as they are (e.g. uint8 images), not divided by 255"
+            )
+        if fitted == "0-1" and given == "0-255":
+            raise ValueError(
+                f"X holds pixels up to {float(pixels.max()):.3g}, but this model was fitted on "
+                "pixels scaled to [0, 1]: divide them by 255 as in training"
+            )
+
     def transform(self, X):
-        """Return the standardised float32 images (or rows), gray, in their shape."""
+        """Return the standardised float32 images (or rows), gray, in their shape.
+
+        Raises
+        ------
+        ValueError
+            If the pixels are on another scale than those of ``fit`` (see
+            ``pixel_range``).
+        """
         pixels = self._check_fitted_input(X)
+        self._check_scale(pixels)
         return (pixels - np.float32(self.mean_)) / np.float32(self.scale_)
 
     def inverse_transform(self, X):
@@ -261,4 +310,5 @@ class PixelNormalizer(_ImageTransformer):
     def __setstate__(self, state):
         state.setdefault("mean", None)  # pickled by 0.1.0, before mean and std existed
         state.setdefault("std", None)
+        state.setdefault("pixel_range", None)  # and before the scale was checked
         super().__setstate__(state)

@@ -95,7 +95,7 @@ def _pipeline_from_config(config, directory, *, tta, device):
     pipeline = make_emotion_pipeline(module=network, classes=list(config["classes"]), tta=tta,
                                      device=device)
     pipeline.set_params(resize__size=size, normalize__mean=normalize["mean"],
-                        normalize__std=normalize["scale"])
+                        normalize__std=normalize["scale"], normalize__pixel_range="0-255")
     pipeline[:-1].fit(np.zeros((1, size, size), dtype=np.float32))
     pipeline[-1].initialize_fitted(image_shape=(size, size))
     return pipeline
