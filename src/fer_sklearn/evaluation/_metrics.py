@@ -15,7 +15,7 @@ from sklearn.metrics import (
 )
 from sklearn.utils import check_array, check_consistent_length, check_scalar, column_or_1d
 
-from ..utils._labels import EMOTIONS, emotion_codes
+from ..utils._labels import EMOTIONS, labels_like
 
 SUMMARY_METRICS = (
     ("accuracy", "Accuracy"),
@@ -171,7 +171,7 @@ def _renormalised(proba):
 # ---------------------------------------------------------------------- labels
 def label_indices(y, classes):
     """Column index in ``classes`` of each label of ``y``, mapping emotion names and codes."""
-    y = _align_labels(y, classes)
+    y = labels_like(y, classes)
     index = {label: i for i, label in enumerate(classes.tolist())}
     unknown = [label for label in dict.fromkeys(y.tolist()) if label not in index]
     if unknown:
@@ -180,19 +180,6 @@ def label_indices(y, classes):
             f"its classes are {classes.tolist()}"
         )
     return np.array([index[label] for label in y.tolist()], dtype=np.int64)
-
-
-def _align_labels(y, classes):
-    """Give ``y`` the kind of label the model was fitted on (emotion codes vs names)."""
-    y_is_text = y.dtype.kind in "USO" and all(isinstance(v, str) for v in y.tolist())
-    classes_are_text = classes.dtype.kind in "USO" and all(isinstance(c, str) for c in classes.tolist())
-    if y_is_text and not classes_are_text:
-        return emotion_codes(y)
-    if classes_are_text and not y_is_text and y.dtype.kind in "iuf":
-        codes = y.astype(np.int64)
-        if codes.min() >= 0 and codes.max() < len(EMOTIONS):
-            return np.array(EMOTIONS, dtype=object)[codes]
-    return y
 
 
 def class_names(classes):

@@ -6,7 +6,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_parameter_constraints
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.dataset import unpack_data
@@ -14,6 +18,7 @@ from skorch.utils import to_device
 from torch import nn
 from torch.utils.data import Dataset as TorchDataset
 
+from ..utils._labels import labels_like
 from ..utils._validation import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
@@ -22,7 +27,7 @@ from ._restore import RestoreMixin
 from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
 from ._splits import validation_split
-from ._targets import class_weights, encode_labels, fitted_classes
+from ._targets import class_weights, encode_labels, fitted_classes, labels_for_fit
 from ._tta import test_time_views
 
 
@@ -355,7 +360,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         """Checked images ``(n, 1, h, w)``, class codes, and the ``(images, codes)`` of ``X_valid``."""
         self._check_params()
         images = self._images(X, reset=reset)
-        y = check_labels(y, len(images))
+        y = labels_for_fit(check_labels(y, len(images)), self.classes)
         if reset:
             self._set_classes(y)
         codes = self._encode(y)
@@ -369,7 +374,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
                 raise ValueError(
                     f"X_valid has images of size {valid_images.shape[1:]}, X has {images.shape[2:]}"
                 )
-            y_valid = check_labels(y_valid, len(valid_images))
+            y_valid = labels_like(check_labels(y_valid, len(valid_images)), self.classes_)
             valid = (valid_images[:, None], self._encode(y_valid, "y_valid"))
         self.augmenter_ = ImageAugmenter() if self.augment is True else (self.augment or None)
         return images, codes, valid
@@ -400,6 +405,14 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         views = test_time_views(images, self.tta_shift) if tta else [images]
         predictor = self._fast_predictor()
         return np.mean([predictor.predict_proba(v, self.batch_size) for v in views], axis=0)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy on ``X`` against ``y``: FER2013 codes, emotion names or aliases, any case.
+
+        ``y`` is read as the kind of labels of ``fit`` (e.g. the codes of
+        :func:`~fer_sklearn.load_fer2013` against a model of emotion names).
+        """
+        return super().score(X, labels_like(y, self.classes_), sample_weight=sample_weight)
 
     def predict(self, X):
         """The most probable label of each image, of the same kind as ``y`` in ``fit``."""

@@ -1,7 +1,30 @@
 """Class labels of a classifier: the classes, their integer codes and their loss weights."""
 
+import warnings
+
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
+
+from ..utils._labels import is_emotion_name, normalize_emotion_labels
+
+
+def labels_for_fit(y, classes=None):
+    """Training labels with each emotion name or alias written canonically (``"Happy"``,
+    ``"happiness"`` -> ``"happy"``), so that they make one class.
+
+    A text label that is no emotion (a typo such as ``"hapy"``) is a class of
+    its own: accepted silently when the model was given its ``classes``,
+    with a warning otherwise. Integer labels are kept.
+    """
+    y = normalize_emotion_labels(y)
+    if classes is None and y.dtype == object:
+        strange = sorted({str(v) for v in y.tolist() if not is_emotion_name(v)})
+        if strange:
+            warnings.warn(
+                f"y holds labels that are no emotion: {strange[:5]}; each becomes a class of its "
+                "own (a typo?). Pass classes=[...] to train on labels of your own.",
+                UserWarning, stacklevel=4)
+    return y
 
 
 def fitted_classes(y, classes=None):
@@ -12,7 +35,7 @@ def fitted_classes(y, classes=None):
     ValueError
         If there are fewer than two classes.
     """
-    classes = np.unique(y) if classes is None else np.asarray(classes)
+    classes = np.unique(y) if classes is None else normalize_emotion_labels(classes)
     if len(classes) < 2:
         raise ValueError(
             f"y holds a single class ({classes[0]!r}): one class is not enough, a classifier "

@@ -141,3 +141,81 @@ def emotion_names(labels, *, strict=True):
         else:
             names.append(str(label))
     return names
+
+
+def _is_text(values):
+    return values.dtype.kind in "USO" and all(isinstance(v, str) for v in values.tolist())
+
+
+def normalize_emotion_labels(y):
+    """Labels with every emotion name or alias, in any case, written as its canonical name.
+
+    Integer labels and strings that are no emotion are kept as they are.
+
+    Parameters
+    ----------
+    y : ndarray
+        Labels.
+
+    Returns
+    -------
+    y : ndarray
+        The same labels (object strings when text).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fer_sklearn.utils import normalize_emotion_labels
+    >>> normalize_emotion_labels(np.array(["Happy", "happiness", "cat"])).tolist()
+    ['happy', 'happy', 'cat']
+    """
+    y = np.asarray(y)
+    if not _is_text(y):
+        return y
+    return np.array(emotion_names(y.tolist(), strict=False), dtype=object)
+
+
+def labels_like(y, classes):
+    """``y`` written as the kind of labels a model was fitted on (FER2013 codes or names).
+
+    Codes 0-6 become emotion names for a model of names, emotion names and
+    aliases (any case) become codes for a model of codes, and names are
+    written canonically for a model of names; other labels are kept, so that
+    the model can say which ones it does not know.
+
+    Raises
+    ------
+    ValueError
+        For text that is no emotion given to a model of codes.
+
+    Parameters
+    ----------
+    y : array-like
+        Labels, e.g. the codes of :func:`~fer_sklearn.load_fer2013`.
+    classes : array-like
+        The model's ``classes_``.
+
+    Returns
+    -------
+    y : ndarray
+
+    Examples
+    --------
+    >>> from fer_sklearn import EMOTIONS
+    >>> from fer_sklearn.utils import labels_like
+    >>> labels_like([3, 0], EMOTIONS).tolist()
+    ['happy', 'angry']
+    >>> labels_like(["Happiness", "sad"], list(range(7))).tolist()
+    [3, 4]
+    """
+    y, classes = np.asarray(y), np.asarray(classes)
+    if _is_text(classes):
+        if _is_text(y):
+            return normalize_emotion_labels(y)
+        if (y.dtype.kind in "iuf" and len(y) and np.all(y == np.round(y))
+                and y.min() >= 0 and y.max() < len(EMOTIONS)):
+            return np.array(EMOTIONS, dtype=object)[y.astype(np.int64)]
+        return y
+    if classes.dtype.kind in "iu" and _is_text(y):
+        return emotion_codes(y.tolist())  # a name that is no emotion: the error lists the valid ones
+    return y
