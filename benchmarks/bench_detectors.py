@@ -7,7 +7,7 @@ What it does
    does (same photos for the same ``--seed``), and as many photos with three
    faces each (80-130 px, every other one rotated up to 10 degrees).
 2. For every photo, times ``EmotionRecognizer(detector=d).analyze(path)`` (read,
-   detect, crop, classify with ``load_pretrained()``, one thread) for each
+   detect, crop, classify with ``load_pretrained(--pretrained)``, one thread) for each
    detector, the two **interleaved photo by photo** (the order alternating), so
    both see the same load on this shared machine; photos/s is photos over the
    summed time of each.
@@ -25,6 +25,8 @@ point. Run::
 
     .venv/bin/python benchmarks/bench_detectors.py                 # 200 + 200 photos
     .venv/bin/python benchmarks/bench_detectors.py --n-photos 20 --out /tmp/d.json
+    .venv/bin/python benchmarks/bench_detectors.py --pretrained fast \
+        --out benchmarks/results/detectors_fast.json        # and --pretrained accurate
 """
 
 import argparse
@@ -132,12 +134,14 @@ def main(argv=None):
     parser.add_argument("--n-photos", type=int, default=200,
                         help="photos with one face, and as many with three")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pretrained", default="default", choices=("default", "fast", "accurate"),
+                        help="the shipped model that classifies the faces")
     parser.add_argument("--out", default=str(HERE / "results" / "detectors.json"))
     args = parser.parse_args(argv)
     import cv2
     import torch
 
-    model = load_pretrained()
+    model = load_pretrained(args.pretrained)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         compose(folder, args.n_photos, "PublicTest", args.seed)
@@ -153,7 +157,7 @@ def main(argv=None):
                              **score(truth, found[d], on_truth)})
             print(markdown(rows[-2:]), flush=True)
     table = markdown(rows)
-    result = {"rows": rows, "seed": args.seed, "model": "load_pretrained('default')",
+    result = {"rows": rows, "seed": args.seed, "model": f"load_pretrained({args.pretrained!r})",
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "load_average_at_end": os.getloadavg()},
               "versions": {"opencv": cv2.__version__, "torch": torch.__version__},

@@ -1,4 +1,4 @@
-"""Face detection: BlazeFace (a small CNN) or OpenCV's Haar cascade, over a photo shrunk for speed."""
+"""Face detection: BlazeFace (a small CNN) or OpenCV's Haar cascade, on a photo shrunk for speed."""
 
 import functools
 import numbers
