@@ -284,3 +284,8 @@ def test_grid_search_in_parallel(faces):
     pipe = make_emotion_pipeline(random_state=0, **{**TINY_NET, "max_epochs": 1}).set_params(resize__size=24)
     search = GridSearchCV(pipe, {"clf__lr": [1e-3, 3e-3]}, cv=2, n_jobs=2).fit(X, y)
     assert set(search.predict(X[:5])) <= set(EMOTIONS)
+
+
+def test_file_paths_instead_of_images_get_a_hint():
+    with pytest.raises(TypeError, match="read them first, e.g. with load_image_folder"):
+        make_emotion_pipeline(**TINY_NET).fit(["faces/a.png", "faces/b.png"], ["happy", "sad"])

@@ -107,6 +107,21 @@ def test_train_on_fer_csv_writes_model_and_report(fer_csv, tmp_path, capsys):
     assert json.loads((out / "metrics.json").read_text())["n_samples"] == 28
 
 
+def test_train_small_on_real_data_with_plain_logs(fer_csv, tmp_path, capsys):
+    out = tmp_path / "small"
+    code = main(["train", "--data", str(fer_csv), "--quick", "--limit", "40", "--width", "4",
+                 "--epochs", "1", "--out", str(out)])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "Training on 40 faces drawn from 112 images" in stdout
+    assert "\x1b[" not in stdout  # no colour codes when the output is no terminal
+    model = joblib.load(out / "model.joblib")
+    assert model[-1].module_.features[0][0].out_channels == 4
+    provenance = json.loads((out / "metrics.json").read_text())["provenance"]
+    assert "(PublicTest)" in provenance["data"] and provenance["model"]["module__width"] == 4
+    assert "1-2 hours on 2 CPU cores" in cli_train._FULL_RUN
+
+
 def test_train_on_synthetic_default_says_so(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli_train, "_SYNTHETIC_SIZES", (70, 35))
     out = tmp_path / "synthetic"

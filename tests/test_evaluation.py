@@ -185,7 +185,7 @@ def test_html_has_tables_and_escapes_names(tmp_path):
     rep = evaluate(_Fixed(np.eye(2), ["<b>", "ok"]), np.zeros((2, 8, 8)), ["<b>", "ok"])
     page = rep.to_html(figures={})
     assert "<td>1.0000</td>" in page and "&lt;b&gt;" in page and "<b>" not in page
-    assert page.count("<table") == 3  # summary, per class, confusion matrix
+    assert page.count("<table") == 4  # provenance, summary, per class, confusion matrix
 
 
 def test_save_writes_all_files(report, tmp_path):
@@ -220,3 +220,19 @@ def test_report_without_history_or_mistakes(tmp_path):
     fig = plot_misclassified(rep)
     assert [t.get_text() for t in fig.axes[0].texts] == ["No misclassified images"]
     plt.close(fig)
+
+
+def test_reports_say_what_was_evaluated_by_what(model, data, tmp_path):
+    X, y = data
+    report = evaluate(model, X, y, data="210 synthetic test faces")
+    record = report.provenance
+    assert record["data"] == "210 synthetic test faces" and record["n_images"] == len(y)
+    assert record["model"]["network"] == "EmotionCNN" and record["model"]["network_parameters"] > 0
+    assert record["model"]["module__width"] == model[-1].module__width
+    assert record["versions"]["fer_sklearn"] and record["date"][:4].isdigit()
+    paths = report.save(tmp_path / "out")
+    page = paths["report.html"].read_text()
+    assert "210 synthetic test faces" in page and "Provenance" in page
+    assert json.loads(paths["metrics.json"].read_text())["provenance"]["n_images"] == len(y)
+    assert "| Data" in paths["report.md"].read_text()
+    assert evaluate(model, X, y).provenance["data"] == "images passed to evaluate()"

@@ -131,3 +131,10 @@ def test_real_fer2013_splits(fer2013_csv):
     assert dict(zip(usage, counts)) == {"Training": 28709, "PublicTest": 3589}
     train = bunch.target[bunch.usage == "Training"]
     np.testing.assert_array_equal(np.bincount(train), [3995, 436, 4097, 7215, 4830, 3171, 4965])
+
+
+def test_an_empty_file_is_named(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(ValueError, match="empty.csv is empty"):
+        load_fer2013(path)

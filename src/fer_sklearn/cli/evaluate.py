@@ -29,7 +29,7 @@ def run(args):
     with user_input(ValueError, OSError):
         data = load_dataset(args.data, usage=args.usage)
     print(f"Evaluating on {data.DESCR}.")
-    report = evaluate(model, data.data, data.target)
+    report = evaluate(model, data.data, data.target, data=data.DESCR)
     with user_input(OSError, message="cannot write into --out: {}"):
         paths = report.save(args.out)
     print(f"Accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f}, "

@@ -184,6 +184,9 @@ def load_fer2013(path, *, usage=None, return_X_y=False):
                             skipinitialspace=True)
     except FileNotFoundError:
         raise FileNotFoundError(f"no FER2013 CSV at {path}") from None
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty: a FER2013 CSV has a header (emotion,pixels,Usage) "
+                         "and one row per face") from None
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
         raise ValueError(f"{path} is not a readable CSV file: {exc}") from None
     columns = _find_columns(frame, path)

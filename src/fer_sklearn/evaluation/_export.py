@@ -41,6 +41,7 @@ def report_dict(report):
             "accuracy": [_finite(v) for v in bins["accuracy"]],
         },
         "history": report.history,
+        "provenance": report.provenance,
     }
 
 
@@ -87,9 +88,21 @@ def _markdown(table):
     return cells.to_markdown(floatfmt=".4f", missingval="n/a")
 
 
+def provenance_table(report):
+    """Data, model, settings, date and versions as a one-column DataFrame."""
+    record = report.provenance or {}
+    rows = {"Data": record.get("data"), "Images": record.get("n_images")}
+    rows.update({f"Model: {key}": value if not isinstance(value, list) else ", ".join(value)
+                 for key, value in (record.get("model") or {}).items()})
+    rows["Date"] = record.get("date")
+    rows.update({f"Version: {key}": value for key, value in (record.get("versions") or {}).items()})
+    return pd.DataFrame({"Value": [str(v) for v in rows.values()]},
+                        index=pd.Index(list(rows), name="Provenance"))
+
+
 def report_markdown(report, images=None):
     """The report as a Markdown document; see :meth:`EvaluationReport.to_markdown`."""
-    parts = ["# Evaluation report", _intro(report),
+    parts = ["# Evaluation report", _intro(report), "## Provenance", _markdown(provenance_table(report)),
              "## Summary", _markdown(summary_table(report)),
              "## Per class", _markdown(per_class_table(report)),
              "## Confusion matrix", "Rows: true class; columns: predicted class.",
@@ -112,6 +125,7 @@ def report_html(report, figures):
         f"<figcaption>{html.escape(title)}</figcaption></figure>" for title, fig in figures.items())
     return _HTML.format(
         title="Evaluation report", intro=html.escape(_intro(report)),
+        provenance=provenance_table(report).to_html(border=0),
         summary=_html_table(summary_table(report)), per_class=_html_table(per_class_table(report)),
         confusion=_html_table(confusion_table(report)), charts=charts)
 
@@ -170,6 +184,8 @@ figcaption {{ color: #555; font-size: 0.9em; }}
 <body>
 <h1>{title}</h1>
 <p>{intro}</p>
+<h2>Provenance</h2>
+{provenance}
 <h2>Summary</h2>
 {summary}
 <h2>Per class</h2>

@@ -24,11 +24,12 @@ from ._plots import (
     plot_per_class_metrics,
     plot_reliability_diagram,
 )
+from ._provenance import provenance
 
 _N_MISCLASSIFIED = 24
 
 
-def evaluate(estimator, X, y, *, n_bins=15):
+def evaluate(estimator, X, y, *, n_bins=15, data=None):
     """Evaluate a fitted classifier on labelled face images.
 
     Parameters
@@ -44,6 +45,9 @@ def evaluate(estimator, X, y, *, n_bins=15):
         names for a model fitted on FER2013 codes and vice versa.
     n_bins : int, default=15
         Confidence bins of the calibration error and reliability diagram.
+    data : str, default=None
+        What the images are (file, split, number), for the report's
+        provenance; the command line fills it in.
 
     Returns
     -------
@@ -89,6 +93,7 @@ def evaluate(estimator, X, y, *, n_bins=15):
         misclassified=_most_confident_mistakes(X, y_index, proba),
         history=estimator_history(estimator),
         model=type(estimator).__name__,
+        provenance=provenance(estimator, data, len(y_index)),
     )
 
 
@@ -139,6 +144,9 @@ class EvaluationReport:
         Per-epoch training history of a skorch model.
     model : str
         The estimator's class name.
+    provenance : dict
+        What was evaluated: ``data``, ``n_images``, ``model`` (class, network
+        and main settings), ``date`` and ``versions``.
     """
 
     class_names: list
@@ -159,6 +167,7 @@ class EvaluationReport:
     misclassified: dict
     history: list | None = None
     model: str | None = None
+    provenance: dict = field(default_factory=dict)
     confusion_matrix: np.ndarray = field(init=False)
     confusion_matrix_normalized: np.ndarray = field(init=False)
 

@@ -23,6 +23,7 @@ from ..utils._validation import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device
+from ._logging import TerminalPrintLog
 from ._restore import RestoreMixin
 from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
@@ -218,7 +219,8 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
 
     @property
     def _default_callbacks(self):
-        defaults = [(name, cb) for name, cb in super()._default_callbacks if name != "valid_acc"]
+        defaults = [(name, TerminalPrintLog() if name == "print_log" else cb)
+                    for name, cb in super()._default_callbacks if name != "valid_acc"]
         try:
             self._check_params()
         except (TypeError, ValueError):

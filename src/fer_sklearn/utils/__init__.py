@@ -1,7 +1,14 @@
 """Helpers shared by the areas of the package: emotion labels and input validation."""
 
-from ._labels import (EMOTIONS, emotion_codes, emotion_from_name, emotion_names, is_emotion_name,
-                      labels_like, normalize_emotion_labels)
+from ._labels import (
+                      EMOTIONS,
+                      emotion_codes,
+                      emotion_from_name,
+                      emotion_names,
+                      is_emotion_name,
+                      labels_like,
+                      normalize_emotion_labels,
+)
 from ._validation import check_images, check_labels, check_pixels
 
 __all__ = [

@@ -7,6 +7,7 @@ messages that name the problem in terms of images and labels.
 
 import math
 import numbers
+import os
 
 import numpy as np
 from scipy.sparse import issparse
@@ -36,8 +37,15 @@ def _as_float_array(X, what):
             raise ValueError(
                 f"Complex data not supported: {what} must hold real pixel values, got {dtype}"
             ) from None
+        hint = ""
+        if dtype.kind in "USO" and np.asarray(X, dtype=object).size:
+            first = np.asarray(X, dtype=object).ravel()[0]
+            if isinstance(first, (str, os.PathLike)):
+                hint = (f"; it holds text such as {str(first)!r}: to learn from image files, "
+                        "read them first, e.g. with load_image_folder (a folder per emotion) or "
+                        "fer_sklearn.datasets.read_image")
         raise TypeError(
-            f"{what} must hold numeric pixel values, got dtype {dtype} ({exc})"
+            f"{what} must hold numeric pixel values, got dtype {dtype} ({exc}){hint}"
         ) from None
 
 
