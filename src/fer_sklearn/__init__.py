@@ -31,12 +31,14 @@ _DEFINED_IN = {
     "export_onnx": "deploy",
     "load_fer2013": "datasets",
     "load_image_folder": "datasets",
+    "load_model": "persistence",
     "load_pretrained": "pretrained",
     "make_emotion_pipeline": "pipeline",
     "make_faces": "datasets",
+    "save_model": "persistence",
 }
-_SUBPACKAGES = ("cli", "datasets", "deploy", "evaluation", "faces", "neural_net", "pipeline",
-                "preprocessing", "pretrained", "utils")
+_SUBPACKAGES = ("cli", "datasets", "deploy", "evaluation", "faces", "neural_net", "persistence",
+                "pipeline", "preprocessing", "pretrained", "utils")
 
 install_aliases()
 

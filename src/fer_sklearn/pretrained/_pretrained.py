@@ -1,9 +1,10 @@
 """The pretrained models shipped in the package: safetensors weights plus a JSON config.
 
-The weights are fp16 safetensors written and read with the safetensors library
-itself rather than skorch's ``save_params``/``load_params``: skorch writes a
-module in its own dtype (float32, twice the size), and an ensemble's members
-stay one file each.
+The weights are fp16 safetensors written with the safetensors library itself
+rather than skorch's ``save_params`` (which writes a module in its own dtype,
+float32, twice the size), an ensemble's members one file each: format 1 of
+:mod:`fer_sklearn.persistence`, read by the same code as the files of
+:func:`~fer_sklearn.save_model`, with the same checks and no pickle.
 """
 
 import json
@@ -11,10 +12,9 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from ..neural_net._cnn import EmotionCNN, EnsembleCNN
-from ..pipeline import make_emotion_pipeline
+from ..persistence._format import read_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 """The folder inside the package that holds the shipped models (safetensors and JSON)."""
@@ -73,32 +73,7 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     path = WEIGHTS_DIR / f"{name}.json"
     if not path.exists():
         raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
-    config = json.loads(path.read_text())
-    return _pipeline_from_config(config, path.parent, tta=tta, device=device)
-
-
-def _pipeline_from_config(config, directory, *, tta, device):
-    """A fitted pipeline from a config and the weight files it names, without pickle.
-
-    The preprocessing is built from the config's parameters and fitted on one
-    blank image (its steps learn nothing else from data once ``mean`` and ``std``
-    are given); the network gets the saved weights.
-    """
-    members = []
-    for member in config["members"]:
-        network = EmotionCNN(**member["module"])
-        state = load_file(Path(directory) / member["weights"])
-        network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-        members.append(network)
-    network = members[0] if len(members) == 1 else EnsembleCNN(members)
-    size, normalize = config["size"], config["normalize"]
-    pipeline = make_emotion_pipeline(module=network, classes=list(config["classes"]), tta=tta,
-                                     device=device)
-    pipeline.set_params(resize__size=size, normalize__mean=normalize["mean"],
-                        normalize__std=normalize["scale"], normalize__pixel_range="0-255")
-    pipeline[:-1].fit(np.zeros((1, size, size), dtype=np.float32))
-    pipeline[-1].initialize_fitted(image_shape=(size, size))
-    return pipeline
+    return read_model(path, {"tta": tta, "device": device})
 
 
 def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None):

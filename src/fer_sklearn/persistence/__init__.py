@@ -1,0 +1,14 @@
+"""Model files that are safe to share: safetensors weights and a JSON description, no pickle.
+
+:func:`save_model` writes any fitted pipeline or classifier of the library as one
+``.safetensors`` file, and :func:`load_model` reads it (and the shipped models'
+JSON configs) without running code from it. :class:`EpochCheckpoint` and
+:class:`ResumeTraining` make a training run resumable after a crash.
+"""
+
+from ._checkpoint import EpochCheckpoint, ResumeTraining
+from ._format import FORMAT, load_model, save_model
+from ._values import ModelFileError
+
+__all__ = ["FORMAT", "EpochCheckpoint", "ModelFileError", "ResumeTraining", "load_model",
+           "save_model"]
