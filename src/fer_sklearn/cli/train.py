@@ -1,9 +1,26 @@
-"""``fer-sklearn train``: fit a pipeline, save it and write its evaluation report."""
+"""``fer-sklearn train``: fit a pipeline, save it and write its evaluation report.
 
+Every finished epoch is checkpointed into ``--out/checkpoint`` (see
+:class:`fer_sklearn.persistence.EpochCheckpoint`): after a crash, a kill or
+Ctrl-C, the same command with ``--resume`` trains the epochs that were left,
+along the same learning-rate curve. The checkpoint is removed once the model is
+saved.
+"""
+
+import contextlib
+import json
 import math
+import shlex
+import shutil
+import signal
 import sys
+from pathlib import Path
 
-from ._common import EXIT_OK, output_folder, positive_float, positive_int, user_input
+from ._common import (
+    EXIT_OK, CLIError, output_folder, positive_float, positive_int, user_input,
+)
+
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C (128 + SIGINT)
 
 _SYNTHETIC_SIZES = (1400, 350)  # training and validation faces of the synthetic default
 # a small network is plenty for drawn faces, and trains in about a minute on 2 cores
@@ -51,6 +68,10 @@ def add_parser(commands):
     parser.add_argument("--threads", type=positive_int, metavar="N",
                         help="CPU threads for torch (default: torch's choice; 1 is often fastest "
                              "for small networks or on a busy machine)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in --out from its last finished epoch (each "
+                             "epoch is checkpointed into --out/checkpoint), after a crash or "
+                             "Ctrl-C; give the same other options")
     parser.set_defaults(handler=run)
 
 
@@ -89,6 +110,74 @@ def _progress(n_batches):
     return [("progress", ProgressBar(batches_per_epoch=n_batches))]
 
 
+_SETTINGS = ("data", "valid_usage", "epochs", "width", "limit", "batch_size", "lr", "seed")
+
+
+def _settings(args, epochs):
+    """What a resumed run must share with the interrupted one."""
+    data = None if args.data is None else str(Path(args.data).resolve())
+    return dict({name: getattr(args, name) for name in _SETTINGS}, data=data, epochs=epochs)
+
+
+def _command(args):
+    """The command line that resumes this run."""
+    options = {"--data": args.data, "--valid-usage": args.valid_usage, "--epochs": args.epochs,
+               "--width": args.width, "--limit": args.limit, "--batch-size": args.batch_size,
+               "--lr": args.lr, "--seed": args.seed, "--threads": args.threads,
+               "--out": args.out}
+    words = [f"{k} {shlex.quote(str(v))}" for k, v in options.items() if v is not None]
+    return " ".join(["fer-sklearn train", *words, "--resume"])
+
+
+def _prepare_checkpoint(args, settings):
+    """The checkpoint of this run: the one to resume (checked), or a fresh folder."""
+    from fer_sklearn.persistence import EpochCheckpoint
+
+    folder = args.out / "checkpoint"
+    checkpoint = EpochCheckpoint(folder)
+    if args.resume:
+        if checkpoint.latest() is None:
+            finished = " (its model is saved: the run finished)" if (
+                args.out / "model.joblib").exists() else ""
+            raise CLIError(f"no checkpoint to resume in {args.out}{finished}; train without "
+                           "--resume to start a run")
+        saved = json.loads((folder / "settings.json").read_text())
+        changed = [k for k in _SETTINGS if saved.get(k) != settings[k]]
+        if changed:
+            name = changed[0]
+            raise CLIError(f"--resume continues the run with its own settings: "
+                           f"{name.replace('_', '-')} was {saved.get(name)!r}, now "
+                           f"{settings[name]!r}")
+        return checkpoint
+    with _writing_out():
+        if folder.exists():
+            shutil.rmtree(folder)
+            print(f"Starting a new run: the checkpoint in {folder} is replaced.")
+        folder.mkdir(parents=True)
+        (folder / "settings.json").write_text(json.dumps(settings))
+    return checkpoint
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops_training():
+    """Note a Ctrl-C (skorch ends ``fit`` quietly on one, as on early stopping)."""
+    interrupted = []
+
+    def stop(signum, frame):
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, stop)
+    except ValueError:  # not the main thread: Ctrl-C is not ours to catch
+        yield interrupted
+        return
+    try:
+        yield interrupted
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run(args):
     """Train as ``args`` say; returns the exit code."""
     import joblib
@@ -96,6 +185,7 @@ def run(args):
     from fer_sklearn import make_emotion_pipeline
     from fer_sklearn.datasets import load_train_valid
     from fer_sklearn.evaluation import evaluate
+    from fer_sklearn.persistence import ResumeTraining
 
     if args.threads is not None:
         import torch
@@ -105,25 +195,37 @@ def run(args):
         for name, value in _QUICK.items():
             if getattr(args, name) is None:
                 setattr(args, name, value)
+    epochs = args.epochs or (12 if args.data is None else 30)
+    checkpoint = _prepare_checkpoint(args, _settings(args, epochs))
+    done = checkpoint.finished_epochs()
     if args.data is None:
         print("No --data given: training on the embedded synthetic faces (make_faces), not "
               "real photographs. The model will not recognise real expressions.")
-        (train, valid), params, epochs = _synthetic(args.seed), _SYNTHETIC_NET, args.epochs or 12
+        (train, valid), params = _synthetic(args.seed), _SYNTHETIC_NET
     else:
         with user_input(ValueError, OSError):
             train, valid = load_train_valid(args.data, valid_usage=args.valid_usage,
                                             random_state=args.seed)
-        params, epochs = {}, args.epochs or 30
+        params = {}
     if args.width is not None:
         params = dict(params, module__width=args.width)
     if args.limit is not None and args.limit < len(train.target):
         train = _subset(train, args.limit, args.seed)
     print(f"Training on {train.DESCR}; validating on {valid.DESCR}.")
+    if done:
+        print(f"Resuming after epoch {done} of {epochs} (checkpoint in {checkpoint.dirname}).")
     batches = sum(math.ceil(len(d.target) / args.batch_size) for d in (train, valid))
+    callbacks = _progress(batches) + [("checkpoint", checkpoint)]
+    if args.resume:
+        callbacks.append(("resume", ResumeTraining(checkpoint)))
     model = make_emotion_pipeline(max_epochs=epochs, batch_size=args.batch_size, lr=args.lr,
-                                  random_state=args.seed, verbose=1,
-                                  callbacks=_progress(batches), **params)
-    model.fit(train.data, train.target, X_valid=valid.data, y_valid=valid.target)
+                                  random_state=args.seed, verbose=1, callbacks=callbacks,
+                                  **params)
+    with _ctrl_c_stops_training() as interrupted:
+        model.fit(train.data, train.target, X_valid=valid.data, y_valid=valid.target,
+                  clf__epochs=epochs - done)
+    if interrupted:
+        return _stopped(args, checkpoint)
     # the saved model should not print tables or bars when refitted by someone else
     model.set_params(clf__verbose=0, clf__callbacks=None)
 
@@ -131,6 +233,7 @@ def run(args):
     with _writing_out():
         out.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, out / "model.joblib")
+        shutil.rmtree(checkpoint.dirname)  # the run is complete: nothing left to resume
     report = evaluate(model, valid.data, valid.target, data=valid.DESCR)
     with _writing_out():
         paths = report.save(out)
@@ -139,3 +242,15 @@ def run(args):
     print(f"Model written to {out / 'model.joblib'}")
     print(f"Report written to {paths['report.html']}")
     return EXIT_OK
+
+
+def _stopped(args, checkpoint):
+    """Say what Ctrl-C left behind and how to go on; the exit code of an interruption."""
+    done = checkpoint.finished_epochs()
+    if not done:
+        print("Interrupted before the first epoch finished: nothing was saved.", file=sys.stderr)
+    else:
+        print(f"Interrupted: the {done} finished epoch(s) are saved in {checkpoint.dirname}. To "
+              f"continue, run the same command with --resume:\n  {_command(args)}",
+              file=sys.stderr)
+    return EXIT_INTERRUPTED
