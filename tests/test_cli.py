@@ -425,7 +425,7 @@ def test_skorch_progress_bar_only_within_long_epochs_on_a_terminal(monkeypatch):
 
 
 def test_a_library_error_is_not_a_usage_error(model_file, fer_csv, tmp_path, monkeypatch):
-    def evaluate(model, X, y):
+    def evaluate(model, X, y, **kwargs):
         raise ValueError("a bug in the library")
 
     monkeypatch.setattr("fer_sklearn.evaluation.evaluate", evaluate)
