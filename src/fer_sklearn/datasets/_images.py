@@ -6,8 +6,10 @@
 trained and when it predicts (EXIF orientation applied).
 """
 
+import functools
 import numbers
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -24,23 +26,93 @@ def check_color(color):
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
 
 
+# the formats read from files: those of IMAGE_SUFFIXES and a few plain ones, never the
+# plugins that run programs (EPS calls Ghostscript) or parse complex containers
+_FORMATS = ("PNG", "JPEG", "BMP", "DIB", "GIF", "TIFF", "WEBP", "PPM", "TGA", "ICO")
+
+
+@functools.lru_cache(maxsize=1)
+def _formats():
+    """:data:`_FORMATS` that this Pillow reads (Pillow refuses to be asked for others)."""
+    Image.init()
+    return tuple(name for name in _FORMATS if name in Image.OPEN)
+
+
+def _check_file(path):
+    """Refuse what is not a regular, non-empty file before Pillow opens it (a pipe would block)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise ValueError(f"{path}: broken symbolic link (to {os.readlink(path)})") from None
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as exc:  # a loop of links, a name too long, no permission...
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ValueError(f"{path}: is a folder, not an image file")
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path}: not a regular file (a device, pipe or socket)")
+    if info.st_size == 0:
+        raise ValueError(f"{path}: empty file (0 bytes)")
+
+
+def _check_pixels(pil, path):
+    """Refuse an image over Pillow's pixel limit before it is decoded (a decompression bomb)."""
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and pil.width * pil.height > limit:
+        raise ValueError(
+            f"{path}: {pil.width}x{pil.height} pixels is over Pillow's limit of {limit} "
+            "(PIL.Image.MAX_IMAGE_PIXELS), refused without decoding as a possible "
+            "decompression bomb")
+
+
+def eight_bit(pil):
+    """High bit-depth grayscale (16-bit PNG or TIFF, 32-bit or float) scaled to 8-bit ``L``.
+
+    Pillow's own conversion clips these at 255, which turns a 16-bit photo white.
+    """
+    if pil.mode not in ("I", "F") and not pil.mode.startswith("I;16"):
+        return pil
+    pixels = np.nan_to_num(np.asarray(pil, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    top = pixels.max(initial=0.0)
+    if pil.mode == "F" and top <= 1:
+        scale = 255.0
+    elif pil.mode.startswith("I;16") or top > 255:
+        scale = 255.0 / 65535.0
+    else:
+        scale = 1.0
+    return Image.fromarray(np.clip(np.rint(pixels * scale), 0, 255).astype(np.uint8), "L")
+
+
 def open_image(path, mode):
     """Read an image file as a PIL image in ``mode``, turned as its EXIF orientation says.
+
+    Safe on files from the wild: a folder, pipe, empty or broken file, a file
+    of another format, or an image over Pillow's pixel limit (refused before it
+    is decoded) is a ValueError naming the file and the problem; the first
+    frame of an animation is read; 16-bit images are scaled to 8 bits.
 
     Raises
     ------
     ValueError
         If the file is missing or not a readable image.
     """
+    _check_file(path)
     try:
-        with Image.open(path) as pil:
+        with Image.open(path, formats=_formats()) as pil:
+            _check_pixels(pil, path)
             # phones store photos sideways with an EXIF orientation tag: apply it
             ImageOps.exif_transpose(pil, in_place=True)
-            return pil.convert(mode)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+            return eight_bit(pil).convert(mode)
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"{path}: refused without decoding as a possible decompression bomb "
+                         f"({exc})") from None
+    except ValueError as exc:
+        if str(exc).startswith(f"{path}: "):  # ours, above
+            raise
         raise ValueError(f"{path}: not a readable image ({exc})") from None
+    except Exception as exc:  # noqa: BLE001 - a broken file can fail any of Pillow's decoders
+        raise ValueError(f"{path}: not a readable image ({type(exc).__name__}: {exc})") from None
 
 
 def image_array(image, *, what="image"):
@@ -112,7 +184,7 @@ def read_image(image, *, color="rgb", what="image"):
     if isinstance(image, (str, os.PathLike)):
         return np.asarray(open_image(image, "L"), dtype=np.uint8)
     if isinstance(image, Image.Image):
-        return np.asarray(image.convert("L"), dtype=np.uint8)
+        return np.asarray(eight_bit(image).convert("L"), dtype=np.uint8)
     array = image_array(image, what=what)
     if array.ndim == 3:  # PIL's luma, so that arrays, PIL images and files agree exactly
         rgb = array[..., 2::-1] if color == "bgr" else array[..., :3]
@@ -143,7 +215,8 @@ def iter_image_paths(inputs, *, exclude=None):
     inputs : iterable of str or path-like
         Files (yielded as given, whatever their suffix) and folders (their
         files with a suffix of :data:`IMAGE_SUFFIXES`, sorted, sub-folders
-        included).
+        included). A sub-folder named like an image (``x.jpg/``) is yielded
+        too, so that it is reported rather than silently skipped, and searched.
     exclude : str, path-like or None, default=None
         A folder not to search, e.g. an output folder inside an input folder.
 
@@ -159,6 +232,7 @@ def iter_image_paths(inputs, *, exclude=None):
             continue
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if (Path(root) / d).resolve() != exclude)
-            for name in sorted(files):
+            named = [d for d in dirs if Path(d).suffix.lower() in IMAGE_SUFFIXES]
+            for name in sorted(files + named):
                 if Path(name).suffix.lower() in IMAGE_SUFFIXES:
                     yield Path(root) / name

@@ -76,8 +76,14 @@ def iter_face_rows(images, recognizer, *, detect=True, batch_size=32):
     return face_rows(recognizer.analyze_many(images, batch_size=batch_size, detect=detect))
 
 
+def _printable(text):
+    """``text`` that any UTF-8 file takes: bytes of a file name that are not UTF-8 as ``\\xNN``."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _rounded(row):
-    return {k: round(v, 6) if isinstance(v, float) else v for k, v in row.items()}
+    return {k: round(v, 6) if isinstance(v, float) else _printable(v) if isinstance(v, str) else v
+            for k, v in row.items()}
 
 
 def write_face_rows(rows, output=None):
