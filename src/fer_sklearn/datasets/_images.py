@@ -142,7 +142,7 @@ def image_array(image, *, what="image"):
         if not np.isfinite(array).all():
             raise ValueError(f"{what} contains NaN or infinite pixels")
         if array.size and array.max() <= 1.0:  # [0, 1] floats
-            array = array * 255.0
+            array = array.astype(np.float64) * 255.0  # float16 would overflow
     return np.clip(array, 0, 255).astype(np.uint8) if array.dtype != np.uint8 else array
 
 

@@ -11,6 +11,7 @@ when ``min_size`` asks for smaller faces.
 
 import functools
 import json
+import threading
 from importlib import resources
 
 import numpy as np
@@ -26,6 +27,9 @@ SMALLEST = 0.2  # smallest face found, as a fraction of the window's side
 NESTED_OVERLAP = 0.5  # a detection this much inside a better one is the same face
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
 """The six keypoints of a BlazeFace detection, in the model's order (the person's right/left)."""
+
+
+_NETWORK_LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
@@ -128,8 +132,9 @@ def run_network(pixels, threshold):
     """Detections of one ``(128, 128, 3)`` uint8 RGB input, in its [0, 1] coordinates."""
     cv2 = opencv()
     net = _network()
-    net.setInput(cv2.dnn.blobFromImage(pixels, 1 / 127.5, mean=(127.5, 127.5, 127.5)))
-    regressors, logits = net.forward(["regressors", "classificators"])
+    with _NETWORK_LOCK:  # the network holds its input: one thread at a time
+        net.setInput(cv2.dnn.blobFromImage(pixels, 1 / 127.5, mean=(127.5, 127.5, 127.5)))
+        regressors, logits = net.forward(["regressors", "classificators"])
     return weighted_nms(*decode(regressors.reshape(-1, 16), logits.reshape(-1), threshold))
 
 

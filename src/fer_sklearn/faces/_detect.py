@@ -3,6 +3,7 @@
 import functools
 import numbers
 import os
+import threading
 
 import numpy as np
 from PIL import Image
@@ -13,6 +14,7 @@ from ._blazeface import detect_blazeface
 from ._opencv import opencv
 
 _CASCADE = "haarcascade_frontalface_default.xml"
+_CASCADE_LOCK = threading.Lock()
 DETECTORS = ("blazeface", "haar")
 DEFAULT_DETECTOR = "blazeface"
 HAAR_MIN_SIZE = 30
@@ -189,10 +191,11 @@ def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):
     side = max(1, int(round(min_size * scale)))
     if min(small.shape) < side:
         return []
-    rects, _, weights = _cascade().detectMultiScale3(
-        small, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
-        minSize=(side, side), outputRejectLevels=True,
-    )
+    with _CASCADE_LOCK:  # OpenCV's cascade is not safe to share between threads
+        rects, _, weights = _cascade().detectMultiScale3(
+            small, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
+            minSize=(side, side), outputRejectLevels=True,
+        )
     faces = []
     for (x, y, w, h), weight in zip(np.reshape(rects, (-1, 4)), np.ravel(weights)):
         x0, y0 = int(round(x / scale)), int(round(y / scale))
