@@ -26,8 +26,9 @@ def _png_header_only(width, height):
     row = b"\x00" * (1 + (width + 7) // 8)
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data)
+            + chunk(b"IEND", b""))
 
 
 def _encoded(image, fmt, **options):

@@ -19,7 +19,7 @@ N_THREADS, ROUNDS = 4, 3
 
 
 def in_threads(work, items):
-    """``work(item)`` for every item, from ``N_THREADS`` threads started together, ``ROUNDS`` times."""
+    """``work(item)`` for each item, from ``N_THREADS`` threads at once, ``ROUNDS`` times over."""
     barrier = threading.Barrier(N_THREADS)
 
     def worker(offset):

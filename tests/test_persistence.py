@@ -1,4 +1,4 @@
-"""save_model / load_model: round trips, and broken or tampered files refused with a clear ValueError.
+"""save_model / load_model: round trips, and broken or tampered files refused with a ValueError.
 
 Budget: about 10 s (tiny networks; the shipped models are loaded, not trained).
 """
@@ -241,3 +241,17 @@ def test_broken_shipped_config_gives_a_clear_value_error(edit, message, tmp_path
     (tmp_path / "fast.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=message):
         load_model(tmp_path / "fast.json")
+
+
+def test_the_command_line_reads_save_model_files(saved, tmp_path, capsys):
+    from PIL import Image
+
+    from fer_sklearn.cli import main
+
+    Image.new("L", (24, 24), 90).save(tmp_path / "face.png")
+    assert main(["predict", "--no-detect", str(tmp_path / "face.png"), "--model", str(saved)]) == 0
+    assert ",ok," in capsys.readouterr().out
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(saved.read_bytes()[:-50])
+    assert main(["predict", str(tmp_path / "face.png"), "--model", str(broken)]) == 2
+    assert "truncated or not a safetensors file" in capsys.readouterr().err

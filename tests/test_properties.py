@@ -47,7 +47,7 @@ def _with_odd_values(draw, array):
 
 @st.composite
 def images(draw, side=None, max_n=3):
-    """Arrays laid out as images: ``(n, h, w)``, ``(n, h, w, 1|3|4)`` or square rows ``(n, h*w)``."""
+    """Arrays laid out as images: ``(n, h, w)``, ``(n, h, w, 1|3|4)``, square rows ``(n, h*w)``."""
     n = draw(st.integers(0, max_n))
     h = side or draw(st.integers(1, 12))
     w = side or draw(st.integers(1, 12))
@@ -66,7 +66,7 @@ def photos(draw):
 
 @st.composite
 def arrays(draw, max_dims=5, max_side=7):
-    """Numeric arrays of any shape (also empty), with NaN, infinity and huge values placed anywhere."""
+    """Numeric arrays of any shape (also empty), NaN, infinity and huge values placed anywhere."""
     dtype = np.dtype(draw(DTYPES))
     shape = draw(hnp.array_shapes(min_dims=0, max_dims=max_dims, min_side=0, max_side=max_side))
     return _with_odd_values(draw, draw(hnp.arrays(dtype, shape)))

@@ -16,7 +16,7 @@ import joblib
 import numpy as np
 import pytest
 
-from fer_sklearn import make_emotion_pipeline, make_faces
+from fer_sklearn import load_model, make_emotion_pipeline, make_faces
 from fer_sklearn.cli import main
 from fer_sklearn.cli import train as cli_train
 from fer_sklearn.persistence import EpochCheckpoint, ResumeTraining
@@ -111,7 +111,11 @@ def test_ctrl_c_saves_says_how_to_resume_and_resume_finishes(small_cli, tmp_path
     printed = capsys.readouterr().out
     assert "Resuming after epoch 2 of 4" in printed
     assert re.search(r"^\s+3\s", printed, re.M) and not re.search(r"^\s+1\s", printed, re.M)
-    assert len(joblib.load(out / "model.joblib")[-1].history) == 4
+    model = joblib.load(out / "model.joblib")
+    assert len(model[-1].history) == 4
+    faces = make_faces(5, random_state=3)[0]
+    np.testing.assert_array_equal(load_model(out / "model.safetensors").predict_proba(faces),
+                                  model.predict_proba(faces))
     assert not (out / "checkpoint").exists()  # finished: nothing left to resume
     assert main(args + ["--resume"]) == 2
     assert "no checkpoint to resume" in capsys.readouterr().err

@@ -65,11 +65,12 @@ def output_folder(text):
 def add_model_argument(parser):
     """The ``--model`` option of the verbs that apply a saved model."""
     parser.add_argument("--model", metavar="FILE",
-                        help="model saved with joblib (default: the shipped pretrained model)")
+                        help="model saved with joblib, or with save_model (.safetensors: no "
+                             "pickle, safe to share) (default: the shipped pretrained model)")
 
 
 def load_model(path):
-    """The model of ``--model``: a joblib file, or the pretrained model when None."""
+    """The model of ``--model``: a joblib or save_model file, or the pretrained model when None."""
     import fer_sklearn
 
     if path is None:
@@ -77,6 +78,9 @@ def load_model(path):
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"no model file at {path}")
+    if path.suffix.lower() == ".safetensors":
+        with user_input(ValueError):
+            return fer_sklearn.load_model(path)
     import joblib
 
     try:

@@ -37,8 +37,9 @@ def add_parser(commands):
     """Add the ``train`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
         "train", help="train a model and write it with its evaluation report",
-        description="Train an emotion classifier, save it as model.joblib and write its learning "
-                    "curves and evaluation report on the validation data. " + _FULL_RUN)
+        description="Train an emotion classifier, save it as model.joblib and model.safetensors "
+                    "(no pickle: the file to share) and write its learning curves and "
+                    "evaluation report on the validation data. " + _FULL_RUN)
     parser.add_argument("--data", metavar="PATH",
                         help="FER2013 CSV (plain or .gz) or image folder (root/<emotion>/*.png, "
                              "or root/train and root/test); default: synthetic faces")
@@ -182,7 +183,7 @@ def run(args):
     """Train as ``args`` say; returns the exit code."""
     import joblib
 
-    from fer_sklearn import make_emotion_pipeline
+    from fer_sklearn import make_emotion_pipeline, save_model
     from fer_sklearn.datasets import load_train_valid
     from fer_sklearn.evaluation import evaluate
     from fer_sklearn.persistence import ResumeTraining
@@ -233,13 +234,15 @@ def run(args):
     with _writing_out():
         out.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, out / "model.joblib")
+        save_model(model, out / "model.safetensors")
         shutil.rmtree(checkpoint.dirname)  # the run is complete: nothing left to resume
     report = evaluate(model, valid.data, valid.target, data=valid.DESCR)
     with _writing_out():
         paths = report.save(out)
     print(f"Validation accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f} "
           f"({report.n_samples} images).")
-    print(f"Model written to {out / 'model.joblib'}")
+    print(f"Model written to {out / 'model.joblib'} and {out / 'model.safetensors'} (no "
+          "pickle: the one to share)")
     print(f"Report written to {paths['report.html']}")
     return EXIT_OK
 

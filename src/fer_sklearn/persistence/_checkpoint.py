@@ -156,7 +156,8 @@ def _save_state(net, folder):
     for name, callback in net.callbacks_:
         state = {}
         if isinstance(callback, EarlyStopping):
-            state = {k: getattr(callback, k) for k in ("misses_", "dynamic_threshold_", "best_epoch_")}
+            state = {k: getattr(callback, k)
+                     for k in ("misses_", "dynamic_threshold_", "best_epoch_")}
             for key, value in (getattr(callback, "best_model_weights_", None) or {}).items():
                 tensors[f"best.{name}.{key}"] = value.detach().cpu().contiguous()
         if isinstance(callback, LRScheduler) and callback.lr_scheduler_ is not None:
@@ -192,6 +193,7 @@ def _restore_state(net, folder):
     np.random.set_state((kind, tensors["numpy_rng"].numpy().astype(np.uint32), pos, has_gauss,
                          cached))
     torch.set_rng_state(tensors["torch_rng"])
-    cuda = [tensors[f"cuda_rng.{i}"] for i in range(sum(k.startswith("cuda_rng.") for k in tensors))]
+    n_cuda = sum(key.startswith("cuda_rng.") for key in tensors)
+    cuda = [tensors[f"cuda_rng.{i}"] for i in range(n_cuda)]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda)

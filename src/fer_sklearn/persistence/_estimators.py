@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._values import (
     ModelFileError, construct, decode, decode_params, encode, encode_array, expect, expect_keys,
-    lookup, name_of, refuse,
+    init_params, lookup, name_of, refuse,
 )
 
 PIPELINES = ("fer_sklearn.EmotionPipeline", "sklearn.pipeline.Pipeline")
@@ -221,8 +221,6 @@ class Builder:
 
 
 def _names(cls):
-    from ._values import init_params
-
     names = init_params(cls)
     if name_of(cls) == CLASSIFIER:  # skorch's own parameters come through **kwargs
         from skorch import NeuralNetClassifier
@@ -233,7 +231,7 @@ def _names(cls):
 
 
 def _check_params(estimator, where):
-    check = getattr(estimator, "_check_params", None) or getattr(estimator, "_validate_params")
+    check = getattr(estimator, "_check_params", None) or estimator._validate_params
     try:
         check()
     except (TypeError, ValueError) as exc:

@@ -151,7 +151,7 @@ def expect(value, kind, where):
 
 
 def expect_keys(node, required, where, optional=()):
-    """Check that the JSON object ``node`` has the keys ``required``, maybe ``optional``, no other."""
+    """Check that the JSON object ``node`` has the keys ``required``, maybe ``optional``, only."""
     expect(node, dict, where)
     missing = [k for k in required if k not in node]
     if missing:
