@@ -82,14 +82,34 @@ def test_a_few_faces_or_a_busy_machine_predict_on_one_thread(monkeypatch):
 
     torch.set_num_threads(2)
     try:
-        monkeypatch.setattr(_inference.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
         monkeypatch.setattr(_inference.os, "cpu_count", lambda: 2)
+        monkeypatch.setattr(_inference, "busy_cores", lambda: 0)
         assert _inference.inference_threads(1) == 1
         assert _inference.inference_threads(1000) == 2
-        monkeypatch.setattr(_inference.os, "getloadavg", lambda: (3.5, 2.0, 1.0))
+        monkeypatch.setattr(_inference, "busy_cores", lambda: 1)
+        assert _inference.inference_threads(1000) == 1
+        monkeypatch.setattr(_inference, "busy_cores", lambda: 7.5)
         assert _inference.inference_threads(1000) == 1
         with _inference.torch_threads(1):
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(1)  # the tests' setting (conftest)
+
+
+def test_busy_cores_leaves_out_this_thread_and_its_own_load(monkeypatch):
+    import io
+
+    from fer_sklearn.neural_net import _inference
+
+    assert 0 <= _inference.busy_cores() < 10_000
+    # a load average of 7.9 (this process's own past work), 3 tasks runnable now: this one + 2
+    monkeypatch.setattr("builtins.open", lambda *a, **k: io.StringIO("7.90 5.0 2.0 3/80 1234\n"))
+    assert _inference.busy_cores() == 2
+    monkeypatch.setattr("builtins.open", _raise_oserror)  # not Linux: the load average
+    monkeypatch.setattr(_inference.os, "getloadavg", lambda: (3.5, 2.0, 1.0))
+    assert _inference.busy_cores() == 3.5
+
+
+def _raise_oserror(*args, **kwargs):
+    raise OSError("no /proc here")

@@ -55,3 +55,22 @@ def test_refuses_what_it_cannot_quantize(faces):
         quantize(DummyClassifier().fit(X.reshape(len(X), -1), y), X)
     with pytest.raises(NotFittedError):
         quantize(make_emotion_pipeline(**TINY_NET), X)
+
+
+@pytest.mark.parametrize("full_range, quant_max", [(True, 255), (False, 127)])
+def test_activations_use_8_bits_only_where_the_cpu_has_vnni(full_range, quant_max):
+    from fer_sklearn.neural_net import _inference
+
+    observer = _inference.int8_qconfig_mapping(full_range).global_qconfig.activation()
+    assert observer.quant_max - observer.quant_min == quant_max
+
+
+def test_the_cpu_decides_the_activation_range(monkeypatch, fitted_pipeline, faces):
+    from fer_sklearn.neural_net import _inference
+
+    X, _ = faces
+    proba = {}
+    for vnni in (True, False):
+        monkeypatch.setattr(_inference, "cpu_has_vnni", lambda vnni=vnni: vnni)
+        proba[vnni] = quantize(fitted_pipeline, X, n_images=100).predict_proba(X)
+    assert not np.array_equal(proba[True], proba[False])

@@ -54,19 +54,37 @@ def fold_batch_norm(module):
 SMALL_BATCH = 64
 
 
-def inference_threads(n_images):
-    """Threads for predicting ``n_images``: 1 for a few faces or on a saturated machine.
+def busy_cores():
+    """Tasks that other programs are running on the CPUs right now.
 
-    Splitting one small batch over threads gains little, and on a machine whose
-    cores are busy, threads that wait for each other make one face take tens of
-    times longer (measured: 7 ms with one thread, 100-300 ms with two, at a load
-    of 8 on 2 cores). Large batches on a machine with idle cores keep torch's
-    setting (``torch.set_num_threads``).
+    Linux counts the runnable tasks at this instant (``/proc/loadavg``, the
+    count before the slash); this thread is one of them and is left out. The
+    load *average* is no measure here: it counts this process's own recent
+    predictions, so a long batch job would throttle itself. Elsewhere the
+    1-minute load average is the best guess.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return max(0, int(f.read().split()[3].split("/")[0]) - 1)
+    except (OSError, IndexError, ValueError):
+        return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0
+
+
+def inference_threads(n_images):
+    """Threads for predicting ``n_images``: 1 for a few faces, at most the idle cores otherwise.
+
+    Splitting one small batch over threads gains little, and threads that
+    wait for each other on busy cores make one face take tens of times
+    longer (measured: 7 ms with one thread, 100-300 ms with two, at a load of
+    8 on 2 cores). Large batches use torch's setting
+    (``torch.set_num_threads``), capped by the cores that no other program is
+    using (:func:`busy_cores`), and never fewer than one.
     """
     threads = torch.get_num_threads()
-    if n_images <= SMALL_BATCH or os.getloadavg()[0] >= (os.cpu_count() or 1):
+    if n_images <= SMALL_BATCH:
         return 1
-    return threads
+    idle = (os.cpu_count() or 1) - busy_cores()
+    return int(max(1, min(threads, idle)))
 
 
 @contextlib.contextmanager
@@ -123,24 +141,60 @@ class FastPredictor:
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
+def cpu_has_vnni():
+    """Whether this CPU multiplies int8 with VNNI instructions (no 16-bit saturation)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def int8_qconfig_mapping(full_range=None):
+    """PyTorch's x86 int8 settings, with activations over the full 8 bits on VNNI CPUs.
+
+    The x86 default reduces activations to 7 bits so that CPUs without VNNI
+    cannot saturate their 16-bit sums; with VNNI the 8th bit is free and keeps
+    more predictions identical to float32 (measured on the shipped models:
+    99.1-99.4% of PublicTest labels instead of 98.6-99.0%, at the same speed).
+    """
+    from torch.ao.quantization import QConfig, get_default_qconfig_mapping
+    from torch.ao.quantization.observer import (HistogramObserver,
+                                                default_per_channel_weight_observer)
+
+    mapping = get_default_qconfig_mapping("x86")
+    if full_range is None:
+        full_range = cpu_has_vnni()
+    if full_range:
+        activation = HistogramObserver.with_args(reduce_range=False, quant_min=0, quant_max=255)
+        mapping.set_global(QConfig(activation=activation,
+                                   weight=default_per_channel_weight_observer))
+    return mapping
+
+
 def quantize_network(module, images, batch_size=128):
     """An int8 copy of ``module`` for x86 CPUs, calibrated on ``images`` ``(n, 1, h, w)``.
 
     PyTorch's post-training static quantization (FX graph mode, x86 backend):
-    weights per channel, activations per tensor, each range observed on the
+    weights per channel, activations per tensor (8 bits on VNNI CPUs, 7
+    elsewhere, :func:`int8_qconfig_mapping`), each range observed on the
     calibration images; convolution, batch norm and ReLU fuse into one int8 op.
     """
-    from torch.ao.quantization import get_default_qconfig_mapping
+    import warnings
+
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     torch.backends.quantized.engine = "x86"
     images = torch.as_tensor(np.asarray(images, dtype=np.float32))
-    prepared = prepare_fx(copy.deepcopy(module).cpu().eval(), get_default_qconfig_mapping("x86"),
-                          example_inputs=(images[:1],))
-    with torch.inference_mode():
-        for start in range(0, len(images), batch_size):
-            prepared(images[start:start + batch_size])
-    return convert_fx(prepared)
+    with warnings.catch_warnings():  # PyTorch's own deprecation notes about its observers
+        warnings.filterwarnings("ignore", category=UserWarning, module="torch.ao")
+        prepared = prepare_fx(copy.deepcopy(module).cpu().eval(), int8_qconfig_mapping(),
+                              example_inputs=(images[:1],))
+        with torch.inference_mode():
+            for start in range(0, len(images), batch_size):
+                prepared(images[start:start + batch_size])
+        return convert_fx(prepared)
 
 
 class Int8Predictor(FastPredictor):
