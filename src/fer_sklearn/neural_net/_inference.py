@@ -160,16 +160,15 @@ def int8_qconfig_mapping(full_range=None):
     99.1-99.4% of PublicTest labels instead of 98.6-99.0%, at the same speed).
     """
     from torch.ao.quantization import QConfig, get_default_qconfig_mapping
-    from torch.ao.quantization.observer import (HistogramObserver,
-                                                default_per_channel_weight_observer)
+    from torch.ao.quantization.observer import HistogramObserver
+    from torch.ao.quantization.observer import default_per_channel_weight_observer as weights
 
     mapping = get_default_qconfig_mapping("x86")
     if full_range is None:
         full_range = cpu_has_vnni()
     if full_range:
         activation = HistogramObserver.with_args(reduce_range=False, quant_min=0, quant_max=255)
-        mapping.set_global(QConfig(activation=activation,
-                                   weight=default_per_channel_weight_observer))
+        mapping.set_global(QConfig(activation=activation, weight=weights))
     return mapping
 
 
