@@ -77,6 +77,22 @@ def test_the_folded_copy_is_cached_outside_the_estimator(clf, small):
     np.testing.assert_allclose(copy.predict_proba(X[:5]), expected, atol=1e-6)
 
 
+def test_a_cpu_network_sees_small_passes_whatever_the_batch_size(clf, small):
+    from fer_sklearn.neural_net._inference import CPU_CHUNK
+
+    X, _ = small
+    X = np.concatenate([X] * (2 * CPU_CHUNK // len(X) + 2))[:2 * CPU_CHUNK + 5]
+    predictor = clf.set_params(batch_size=4 * CPU_CHUNK)._fast_predictor()
+    sizes = []
+    hook = predictor.network.register_forward_hook(lambda m, args, out: sizes.append(len(out)))
+    try:
+        proba = clf.predict_proba(X)
+    finally:
+        hook.remove()
+    assert sizes == [CPU_CHUNK, CPU_CHUNK, 5]
+    np.testing.assert_allclose(proba, _eager_proba(clf, X), atol=1e-5)
+
+
 def test_a_few_faces_or_a_busy_machine_predict_on_one_thread(monkeypatch):
     from fer_sklearn.neural_net import _inference
 
