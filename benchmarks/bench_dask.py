@@ -1,7 +1,8 @@
 """Scale-out on Dask: a small grid search and a 100,000-face prediction, serial against 2 workers.
 
-    .venv/bin/python benchmarks/bench_dask.py [--rounds 2] [--n-faces 100000]
-    .venv/bin/python benchmarks/bench_dask.py --rounds 1 --n-faces 20000 --out /tmp/dask.json
+    .venv/bin/python benchmarks/bench_dask.py [--search-rounds 5] [--predict-rounds 2]
+    .venv/bin/python benchmarks/bench_dask.py --search-rounds 1 --predict-rounds 1 \
+        --n-faces 20000 --out /tmp/dask.json
 
 What it measures
 ----------------
@@ -26,9 +27,11 @@ file, the rows are written as chunks finish. Each worker's resident memory is
 sampled every second (``psutil`` through ``client.run``), and this process's
 during the serial pass.
 
-The machine is shared, so each round runs serial then Dask, for the search and
-then for the prediction, and the table gives the median over rounds and the
-ratio within each round. Writes ``--out`` (default
+The machine is shared, so each round runs serial then Dask (``--search-rounds``
+rounds of the search, then ``--predict-rounds`` of the prediction); the table
+gives the median and range over rounds and the median of the serial/Dask time
+ratio within each round, and the JSON the load average when each measurement
+started. Writes ``--out`` (default
 ``benchmarks/results/dask.json``) and prints a Markdown table.
 """
 
@@ -133,61 +136,65 @@ def _labels(path):
 
 
 def _timed(function, *args, **kwargs):
-    start = time.perf_counter()
+    """Seconds ``function`` took, and the 1-minute load average when it started."""
+    load, start = psutil.getloadavg()[0], time.perf_counter()
     function(*args, **kwargs)
-    return time.perf_counter() - start
+    return {"s": round(time.perf_counter() - start, 1), "load": round(load, 1)}
 
 
-def _round(client, args, train, faces_path, tmp):
-    X, y = train
-    serial_search = _timed(lambda: _search(args.epochs).fit(X, y))
-    dask_search = _timed(lambda: fit_on_dask(_search(args.epochs), X, y, client=client))
-    model = load_pretrained("default")
+def _search_round(client, args, X, y):
+    return {"serial": _timed(lambda: _search(args.epochs).fit(X, y)),
+            "dask": _timed(lambda: fit_on_dask(_search(args.epochs), X, y, client=client))}
+
+
+def _predict_round(client, args, model, faces_path, tmp):
     with _Sampler() as serial_memory:
-        serial_predict = _timed(_predict_serially, model, faces_path, tmp / "serial.csv",
-                                args.chunk_size)
+        serial = _timed(_predict_serially, model, faces_path, tmp / "serial.csv", args.chunk_size)
     with _Sampler(client) as worker_memory:
-        dask_predict = _timed(write_predictions, model, faces_path, tmp / "dask.csv",
-                              client=client, chunk_size=args.chunk_size)
+        dask = _timed(write_predictions, model, faces_path, tmp / "dask.csv", client=client,
+                      chunk_size=args.chunk_size)
+    for side in (serial, dask):
+        side["faces_per_s"] = round(args.n_faces / side["s"])
+    serial["memory_mib"] = serial_memory.summary()
+    dask["memory_mib"] = worker_memory.summary()
     agreement = float(np.mean(_labels(tmp / "serial.csv") == _labels(tmp / "dask.csv")))
-    return {
-        "search_s": {"serial": round(serial_search, 1), "dask": round(dask_search, 1)},
-        "predict_s": {"serial": round(serial_predict, 1), "dask": round(dask_predict, 1)},
-        "faces_per_s": {"serial": round(args.n_faces / serial_predict),
-                        "dask": round(args.n_faces / dask_predict)},
-        "memory_mib": {"serial": serial_memory.summary(), "dask_workers": worker_memory.summary()},
-        "label_agreement": agreement,
-    }
+    return {"serial": serial, "dask": dask, "label_agreement": agreement}
 
 
-def _table(rounds, result):
-    def median(key, side):
-        return statistics.median(r[key][side] for r in rounds)
+def _spread(rounds, side, key="s"):
+    values = [r[side][key] for r in rounds]
+    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
-    def ratio(key):
-        return statistics.median(r[key]["serial"] / r[key]["dask"] for r in rounds)
 
-    workers = rounds[-1]["memory_mib"]["dask_workers"]
-    memory = ", ".join(f"{m['start']}->{m['peak']} MiB" for m in workers.values())
-    serial_memory = rounds[-1]["memory_mib"]["serial"]["process 0"]
+def _ratio(rounds):
+    """Median over rounds of serial time / Dask time within the round."""
+    return statistics.median(r["serial"]["s"] / r["dask"]["s"] for r in rounds)
+
+
+def _table(result):
+    search, predict = result["search_rounds"], result["predict_rounds"]
+    workers = predict[-1]["dask"]["memory_mib"]
+    memory = ", ".join(f"{m['start']}->{m['peak']}->{m['end']} MiB" for m in workers.values())
+    serial_memory = predict[-1]["serial"]["memory_mib"]["process 0"]
     rows = [
-        ("| task | serial | 2 Dask workers | serial time / Dask time |"),
-        ("|---|---|---|---|"),
-        (f"| grid search, {result['n_fits']} fits + refit, s | {median('search_s', 'serial')} | "
-         f"{median('search_s', 'dask')} | {ratio('search_s'):.2f} |"),
-        (f"| predict {result['n_faces']:,} faces, s | {median('predict_s', 'serial')} | "
-         f"{median('predict_s', 'dask')} | {ratio('predict_s'):.2f} |"),
-        (f"| faces/s | {median('faces_per_s', 'serial'):.0f} | "
-         f"{median('faces_per_s', 'dask'):.0f} | |"),
-        (f"| resident memory, start->peak | this process {serial_memory['start']}->"
-         f"{serial_memory['peak']} MiB | each worker: {memory} | |"),
+        "| task, median (min-max) over rounds | serial | 2 Dask workers | serial / Dask time |",
+        "|---|---|---|---|",
+        (f"| grid search, {result['n_fits']} fits + refit, s | {_spread(search, 'serial')} | "
+         f"{_spread(search, 'dask')} | {_ratio(search):.2f} |"),
+        (f"| predict {result['n_faces']:,} faces, s | {_spread(predict, 'serial')} | "
+         f"{_spread(predict, 'dask')} | {_ratio(predict):.2f} |"),
+        (f"| faces/s | {_spread(predict, 'serial', 'faces_per_s')} | "
+         f"{_spread(predict, 'dask', 'faces_per_s')} | |"),
+        (f"| resident memory, start->peak->end | this process {serial_memory['start']}->"
+         f"{serial_memory['peak']}->{serial_memory['end']} MiB | each worker: {memory} | |"),
     ]
     return "\n".join(rows)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--search-rounds", type=int, default=5)
+    parser.add_argument("--predict-rounds", type=int, default=2)
     parser.add_argument("--n-train", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--n-faces", type=int, default=100_000)
@@ -199,7 +206,6 @@ def main(argv=None):
               "torch_threads_serial": torch.get_num_threads(), "n_faces": args.n_faces,
               "n_fits": 12, "args": vars(args)}
     X, y, source = _faces("Training", args.n_train)
-    train = (X[:args.n_train], y[:args.n_train])
     public, _, face_source = _faces("PublicTest", args.n_faces)
     result["data"] = {"search": f"{args.n_train} {source} faces", "predict": face_source}
     with tempfile.TemporaryDirectory() as tmp:
@@ -210,16 +216,23 @@ def main(argv=None):
         with dask_client(n_workers=2) as client:
             client.run(importlib.import_module, "fer_sklearn.pipeline")
             result["cluster_start_s"] = round(time.perf_counter() - start, 1)
-            rounds = []
-            for i in range(args.rounds):
-                rounds.append(_round(client, args, train, faces_path, tmp))
-                print(f"round {i + 1}: {rounds[-1]}", flush=True)
-    result["rounds"] = rounds
+            for key, rounds, run in [
+                ("search_rounds", args.search_rounds,
+                 lambda: _search_round(client, args, X[:args.n_train], y[:args.n_train])),
+                ("predict_rounds", args.predict_rounds,
+                 lambda: _predict_round(client, args, load_pretrained("default"), faces_path,
+                                        tmp)),
+            ]:
+                result[key] = []
+                for i in range(rounds):
+                    result[key].append(run())
+                    print(f"{key} {i + 1}: {result[key][-1]}", flush=True)
     result["machine"]["load_average_at_end"] = list(psutil.getloadavg())
-    write_results(args.out, result, _table(rounds, result),
+    write_results(args.out, result, _table(result),
                   f"{result['date']}, {result['machine']['cpu_model']}, "
                   f"{result['machine']['cpu_count']} cores; cluster start "
-                  f"{result['cluster_start_s']} s (not in the times)")
+                  f"{result['cluster_start_s']} s (not in the times); 'load' in the JSON: "
+                  f"the 1-minute load average when each measurement started")
 
 
 if __name__ == "__main__":

@@ -170,6 +170,12 @@ def run_ours(folder, out, detector="blazeface"):
                         "faces": [{"box": list(face["box"]), "emotion": face["emotion"],
                                    "scores": face["scores"]} for face in faces]})
     cpu_seconds = time.process_time() - cpu_start
+    # the same photos batched: analyze_many reads and searches 32 photos, then classifies their
+    # faces in one call (as fer-sklearn predict does)
+    start = time.perf_counter()
+    batched = list(recognizer.analyze_many(paths, batch_size=32))
+    batched_seconds = time.perf_counter() - start
+    assert [len(r["faces"]) for r in batched] == [len(r["faces"]) for r in results]
     # classification alone: the known box of each photo, cut out and classified (untimed)
     import numpy as np
     from PIL import Image
@@ -192,6 +198,7 @@ def run_ours(folder, out, detector="blazeface"):
         "load_s": load_s,  # imports, model load and the warm-up photo
         "seconds": times,
         "cpu_seconds": cpu_seconds,  # all threads of the process, over the timed loop
+        "batched_seconds": batched_seconds,  # analyze_many over all photos, batches of 32
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "results": results,
         "emotion_on_true_box": on_truth,
@@ -237,6 +244,8 @@ def summarize(report, truth):
         "tool": report["tool"],
         "photos": len(truth),
         "photos_per_s": len(seconds) / seconds.sum(),
+        "photos_per_s_batched": (len(seconds) / report["batched_seconds"]
+                                 if "batched_seconds" in report else None),
         "ms_per_photo_median": 1000 * float(np.median(seconds)),
         "ms_per_photo_p90": 1000 * float(np.percentile(seconds, 90)),
         "cpu_ms_per_photo": 1000 * report["cpu_seconds"] / len(seconds),
@@ -307,6 +316,73 @@ def markdown(summaries, pairs):
     return "\n".join(lines)
 
 
+def _one_round(args, me, folder, tmp, fer_errors):
+    """fer-sklearn, then each fer variant, on the photos of ``folder``: their reports."""
+    reports = []
+    ours_json = os.path.join(tmp, "ours.json")
+    start = time.perf_counter()
+    subprocess.run(me + ["--run-ours", folder, ours_json, args.detector], check=True)
+    with open(ours_json) as f:
+        reports.append(json.load(f))
+    print(f"fer-sklearn done in {time.perf_counter() - start:.0f} s", flush=True)
+    for variant in [v for v in args.fer_variants.split(",") if v]:
+        fer_json = os.path.join(tmp, f"fer_{variant}.json")
+        start = time.perf_counter()
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        env.pop("PYTHONPATH", None)
+        if not os.path.isfile(args.fer_python):
+            fer_errors[variant] = f"no Python at {args.fer_python} (fer not installed?)"
+            print(f"fer ({variant}) skipped: {fer_errors[variant]}", file=sys.stderr)
+            continue
+        proc = subprocess.run([args.fer_python, str(RUNNER), folder, fer_json,
+                               "--files", os.path.join(folder, "files.json"),
+                               "--truth", os.path.join(folder, "truth.json"),
+                               "--variant", variant],
+                              capture_output=True, text=True, env=env)
+        if proc.returncode != 0:
+            fer_errors[variant] = proc.stderr[-3000:]
+            print(f"fer ({variant}) failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+            continue
+        with open(fer_json) as f:
+            reports.append(json.load(f))
+        print(f"fer ({variant}) done in {time.perf_counter() - start:.0f} s", flush=True)
+    return reports
+
+
+def speed_rounds(rounds):
+    """Per tool: photos/s in each round, and fer-sklearn's per-round ratio against it."""
+    import statistics
+
+    def rate(report, key="seconds"):
+        seconds = report[key]
+        return (len(report["seconds"]) / (sum(seconds) if isinstance(seconds, list) else seconds))
+
+    rows = []
+    ours = [rate(r[0]) for r in rounds]
+    batched = [rate(r[0], "batched_seconds") for r in rounds]
+    for i, report in enumerate(rounds[0][1:], start=1):
+        theirs = [rate(r[i]) for r in rounds if len(r) > i]
+        rows.append({"fer": report["tool"], "fer_photos_per_s": theirs,
+                     "ours_photos_per_s": ours, "ours_batched_photos_per_s": batched,
+                     "ratio_one_at_a_time": statistics.median(a / b for a, b in zip(ours, theirs)),
+                     "ratio_batched": statistics.median(a / b for a, b in zip(batched, theirs))})
+    return rows
+
+
+def speed_markdown(rows, n_rounds):
+    import statistics
+
+    lines = [f"| fer-sklearn vs | photos/s, median of {n_rounds} rounds: fer | fer-sklearn, one "
+             "at a time | fer-sklearn, `analyze_many` | one at a time / fer | batched / fer |",
+             "|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['fer']} | {statistics.median(row['fer_photos_per_s']):.1f} "
+                     f"| {statistics.median(row['ours_photos_per_s']):.1f} "
+                     f"| {statistics.median(row['ours_batched_photos_per_s']):.1f} "
+                     f"| {row['ratio_one_at_a_time']:.2f} | {row['ratio_batched']:.2f} |")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- main
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -323,6 +399,9 @@ def main(argv=None):
     parser.add_argument("--compose", help=argparse.SUPPRESS)
     parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"),
                         help="fer-sklearn's face detector (default blazeface)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run the tools in turn this many times (speed: median of the "
+                             "per-round ratios; detection and accuracy from the first round)")
     parser.add_argument("--run-ours", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.compose:
@@ -344,42 +423,18 @@ def main(argv=None):
         with open(os.path.join(folder, "truth.json")) as f:
             truth = json.load(f)
 
-        reports = []
-        ours_json = os.path.join(tmp, "ours.json")
-        start = time.perf_counter()
-        subprocess.run(me + ["--run-ours", folder, ours_json, args.detector], check=True)
-        with open(ours_json) as f:
-            reports.append(json.load(f))
-        print(f"fer-sklearn done in {time.perf_counter() - start:.0f} s", flush=True)
-
+        rounds = []  # per round: the reports of fer-sklearn, then of each fer variant
         fer_errors = {}
-        for variant in [v for v in args.fer_variants.split(",") if v]:
-            fer_json = os.path.join(tmp, f"fer_{variant}.json")
-            start = time.perf_counter()
-            env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-            env.pop("PYTHONPATH", None)
-            if not os.path.isfile(args.fer_python):
-                fer_errors[variant] = f"no Python at {args.fer_python} (fer not installed?)"
-                print(f"fer ({variant}) skipped: {fer_errors[variant]}", file=sys.stderr)
-                continue
-            proc = subprocess.run([args.fer_python, str(RUNNER), folder, fer_json,
-                                   "--files", os.path.join(folder, "files.json"),
-                                   "--truth", os.path.join(folder, "truth.json"),
-                                   "--variant", variant],
-                                  capture_output=True, text=True, env=env)
-            if proc.returncode != 0:
-                fer_errors[variant] = proc.stderr[-3000:]
-                print(f"fer ({variant}) failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
-                continue
-            with open(fer_json) as f:
-                reports.append(json.load(f))
-            print(f"fer ({variant}) done in {time.perf_counter() - start:.0f} s", flush=True)
+        for round_ in range(args.rounds):
+            rounds.append(_one_round(args, me, folder, tmp, fer_errors))
 
+    reports = rounds[0]
     summaries, matched = zip(*(summarize(r, truth) for r in reports))
     pairs = [dict(pairwise(matched[0], e, truth, reports[0].get("emotion_on_true_box") or [],
                            r.get("emotion_on_true_box") or []), fer=s["tool"])
              for s, e, r in zip(summaries[1:], matched[1:], reports[1:])]
-    table = markdown(summaries, pairs)
+    speed = speed_rounds(rounds)
+    table = markdown(summaries, pairs) + "\n\n" + speed_markdown(speed, len(rounds))
     result = {
         "photos": {"n": len(truth), "size": "640x480 JPEG q90", "faces_per_photo": 1,
                    "face_source": f"FER2013 {args.usage}", "seed": args.seed,
@@ -395,6 +450,7 @@ def main(argv=None):
         ],
         "summaries": summaries,
         "agreement": pairs,
+        "speed_rounds": speed,
         "fer_errors": fer_errors,
         "markdown": table,
     }

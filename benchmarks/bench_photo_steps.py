@@ -1,0 +1,115 @@
+"""Where the milliseconds of one photo go: decode, detection, crop, classification.
+
+    .venv/bin/python benchmarks/bench_photo_steps.py [--n-photos 200] [--detector blazeface]
+
+Composes ``--n-photos`` 640x480 JPEGs (quality 90), each with one FER2013
+PublicTest face pasted at 110-180 px (as ``bench_vs_fer.py`` does; synthetic
+faces without ``../shared``), then times each step of
+``EmotionRecognizer.analyze(path)`` separately, photo by photo, with the
+recognizer's own settings (one torch thread, ``load_pretrained()``): reading and
+decoding the file (``read_photo``: EXIF orientation, grayscale and the
+detector's copy), finding the faces (``find_faces``), cutting the crops framed
+like FER2013 (``crop_face``) and classifying them (``predict_proba``, one call
+per photo). Prints the median and mean milliseconds of each step and its share
+of the total, and writes ``--out`` (default ``benchmarks/results/photo_steps.json``).
+"""
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _results import write_results
+from PIL import Image
+
+from fer_sklearn import EmotionRecognizer, load_fer2013, make_faces
+from fer_sklearn.faces._compose import compose_photo
+from fer_sklearn.faces._crop import crop_face
+from fer_sklearn.faces._detect import find_faces, read_photo
+
+HERE = Path(__file__).resolve().parent
+FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
+
+
+def _faces(n):
+    if FER2013.is_file():
+        X, _ = load_fer2013(FER2013, usage="PublicTest", return_X_y=True)
+        return X[np.random.RandomState(0).permutation(len(X))[:n]], "FER2013 PublicTest"
+    return make_faces(n, random_state=0)[0], "synthetic (make_faces)"
+
+
+def _photos(folder, n):
+    faces, source = _faces(n)
+    paths = []
+    for i, face in enumerate(faces):
+        photo, _ = compose_photo(face[None], random_state=i)
+        paths.append(os.path.join(folder, f"photo{i:04d}.jpg"))
+        Image.fromarray(photo).save(paths[-1], quality=90)
+    return paths, source
+
+
+def _steps(recognizer, model, path):
+    r = recognizer
+    times = {}
+    start = time.perf_counter()
+    gray, pixels = read_photo(path, r.detector, color=r.color)
+    times["decode"] = time.perf_counter() - start
+    start = time.perf_counter()
+    boxes = [f["box"] for f in find_faces(pixels, r.detector, r.min_size, r.scale_factor,
+                                          r.min_neighbors, r.max_side)]
+    times["detect"] = time.perf_counter() - start
+    start = time.perf_counter()
+    crops = [crop_face(gray, b, margin=r.margin, size=r.crop_size) for b in boxes]
+    times["crop"] = time.perf_counter() - start
+    start = time.perf_counter()
+    if crops:
+        with r._torch_threads():
+            model.predict_proba(np.stack(crops))
+    times["classify"] = time.perf_counter() - start
+    return times
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-photos", type=int, default=200)
+    parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"))
+    parser.add_argument("--out", default=str(HERE / "results" / "photo_steps.json"))
+    args = parser.parse_args(argv)
+    recognizer = EmotionRecognizer(detector=args.detector)
+    with tempfile.TemporaryDirectory() as tmp:
+        paths, source = _photos(tmp, args.n_photos)
+        recognizer.analyze(paths[0])  # loads the model and the detector
+        model = recognizer.model_
+        runs = [_steps(recognizer, model, p) for p in paths]
+        start = time.perf_counter()
+        for p in paths:
+            recognizer.analyze(p)
+        whole = (time.perf_counter() - start) / len(paths)
+    steps = ["decode", "detect", "crop", "classify"]
+    total = sum(statistics.mean(r[s] for r in runs) for s in steps)
+    rows = ["| step | ms/photo, median | ms/photo, mean | share |", "|---|---|---|---|"]
+    summary = {}
+    for s in steps:
+        values = [r[s] * 1000 for r in runs]
+        summary[s] = {"median_ms": statistics.median(values), "mean_ms": statistics.mean(values)}
+        rows.append(f"| {s} | {summary[s]['median_ms']:.2f} | {summary[s]['mean_ms']:.2f} | "
+                    f"{summary[s]['mean_ms'] / 1000 / total:.0%} |")
+    rows.append(f"| sum of the steps | | {total * 1000:.2f} | |")
+    rows.append(f"| `analyze(path)` as a whole | | {whole * 1000:.2f} | |")
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
+                          "load_average_at_end": os.getloadavg()},
+              "n_photos": len(paths), "faces": source, "detector": args.detector,
+              "torch_threads": recognizer.n_threads, "steps": summary,
+              "analyze_mean_ms": whole * 1000}
+    write_results(args.out, result, "\n".join(rows),
+                  f"{len(paths)} 640x480 JPEGs, one {source} face each; {args.detector}; "
+                  f"one torch thread (the recognizer's default)")
+
+
+if __name__ == "__main__":
+    main()
