@@ -55,9 +55,9 @@ def test_anchors_follow_mediapipe_short_range_layout():
 def test_converted_network_gives_the_tflite_model_raw_outputs(name):
     import cv2
 
-    from fer_sklearn.faces._blazeface import _network
+    from fer_sklearn.faces._blazeface import _load_network
 
-    net = _network()
+    net = _load_network()
     net.setInput(cv2.dnn.blobFromImage(_network_input(name), 1 / 127.5, mean=(127.5,) * 3))
     regressors, logits = net.forward(["regressors", "classificators"])
     best = IMAGES[name]["best_anchors"]

@@ -64,3 +64,26 @@ def test_recognizer_analyzes_the_same_from_4_threads(fitted_pipeline, detector):
                     assert face["emotion"] == expected["emotion"]
                     np.testing.assert_allclose(list(face["scores"].values()),
                                                list(expected["scores"].values()), atol=1e-6)
+
+
+def test_the_opencv_pool_lends_each_running_thread_its_own_copy():
+    from fer_sklearn.faces._opencv import InstancePool
+
+    made = []
+    pool = InstancePool(lambda: made.append(object()) or made[-1])
+    barrier, held = threading.Barrier(3), []
+
+    def borrow():
+        with pool.borrowed() as item:
+            held.append(item)
+            barrier.wait(timeout=10)  # all three hold a copy at once
+
+    workers = [threading.Thread(target=borrow) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len({id(item) for item in held}) == 3 and len(made) == 3
+    with pool.borrowed() as item:  # given back, reused: no fourth copy
+        assert item in made
+    assert len(made) == 3

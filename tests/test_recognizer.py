@@ -185,6 +185,8 @@ def test_bad_images_and_parameters(model):
         recognizer.analyze_many(["a.png"], batch_size=0)  # at the call, not at next()
     with pytest.raises(TypeError, match="wrap a single path in a list"):
         recognizer.analyze_many("a.png")
+    with pytest.raises(ValueError, match="n_jobs == 0, must be >= 1"):
+        EmotionRecognizer(model, n_jobs=0).analyze_many(["a.png"])
 
 
 # ---------------------------------------------------------------- analyze_many
@@ -198,6 +200,29 @@ def test_analyze_many_reports_every_file_in_order(model, photo_files):
     assert records[0]["error"] is None and records[2]["error"] is None
     # same faces as one by one
     assert records[1]["faces"] == EmotionRecognizer(model).analyze(photo_files[1])
+
+
+@pytest.mark.parametrize("detector", ["blazeface", "haar"])
+def test_analyze_many_in_threads_gives_the_serial_records(model, photo_files, detector,
+                                                           monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    threads = []
+    original = ThreadPoolExecutor.map
+
+    def map_and_record(self, *args, **kwargs):
+        threads.append(self._max_workers)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadPoolExecutor, "map", map_and_record)
+    files = photo_files * 3  # 15 photos, errors among them, in batches of 4
+    serial = list(EmotionRecognizer(model, detector=detector, n_jobs=1)
+                  .analyze_many(files, batch_size=4))
+    assert threads == []
+    threaded = list(EmotionRecognizer(model, detector=detector, n_jobs=3)
+                    .analyze_many(files, batch_size=4))
+    assert threads == [3] * 4  # each batch read by 3 threads
+    assert threaded == serial
 
 
 def test_analyze_many_batches_and_streams(model, drawn):

@@ -11,12 +11,11 @@ when ``min_size`` asks for smaller faces.
 
 import functools
 import json
-import threading
 from importlib import resources
 
 import numpy as np
 
-from ._opencv import opencv
+from ._opencv import InstancePool, opencv
 
 INPUT_SIZE = 128
 # (stride, anchors per cell) of MediaPipe's face_detection_short_range_common.pbtxt
@@ -29,16 +28,16 @@ KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ea
 """The six keypoints of a BlazeFace detection, in the model's order (the person's right/left)."""
 
 
-_NETWORK_LOCK = threading.Lock()
-
-
-@functools.lru_cache(maxsize=1)
-def _network():
+def _load_network():
     cv2 = opencv()
     model = resources.files(__package__) / "models" / "blazeface_short_range.onnx"
     with resources.as_file(model) as path:
         net = cv2.dnn.readNetFromONNX(str(path))
     return net
+
+
+# one network per thread running at once (a network holds its input)
+_NETWORKS = InstancePool(_load_network)
 
 
 @functools.lru_cache(maxsize=1)
@@ -131,8 +130,7 @@ def weighted_nms(boxes, scores, keypoints, iou_threshold=IOU_THRESHOLD):
 def run_network(pixels, threshold):
     """Detections of one ``(128, 128, 3)`` uint8 RGB input, in its [0, 1] coordinates."""
     cv2 = opencv()
-    net = _network()
-    with _NETWORK_LOCK:  # the network holds its input: one thread at a time
+    with _NETWORKS.borrowed() as net:  # a copy of its own for this thread
         net.setInput(cv2.dnn.blobFromImage(pixels, 1 / 127.5, mean=(127.5, 127.5, 127.5)))
         regressors, logits = net.forward(["regressors", "classificators"])
     return weighted_nms(*decode(regressors.reshape(-1, 16), logits.reshape(-1), threshold))

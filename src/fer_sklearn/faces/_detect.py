@@ -3,7 +3,6 @@
 import functools
 import numbers
 import os
-import threading
 
 import numpy as np
 from PIL import Image
@@ -11,18 +10,16 @@ from sklearn.utils import check_scalar
 
 from ..datasets._images import check_color, image_array, open_image, read_image
 from ._blazeface import detect_blazeface
-from ._opencv import opencv
+from ._opencv import InstancePool, opencv
 
 _CASCADE = "haarcascade_frontalface_default.xml"
-_CASCADE_LOCK = threading.Lock()
 DETECTORS = ("blazeface", "haar")
 DEFAULT_DETECTOR = "blazeface"
 HAAR_MIN_SIZE = 30
 
 
-@functools.lru_cache(maxsize=1)
-def _cascade():
-    """The frontal-face Haar cascade shipped in OpenCV's wheel (loaded once)."""
+def _load_cascade():
+    """The frontal-face Haar cascade shipped in OpenCV's wheel."""
     cv2 = opencv()
     if not hasattr(cv2, "CascadeClassifier"):
         raise ImportError(
@@ -35,6 +32,16 @@ def _cascade():
     if cascade.empty():
         raise ImportError(f"could not load OpenCV's face cascade {path}")
     return cascade
+
+
+# one cascade per thread running at once (a cascade is not safe to share between threads)
+_CASCADES = InstancePool(_load_cascade)
+
+
+@functools.lru_cache(maxsize=1)
+def _cascade():
+    """The cascade loaded once, to check that it loads (ImportError with the fix otherwise)."""
+    return _load_cascade()
 
 
 def check_detection(detector="haar"):
@@ -191,8 +198,9 @@ def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):
     side = max(1, int(round(min_size * scale)))
     if min(small.shape) < side:
         return []
-    with _CASCADE_LOCK:  # OpenCV's cascade is not safe to share between threads
-        rects, _, weights = _cascade().detectMultiScale3(
+    _cascade()  # OpenCV can load it (checked once)
+    with _CASCADES.borrowed() as cascade:  # a copy of its own for this thread
+        rects, _, weights = cascade.detectMultiScale3(
             small, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
             minSize=(side, side), outputRejectLevels=True,
         )
