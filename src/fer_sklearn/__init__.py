@@ -37,8 +37,8 @@ _DEFINED_IN = {
     "make_faces": "datasets",
     "save_model": "persistence",
 }
-_SUBPACKAGES = ("cli", "datasets", "deploy", "evaluation", "faces", "neural_net", "persistence",
-                "pipeline", "preprocessing", "pretrained", "utils")
+_SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "neural_net",
+                "persistence", "pipeline", "preprocessing", "pretrained", "utils")
 
 install_aliases()
 
