@@ -53,6 +53,9 @@ PLAIN_LINKS = {
     "pathlib.Path": PYTHON + "pathlib.html#pathlib.Path",
     "PIL.Image.Image": "https://pillow.readthedocs.io/en/stable/reference/Image.html#PIL.Image.Image",
     "argparse.ArgumentParser": PYTHON + "argparse.html#argparse.ArgumentParser",
+    "distributed.Client": "https://distributed.dask.org/en/stable/api.html#distributed.Client",
+    "distributed.LocalCluster": ("https://distributed.dask.org/en/stable/api.html"
+                                 "#distributed.LocalCluster"),
 }
 # numpydoc links the types of its parameter lists to Python's and NumPy's inventories
 # (``python:int``, ``numpy:array_like``), which this offline build does not have
