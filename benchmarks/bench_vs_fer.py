@@ -9,7 +9,9 @@ What it does
 2. Runs fer-sklearn's ``EmotionRecognizer(detector=...)`` (model
    ``load_pretrained()``, ``--detector``: BlazeFace by default, or the Haar
    cascade, default settings, one PyTorch thread) on each file, one photo at a
-   time: ``recognizer.analyze(path)``. The results table below (2026-11-26) is
+   time: ``recognizer.analyze(path)``, then on all of them batched:
+   ``recognizer.analyze_many(paths, batch_size=32)`` (its photos read and
+   searched by one thread per core). The results table below (2026-11-26) is
    from before BlazeFace, with the Haar cascade; ``bench_detectors.py`` compares
    the two detectors interleaved in one run.
 3. Runs ``fer`` 25.10.3 (``FER(mtcnn=False)``: OpenCV's Haar cascade and its
@@ -30,6 +32,10 @@ What it does
    fer-sklearn: ``analyze(box_crop, detect=False)``): *accuracy on true box*
    and *agreement on true box* use all photos, not only the detected ones.
 5. Writes ``benchmarks/results/vs_fer.json`` and prints a Markdown table.
+
+With ``--rounds N`` the tools run in turn N times (fer-sklearn, fer, ...), and
+the speed table gives the median photos/s and the median of the per-round
+ratios against fer; detection and accuracy come from the first round.
 
 Speed is end to end (file decode + detection + crop + classification), one
 photo at a time in a single process, timed per photo after a warm-up on the
