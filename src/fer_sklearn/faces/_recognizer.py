@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.utils import check_scalar
 
 from ..datasets._images import resize_square
@@ -106,21 +107,13 @@ class EmotionRecognizer:
         check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side,
                               self.detector)
 
-    @contextlib.contextmanager
     def _torch_threads(self):
+        """PyTorch's threads set to ``n_threads`` for a block (unchanged when None)."""
         if self.n_threads is None:
-            yield
-            return
-        import torch
+            return contextlib.nullcontext()
+        from ..neural_net._inference import torch_threads  # torch: at first use
 
-        previous = torch.get_num_threads()
-        if previous != self.n_threads:
-            torch.set_num_threads(self.n_threads)
-        try:
-            yield
-        finally:
-            if previous != self.n_threads:
-                torch.set_num_threads(previous)
+        return torch_threads(self.n_threads)
 
     def _resolve_model(self):
         if getattr(self, "model_", None) is not None and getattr(self, "_model_source", None) is self.model:
@@ -249,7 +242,7 @@ class EmotionRecognizer:
         return self._stream(images, batch_size, detect)  # checked above, now, not at next()
 
     def _stream(self, images, batch_size, detect):
-        workers = (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+        workers = effective_n_jobs(self.n_jobs)
         with contextlib.ExitStack() as stack:
             pool = stack.enter_context(ThreadPoolExecutor(workers)) if workers > 1 else None
             batch = []

@@ -405,8 +405,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         images = self._images(X, reset=False)
         tta = getattr(self, "tta", False)  # models pickled before tta existed have none
         views = test_time_views(images, self.tta_shift) if tta else [images]
-        predictor = self._fast_predictor()
-        return np.mean([predictor.predict_proba(v, self.batch_size) for v in views], axis=0)
+        return self._fast_predictor().predict_proba(views, self.batch_size)
 
     def score(self, X, y, sample_weight=None):
         """Accuracy on ``X`` against ``y``: FER2013 codes, emotion names or aliases, any case.

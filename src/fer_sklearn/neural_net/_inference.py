@@ -135,25 +135,34 @@ class FastPredictor:
         self.device = device
         self.autocast_dtype = autocast_dtype
         self.nonlinearity = nonlinearity
-        self.network = fold_batch_norm(module).to(device, memory_format=torch.channels_last)
+        self.network = self._inference_copy(module)
 
-    def predict_proba(self, images, batch_size):
-        """Probabilities of ``images`` ``(n, 1, h, w)`` float32, ``(n, n_classes)`` float32.
+    def _inference_copy(self, module):
+        """The copy of ``module`` that predicts: folded and channels-last on ``device``."""
+        return fold_batch_norm(module).to(self.device, memory_format=torch.channels_last)
 
+    def predict_proba(self, views, batch_size):
+        """Mean probabilities over ``views``, ``(n, n_classes)`` float32.
+
+        ``views`` are arrays ``(n, 1, h, w)`` float32 of the same images (one,
+        or the test-time views); the threads are chosen once for all of them.
         On a CPU the network sees at most :data:`CPU_CHUNK` images at a time,
         whatever ``batch_size``: smaller passes stay in the caches.
         """
+        with torch.inference_mode(), torch_threads(inference_threads(len(views[0]))):
+            return np.mean([self._probabilities(images, batch_size) for images in views], axis=0)
+
+    def _probabilities(self, images, batch_size):
         out = []
         if self.device.type == "cpu":
             batch_size = min(batch_size, CPU_CHUNK)
-        with torch.inference_mode(), torch_threads(inference_threads(len(images))):
-            for start in range(0, len(images), batch_size):
-                x = torch.from_numpy(images[start:start + batch_size]).to(self.device)
-                x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.bfloat16,
-                                    enabled=self.autocast_dtype is not None):
-                    logits = self.network(x)
-                out.append(self.nonlinearity(logits.float()).cpu().numpy())
+        for start in range(0, len(images), batch_size):
+            x = torch.from_numpy(images[start:start + batch_size]).to(self.device)
+            x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.bfloat16,
+                                enabled=self.autocast_dtype is not None):
+                logits = self.network(x)
+            out.append(self.nonlinearity(logits.float()).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
 
@@ -216,9 +225,8 @@ class Int8Predictor(FastPredictor):
     """:class:`FastPredictor` over an int8 copy of the network (CPU only)."""
 
     def __init__(self, module, calibration, nonlinearity):
-        self.version = weights_version(module)
-        self.device = torch.device("cpu")
-        self.autocast_dtype = None
-        self.nonlinearity = nonlinearity
         self.calibration = calibration
-        self.network = quantize_network(module, calibration)
+        super().__init__(module, torch.device("cpu"), None, nonlinearity)
+
+    def _inference_copy(self, module):
+        return quantize_network(module, self.calibration)
