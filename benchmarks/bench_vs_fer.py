@@ -359,13 +359,12 @@ def speed_rounds(rounds):
     """Per tool: photos/s in each round, and fer-sklearn's per-round ratio against it."""
     import statistics
 
-    def rate(report, key="seconds"):
-        seconds = report[key]
-        return (len(report["seconds"]) / (sum(seconds) if isinstance(seconds, list) else seconds))
+    def rate(report):  # one photo at a time: the photos over the sum of their times
+        return len(report["seconds"]) / sum(report["seconds"])
 
     rows = []
     ours = [rate(r[0]) for r in rounds]
-    batched = [rate(r[0], "batched_seconds") for r in rounds]
+    batched = [len(r[0]["seconds"]) / r[0]["batched_seconds"] for r in rounds]
     for i, report in enumerate(rounds[0][1:], start=1):
         theirs = [rate(r[i]) for r in rounds if len(r) > i]
         rows.append({"fer": report["tool"], "fer_photos_per_s": theirs,
