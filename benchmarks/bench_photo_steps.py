@@ -6,11 +6,12 @@ Composes ``--n-photos`` 640x480 JPEGs (quality 90), each with one FER2013
 PublicTest face pasted at 110-180 px (as ``bench_vs_fer.py`` does; synthetic
 faces without ``../shared``), then times each step of
 ``EmotionRecognizer.analyze(path)`` separately, photo by photo, with the
-recognizer's own settings (one torch thread, ``load_pretrained()``): reading and
-decoding the file (``read_photo``: EXIF orientation, grayscale and the
-detector's copy), finding the faces (``find_faces``), cutting the crops framed
-like FER2013 (``crop_face``) and classifying them (``predict_proba``, one call
-per photo). Prints the median and mean milliseconds of each step and its share
+recognizer's own settings and steps (one torch thread, ``load_pretrained()``):
+reading and decoding the file (EXIF orientation, grayscale and the detector's
+copy; a JPEG at the reduced scale detection and crops allow), finding the faces
+(BlazeFace: one pass of the network over the whole photo), cutting the
+crops framed like FER2013 and classifying them (``predict_proba``, one call per
+photo). Prints the median and mean milliseconds of each step and its share
 of the total, and writes ``--out`` (default ``benchmarks/results/photo_steps.json``).
 """
 
@@ -28,8 +29,6 @@ from PIL import Image
 
 from fer_sklearn import EmotionRecognizer, load_fer2013, make_faces
 from fer_sklearn.faces._compose import compose_photo
-from fer_sklearn.faces._crop import crop_face
-from fer_sklearn.faces._detect import find_faces, read_photo
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
@@ -56,14 +55,13 @@ def _steps(recognizer, model, path):
     r = recognizer
     times = {}
     start = time.perf_counter()
-    gray, pixels = read_photo(path, r.detector, color=r.color)
+    photo = r._read(path)
     times["decode"] = time.perf_counter() - start
     start = time.perf_counter()
-    boxes = [f["box"] for f in find_faces(pixels, r.detector, r.min_size, r.scale_factor,
-                                          r.min_neighbors, r.max_side)]
+    boxes = r._find(photo)
     times["detect"] = time.perf_counter() - start
     start = time.perf_counter()
-    crops = [crop_face(gray, b, margin=r.margin, size=r.crop_size) for b in boxes]
+    crops = r._crops(photo, boxes)
     times["crop"] = time.perf_counter() - start
     start = time.perf_counter()
     if crops:

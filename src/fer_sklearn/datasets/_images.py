@@ -7,6 +7,7 @@ trained and when it predicts (EXIF orientation applied).
 """
 
 import functools
+import math
 import numbers
 import os
 import stat
@@ -97,13 +98,43 @@ def open_image(path, mode):
     ValueError
         If the file is missing or not a readable image.
     """
+    return open_reduced(path, mode)[0]
+
+
+def open_reduced(path, mode, least_scale=None):
+    """:func:`open_image`, a JPEG decoded at a reduced scale where that loses nothing needed.
+
+    Parameters
+    ----------
+    path : str or path-like
+    mode : str
+        PIL mode of the result.
+    least_scale : callable or None, default=None
+        ``least_scale(width, height)``: the smallest scale (at most 1) the
+        image may be decoded at. A JPEG is then decoded by libjpeg at the
+        smallest of 1/8, 1/4 and 1/2 that is not below it (Pillow's ``draft``),
+        several times faster than decoding it whole and shrinking it after;
+        other formats are decoded whole.
+
+    Returns
+    -------
+    image : PIL.Image.Image
+    scale : float
+        Pixels of ``image`` per pixel of the file (1.0 unless reduced).
+    """
     _check_file(path)
     try:
         with Image.open(path, formats=_formats()) as pil:
             _check_pixels(pil, path)
+            width = pil.width
+            if least_scale is not None and pil.format == "JPEG":
+                wanted = least_scale(pil.width, pil.height)
+                if wanted < 1:
+                    pil.draft(mode, (math.ceil(pil.width * wanted), math.ceil(pil.height * wanted)))
+            scale = pil.width / width
             # phones store photos sideways with an EXIF orientation tag: apply it
             ImageOps.exif_transpose(pil, in_place=True)
-            return eight_bit(pil).convert(mode)
+            return eight_bit(pil).convert(mode), scale
     except Image.DecompressionBombError as exc:
         raise ValueError(f"{path}: refused without decoding as a possible decompression bomb "
                          f"({exc})") from None

@@ -1,5 +1,6 @@
 """Face crops: crop_face, and FaceCropper, a transformer from photos to face crops."""
 
+import functools
 import numbers
 import os
 
@@ -9,7 +10,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_scalar
 
 from ..datasets._images import check_color, resize_square
-from ._detect import DEFAULT_DETECTOR, check_detector_params, find_faces, read_photo
+from ._detect import (
+    DEFAULT_DETECTOR, check_detector_params, find_faces, least_scale, read_photo,
+)
 from ._opencv import opencv
 
 _ON_MISSING = ("center", "error")
@@ -125,8 +128,10 @@ class FaceCropper(TransformerMixin, BaseEstimator):
     min_neighbors : int, default=5
         Detections needed to keep a face (Haar cascade).
     max_side : int or None, default=320
-        Longest side photos are shrunk to for detection (crops are cut from
-        the full-resolution photo).
+        Longest side photos are shrunk to for detection. Crops are cut from
+        the photo as read: whole, or for a JPEG file decoded at 1/2, 1/4 or
+        1/8 scale (several times faster) when that still leaves the smallest
+        face the detector can report ``size`` pixels across.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
     detector : {"blazeface", "haar"}, default="blazeface"
@@ -203,14 +208,17 @@ class FaceCropper(TransformerMixin, BaseEstimator):
             ``(x, y, w, h)`` of the largest face of each photo.
         """
         self._check_params()
-        return [box for _, box in self._gray_and_boxes(X)]
+        return [box for _, box in self._photos_and_boxes(X)]
 
-    def _gray_and_boxes(self, X):
+    def _photos_and_boxes(self, X):
+        reduce = functools.partial(least_scale, detector=self.detector, min_size=self.min_size,
+                                   max_side=self.max_side, crop_size=self.size)
         for i, image in enumerate(_as_image_list(X)):
-            gray, pixels = read_photo(image, self.detector, color=self.color, what=f"X[{i}]")
-            faces = find_faces(pixels, self.detector, self.min_size, self.scale_factor,
+            photo = read_photo(image, self.detector, color=self.color, what=f"X[{i}]",
+                               least_scale=reduce)
+            faces = find_faces(photo, self.detector, self.min_size, self.scale_factor,
                                self.min_neighbors, self.max_side)
-            yield gray, (faces[0]["box"] if faces else None)
+            yield photo, (faces[0]["box"] if faces else None)
 
     def transform(self, X):
         """Crop the largest face of each photo.
@@ -234,17 +242,17 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         crops = []
-        for i, (gray, box) in enumerate(self._gray_and_boxes(X)):
+        for i, (photo, box) in enumerate(self._photos_and_boxes(X)):
             if box is None:
                 if self.on_missing == "error":
                     raise ValueError(
                         f"no face found in X[{i}]; pass on_missing='center' to crop its "
                         "centre instead"
                     )
-                box, margin = center_box(gray.shape), 0.0
+                box, margin = center_box(photo.gray.shape), 0.0
             else:
-                margin = self.margin
-            crops.append(crop_face(gray, box, margin=margin, size=self.size))
+                box, margin = photo.in_gray(box), self.margin
+            crops.append(crop_face(photo.gray, box, margin=margin, size=self.size))
         return np.stack(crops)
 
     def __sklearn_tags__(self):

@@ -3,19 +3,21 @@
 import functools
 import numbers
 import os
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
 from sklearn.utils import check_scalar
 
-from ..datasets._images import check_color, image_array, open_image, read_image
-from ._blazeface import detect_blazeface
+from ..datasets._images import check_color, image_array, open_reduced, read_image
+from ._blazeface import INPUT_SIZE, SMALLEST, detect_blazeface, network
 from ._opencv import InstancePool, opencv
 
 _CASCADE = "haarcascade_frontalface_default.xml"
 DETECTORS = ("blazeface", "haar")
 DEFAULT_DETECTOR = "blazeface"
 HAAR_MIN_SIZE = 30
+HAAR_WINDOW = 24  # the cascade's smallest window, in pixels of the photo it searches
 
 
 def _load_cascade():
@@ -45,11 +47,12 @@ def _cascade():
 
 
 def check_detection(detector="haar"):
-    """Raise an ImportError now if OpenCV cannot run ``detector``."""
+    """Raise an ImportError now if ``detector`` cannot run (OpenCV, onnxruntime)."""
+    opencv()
     if detector == "haar":
         _cascade()
     else:
-        opencv()
+        network()
 
 
 def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector="haar"):
@@ -82,15 +85,16 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
         The photo: a path, a PIL image, or a ``(h, w)`` / ``(h, w, 1|3|4)`` array.
     detector : {"blazeface", "haar"}, default="blazeface"
         ``"blazeface"``: MediaPipe's BlazeFace short-range CNN (Apache-2.0,
-        shipped as ONNX and run by OpenCV's DNN module); it finds faces turned
+        shipped as ONNX and run by onnxruntime); it finds faces turned
         three-quarters away, gives six keypoints (eyes, nose tip, mouth, ears)
         and a probability. ``"haar"``: OpenCV's frontal-face Haar cascade.
     min_size : int or None, default=None
         Smallest face side to report, in pixels of the original photo. None:
         30 for ``"haar"``; for ``"blazeface"``, faces down to about a fifth of
-        the photo's shorter side (square windows of that side are searched).
-        A smaller ``min_size`` makes BlazeFace search smaller windows too
-        (slower: about four times the windows each time their side halves).
+        the photo's shorter side (one pass of the network over the photo,
+        scaled so that this side is its 128 pixels). A smaller ``min_size``
+        adds a pass at each halving of that side (slower: each pass has about
+        four times the pixels of the one before).
     scale_factor : float, default=1.1
         Haar only: step between the scanned scales (> 1; larger is faster,
         may miss faces).
@@ -100,9 +104,12 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
     max_side : int or None, default=320
         Longest side the photo is shrunk to before detection; ``None``
         detects at full resolution. It bounds the smallest face found: the
-        cascade's window is 24 pixels and BlazeFace's windows are at least
-        128 pixels (faces of 26), so about ``24 * longest_side / max_side``
-        (48 on a 640x480 photo); raise it for small faces in large photos.
+        cascade's window is 24 pixels and BlazeFace's passes see squares of
+        at least 128 pixels (faces of 26), so about ``24 * longest_side /
+        max_side`` (48 on a 640x480 photo); raise it for small faces in large
+        photos. A JPEG file is decoded at the reduced scale (1/2, 1/4 or 1/8,
+        several times faster) that still gives detection these pixels and the
+        smallest face it can report 48 across (the crops' side).
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
 
@@ -136,66 +143,110 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
     []
     """
     check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector)
-    _, pixels = read_photo(image, detector, color=color)
-    return find_faces(pixels, detector, min_size, scale_factor, min_neighbors, max_side)
+    photo = read_photo(image, detector, color=color, least_scale=functools.partial(
+        least_scale, detector=detector, min_size=min_size, max_side=max_side, crop_size=48))
+    return find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side)
 
 
-def read_photo(image, detector, *, color="rgb", what="image"):
-    """A photo as ``(gray, pixels)``: grayscale for crops, and what ``detector`` reads.
+class Photo(NamedTuple):
+    """A photo read for detection: grayscale for crops, and what the detector reads."""
 
-    ``pixels`` is ``gray`` for the cascade, and the RGB photo for BlazeFace;
-    ``gray`` is then its luma, as :func:`~fer_sklearn.datasets.read_image` gives.
+    gray: np.ndarray
+    """uint8 ``(h, w)``, the luma that :func:`~fer_sklearn.datasets.read_image` gives."""
+    pixels: np.ndarray
+    """``gray`` for the cascade, the RGB photo ``(h, w, 3)`` for BlazeFace."""
+    scale: float = 1.0
+    """Pixels of ``gray`` and ``pixels`` per pixel of the file (below 1 for a reduced JPEG)."""
+
+    def in_gray(self, box):
+        """A box ``(x, y, w, h)`` given in the file's pixels, in those of ``gray``."""
+        return tuple(v * self.scale for v in box)
+
+
+def least_scale(width, height, detector, min_size, max_side, crop_size):
+    """The smallest scale a ``width`` x ``height`` photo can be decoded at and lose nothing.
+
+    Detection never sees more than ``max_side`` pixels on the longest side,
+    and the smallest face the detector can report (``min_size``, and at least
+    a fifth of the searched windows' side for BlazeFace, the cascade's 24-pixel
+    window at the detection scale) must stay ``crop_size`` pixels across, so
+    that no crop is cut from fewer pixels than a full decode would give it
+    (up to ``crop_size``). 1.0 when ``max_side`` is None.
     """
+    if max_side is None:
+        return 1.0
+    detection = min(1.0, max_side / max(width, height))
     if detector == "haar":
-        gray = read_image(image, color=color, what=what)
-        return gray, gray
+        smallest = max(HAAR_MIN_SIZE if min_size is None else min_size, HAAR_WINDOW / detection)
+    elif min_size is None:  # one pass, the shorter side scaled to the network's 128 pixels
+        smallest = SMALLEST * min(width, height)
+    else:
+        smallest = max(min_size, SMALLEST * INPUT_SIZE / detection)
+    return min(1.0, max(detection, crop_size / smallest))
+
+
+def read_photo(image, detector, *, color="rgb", what="image", least_scale=None):
+    """A photo as a :class:`Photo` for ``detector``.
+
+    ``least_scale(width, height)``, when given, lets a JPEG file be decoded
+    at a reduced scale (see :func:`~fer_sklearn.datasets._images.open_reduced`);
+    arrays and PIL images are used as they are.
+    """
     check_color(color)
     if isinstance(image, (str, os.PathLike)):
-        rgb = np.asarray(open_image(image, "RGB"), dtype=np.uint8)
-    elif isinstance(image, Image.Image):
+        pil, scale = open_reduced(image, "L" if detector == "haar" else "RGB", least_scale)
+        pixels = np.asarray(pil, dtype=np.uint8)
+        if detector == "haar":
+            return Photo(pixels, pixels, scale)
+        return Photo(np.asarray(pil.convert("L")), pixels, scale)
+    if detector == "haar":
+        gray = read_image(image, color=color, what=what)
+        return Photo(gray, gray)
+    if isinstance(image, Image.Image):
         rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
     else:
         array = image_array(image, what=what)
         if array.ndim == 2:
-            return np.ascontiguousarray(array), np.repeat(array[..., None], 3, axis=2)
+            return Photo(np.ascontiguousarray(array), np.repeat(array[..., None], 3, axis=2))
         rgb = np.ascontiguousarray(array[..., 2::-1] if color == "bgr" else array[..., :3])
-    return np.asarray(Image.fromarray(rgb).convert("L")), rgb
+    return Photo(np.asarray(Image.fromarray(rgb).convert("L")), rgb)
 
 
-def find_faces(pixels, detector, min_size, scale_factor, min_neighbors, max_side):
-    """:func:`detect_faces` on the ``pixels`` of :func:`read_photo`, parameters checked."""
+def find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side):
+    """:func:`detect_faces` on a :class:`Photo`, parameters checked; boxes in the file's pixels."""
     if detector == "haar":
-        return detect_gray(pixels, HAAR_MIN_SIZE if min_size is None else min_size,
-                           scale_factor, min_neighbors, max_side)
-    cv2 = opencv()
-    height, width = pixels.shape[:2]
-    scale = 1.0
-    if max_side is not None and max(height, width) > max_side:
-        scale = max_side / max(height, width)
-        pixels = cv2.resize(pixels, (max(1, round(width * scale)), max(1, round(height * scale))),
-                            interpolation=cv2.INTER_AREA)
-    faces = detect_blazeface(pixels, None if min_size is None else min_size * scale)
+        return detect_gray(photo.pixels, HAAR_MIN_SIZE if min_size is None else min_size,
+                           scale_factor, min_neighbors, max_side, photo.scale)
+    pixels, to_file = _shrunk(photo.pixels, max_side, photo.scale)
+    faces = detect_blazeface(pixels, None if min_size is None else min_size / to_file)
     for face in faces:
-        face["box"] = tuple(int(round(v / scale)) for v in face["box"])
-        face["keypoints"] = {k: (x / scale, y / scale) for k, (x, y) in face["keypoints"].items()}
+        face["box"] = tuple(int(round(v * to_file)) for v in face["box"])
+        face["keypoints"] = {k: (x * to_file, y * to_file)
+                             for k, (x, y) in face["keypoints"].items()}
     faces.sort(key=lambda f: f["box"][2] * f["box"][3], reverse=True)
     return faces
 
 
-def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):
-    """:func:`detect_faces` on a grayscale photo whose parameters are checked."""
-    cv2 = opencv()
-    height, width = gray.shape
-    scale = 1.0
-    if max_side is not None and max(height, width) > max_side:
-        scale = max_side / max(height, width)
-        small = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))),
-                           interpolation=cv2.INTER_AREA)
-    else:
-        small = gray
+def _shrunk(pixels, max_side, photo_scale):
+    """``pixels`` shrunk to ``max_side`` on their longest side, and file pixels per pixel."""
+    height, width = pixels.shape[:2]
+    if max_side is None or max(height, width) <= max_side:
+        return pixels, 1 / photo_scale
+    scale = max_side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return opencv().resize(pixels, size, interpolation=opencv().INTER_AREA), 1 / (scale * photo_scale)
+
+
+def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side, photo_scale=1.0):
+    """:func:`detect_faces` with the cascade on a grayscale photo whose parameters are checked.
+
+    ``gray`` has ``photo_scale`` pixels per pixel of the file; ``min_size`` and
+    the boxes are in the file's pixels.
+    """
+    small, to_file = _shrunk(gray, max_side, photo_scale)
     # no histogram equalisation: the cascade normalises each window's variance, and a
     # global equalisation costs recall on dark faces in bright scenes
-    side = max(1, int(round(min_size * scale)))
+    side = max(1, int(round(min_size / to_file)))
     if min(small.shape) < side:
         return []
     _cascade()  # OpenCV can load it (checked once)
@@ -204,10 +255,11 @@ def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side):
             small, scaleFactor=float(scale_factor), minNeighbors=int(min_neighbors),
             minSize=(side, side), outputRejectLevels=True,
         )
+    height, width = (round(v / photo_scale) for v in gray.shape)
     faces = []
     for (x, y, w, h), weight in zip(np.reshape(rects, (-1, 4)), np.ravel(weights)):
-        x0, y0 = int(round(x / scale)), int(round(y / scale))
-        x1, y1 = min(width, int(round((x + w) / scale))), min(height, int(round((y + h) / scale)))
+        x0, y0 = int(round(x * to_file)), int(round(y * to_file))
+        x1, y1 = min(width, int(round((x + w) * to_file))), min(height, int(round((y + h) * to_file)))
         faces.append({"box": (x0, y0, x1 - x0, y1 - y0), "score": float(weight)})
     faces.sort(key=lambda f: f["box"][2] * f["box"][3], reverse=True)
     return faces

@@ -1,6 +1,7 @@
 """EmotionRecognizer: the emotions of every face of a photo."""
 
 import contextlib
+import functools
 import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from ..datasets._images import resize_square
 from ..utils._labels import emotion_names
 from ._crop import check_crop_params, crop_face
 from ._detect import (
-    DEFAULT_DETECTOR, check_detection, check_detector_params, find_faces, read_photo,
+    DEFAULT_DETECTOR, check_detection, check_detector_params, find_faces, least_scale, read_photo,
 )
 
 
@@ -51,10 +52,10 @@ class EmotionRecognizer:
         thread pool can be 50x slower on a single face than one thread.
     n_jobs : int, default=-1
         Threads that read and search the photos of a batch at once in
-        :meth:`analyze_many` (Pillow's decoders and OpenCV release the GIL,
-        and each thread gets its own copy of the detector); -1 means one per
-        core, 1 one photo after the other. The faces of a batch are then
-        classified in one call.
+        :meth:`analyze_many` (Pillow's decoders, OpenCV and onnxruntime
+        release the GIL; the Haar cascade is copied for each thread); -1
+        means one per core, 1 one photo after the other. The faces of a batch
+        are then classified in one call.
 
     Attributes
     ----------
@@ -145,15 +146,30 @@ class EmotionRecognizer:
 
     # ------------------------------------------------------------------ core
     def _faces_of(self, image, detect):
-        """Boxes and crops of one photo."""
-        gray, pixels = read_photo(image, self.detector if detect else "haar", color=self.color)
+        """Boxes (in the file's pixels) and crops of one photo."""
         if not detect:  # the whole image, stretched to a square if it is not one
+            gray = read_photo(image, "haar", color=self.color).gray
             height, width = gray.shape
             return [(0, 0, width, height)], [resize_square(gray, self.crop_size)]
-        boxes = [f["box"] for f in find_faces(pixels, self.detector, self.min_size,
-                                              self.scale_factor, self.min_neighbors,
-                                              self.max_side)]
-        return boxes, [crop_face(gray, b, margin=self.margin, size=self.crop_size) for b in boxes]
+        photo = self._read(image)
+        boxes = self._find(photo)
+        return boxes, self._crops(photo, boxes)
+
+    def _read(self, image):
+        """The photo for the detector, a JPEG decoded no larger than detection and crops need."""
+        return read_photo(image, self.detector, color=self.color, least_scale=functools.partial(
+            least_scale, detector=self.detector, min_size=self.min_size,
+            max_side=self.max_side, crop_size=self.crop_size))
+
+    def _find(self, photo):
+        """The boxes of the faces of a photo, in its file's pixels."""
+        return [f["box"] for f in find_faces(photo, self.detector, self.min_size,
+                                             self.scale_factor, self.min_neighbors,
+                                             self.max_side)]
+
+    def _crops(self, photo, boxes):
+        return [crop_face(photo.gray, photo.in_gray(b), margin=self.margin, size=self.crop_size)
+                for b in boxes]
 
     def _classify(self, crops):
         model = self._resolve_model()
