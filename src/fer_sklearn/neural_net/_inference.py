@@ -112,8 +112,9 @@ def torch_threads(n):
 
 def weights_version(module):
     """Changes whenever a parameter or buffer of ``module`` is replaced or changed in place."""
-    return (id(module),) + tuple((id(t), t._version) for t in
-                                 [*module.parameters(), *module.buffers()])
+    return (id(module),) + tuple((id(t), t._version) for m in module.modules()
+                                 for tensors in (m._parameters, m._buffers)
+                                 for t in tensors.values() if t is not None)
 
 
 class FastPredictor:
@@ -150,17 +151,19 @@ class FastPredictor:
         whatever ``batch_size``: smaller passes stay in the caches.
         """
         with torch.inference_mode(), torch_threads(inference_threads(len(views[0]))):
-            return np.mean([self._probabilities(images, batch_size) for images in views], axis=0)
+            probabilities = [self._probabilities(images, batch_size) for images in views]
+        return probabilities[0] if len(views) == 1 else np.mean(probabilities, axis=0)
 
     def _probabilities(self, images, batch_size):
         out = []
         if self.device.type == "cpu":
             batch_size = min(batch_size, CPU_CHUNK)
+        autocast = (torch.autocast(self.device.type, dtype=self.autocast_dtype)
+                    if self.autocast_dtype is not None else contextlib.nullcontext())
         for start in range(0, len(images), batch_size):
             x = torch.from_numpy(images[start:start + batch_size]).to(self.device)
             x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.bfloat16,
-                                enabled=self.autocast_dtype is not None):
+            with autocast:
                 logits = self.network(x)
             out.append(self.nonlinearity(logits.float()).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
