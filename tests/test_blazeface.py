@@ -22,7 +22,7 @@ from PIL import Image
 from ._photos import group_photo, matches, real_photo, small_face_photo, tiny_model
 from fer_sklearn import EmotionRecognizer, FaceCropper, detect_faces
 from fer_sklearn.faces._blazeface import (
-    KEYPOINTS, decode, raw_detections, run_network, scales, ssd_anchors, weighted_nms,
+    KEYPOINTS, decode, raw_detections, run_network, scales, ssd_anchors, tiles, weighted_nms,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -135,6 +135,38 @@ def test_a_wide_input_gives_each_part_the_detections_of_a_square_input():
     assert len(boxes) == len(square) == 1
     got = _as_rows(boxes * [2, 1, 2, 1] - [1, 0, 1, 0], scores, points * [2, 1] - [1, 0])
     np.testing.assert_allclose(got, square, atol=0.02)
+
+
+def test_tiles_overlap_by_the_largest_face_and_cover_the_side():
+    assert tiles(300) == [(0, 300)]
+    assert tiles(512) == [(0, 512)]
+    assert tiles(1200) == [(0, 512), (384, 512), (688, 512)]
+    for length in (513, 1000, 5000):
+        spans = tiles(length)
+        assert spans[0][0] == 0 and sum(spans[-1]) == length
+        assert all(a + 512 - b >= 128 for (a, _), (b, _) in zip(spans, spans[1:]))
+
+
+def test_a_panorama_is_searched_in_tiles_and_each_face_found_once(monkeypatch):
+    import cv2
+
+    from fer_sklearn.faces import _blazeface
+
+    face = cv2.resize(real_photo("astronaut.jpg"), (256, 256), interpolation=cv2.INTER_AREA)
+    panorama = np.full((256, 2400, 3), 200, dtype=np.uint8)
+    for x in (0, 700, 1400, 2144):  # 1200x128 scaled: tiles at 0, 384 and 688
+        panorama[:, x:x + 256] = face
+    shapes = []
+    real = _blazeface.network_outputs
+    monkeypatch.setattr(_blazeface, "network_outputs",
+                        lambda pixels: shapes.append(pixels.shape) or real(pixels))
+    faces = detect_faces(panorama, max_side=None)
+    assert shapes == [(128, 512, 3)] * 3
+    assert sorted(f["box"][0] // 350 for f in faces) == [0, 2, 4, 6]  # one box per face
+    shapes.clear()
+    # a 3x2000 strip is scaled 43x: searched in 512-pixel tiles, never one 85,000-pixel pass
+    assert detect_faces(np.zeros((3, 2000, 3), dtype=np.uint8), max_side=None) == []
+    assert max(h * w for h, w, _ in shapes) <= 512 * 128
 
 
 def test_a_photo_is_searched_in_one_pass_of_the_network(monkeypatch):

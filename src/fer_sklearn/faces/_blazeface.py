@@ -22,6 +22,7 @@ from ._opencv import opencv
 
 INPUT_SIZE = 128
 STRIDE = 16  # the network's coarsest stride: the sides of its input are multiples of it
+MAX_PASS = 512  # longest side of one pass, in the network's pixels: larger are cut in tiles
 # (stride, anchors per cell) of MediaPipe's face_detection_short_range_common.pbtxt
 _ANCHOR_LAYOUT = ((8, 2), (16, 6))
 _LOGIT_LIMIT = 80.0  # MediaPipe clips at 100, whose sigmoid overflows float32
@@ -193,26 +194,58 @@ def raw_detections(rgb, min_size=None, threshold=0.5):
     return _drop_nested(*weighted_nms(boxes, scores, points))
 
 
-def _search(rgb, threshold, side):
-    """Raw detections of the network on the whole photo scaled so that ``side`` is 128 pixels.
+def tiles(length):
+    """``(start, size)`` of the tiles of one side of a scaled photo, in the network's pixels.
 
-    Decoded, not yet merged by non-maximum suppression. The scaled photo is centred on a black canvas whose sides are the next
-    multiples of :data:`STRIDE`; boxes and keypoints come back in photo pixels.
+    One tile when the side is at most :data:`MAX_PASS`; otherwise tiles of
+    that size overlapping by 128 pixels (the largest face the network finds),
+    so that every face lies whole in one of them.
     """
-    cv2 = opencv()
+    if length <= MAX_PASS:
+        return [(0, length)]
+    starts = set(range(0, length - MAX_PASS, MAX_PASS - INPUT_SIZE)) | {length - MAX_PASS}
+    return [(start, MAX_PASS) for start in sorted(starts)]
+
+
+def _search(rgb, threshold, side):
+    """Raw detections of the network on the photo scaled so that ``side`` is 128 pixels.
+
+    Decoded, not yet merged by non-maximum suppression; boxes and keypoints
+    in photo pixels. A scaled photo larger than :data:`MAX_PASS` on a side is
+    searched in :func:`tiles` (bounding the network's memory), and a detection
+    touching a tile's edge inside the photo is dropped: the face is cut there
+    and lies whole in the overlapping tile.
+    """
     height, width = rgb.shape[:2]
     scale = INPUT_SIZE / side
     nw, nh = max(1, round(width * scale)), max(1, round(height * scale))
-    canvas_h, canvas_w = (-(-max(n, INPUT_SIZE) // STRIDE) * STRIDE for n in (nh, nw))
-    pixels = np.zeros((canvas_h, canvas_w, 3), dtype=np.uint8)
-    ox, oy = (canvas_w - nw) // 2, (canvas_h - nh) // 2
-    pixels[oy:oy + nh, ox:ox + nw] = cv2.resize(
-        rgb, (nw, nh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    boxes, scores, points = decode(*network_outputs(pixels), threshold, canvas_h, canvas_w)
+    scaled = opencv().resize(rgb, (nw, nh), interpolation=opencv().INTER_AREA if scale < 1
+                             else opencv().INTER_LINEAR)
+    found = []
+    for y, h in tiles(nh):
+        for x, w in tiles(nw):
+            boxes, scores, points = _run_tile(scaled[y:y + h, x:x + w], threshold)
+            inner = np.array([x > 0, y > 0, x + w < nw, y + h < nh])
+            edge = np.abs(boxes - [0, 0, w, h]) < 0.01 * INPUT_SIZE
+            keep = ~(edge & inner).any(axis=1)
+            found.append(((boxes[keep] + [x, y, x, y]) / scale, scores[keep],
+                          (points[keep] + [x, y]) / scale))
+    return tuple(np.concatenate(values) for values in zip(*found))
+
+
+def _run_tile(pixels, threshold):
+    """Raw detections of one tile, centred on a black canvas whose sides are multiples of 16.
+
+    Boxes and keypoints in the tile's pixels.
+    """
+    h, w = pixels.shape[:2]
+    canvas_h, canvas_w = (-(-max(n, INPUT_SIZE) // STRIDE) * STRIDE for n in (h, w))
+    canvas = np.zeros((canvas_h, canvas_w, 3), dtype=np.uint8)
+    ox, oy = (canvas_w - w) // 2, (canvas_h - h) // 2
+    canvas[oy:oy + h, ox:ox + w] = pixels
+    boxes, scores, points = decode(*network_outputs(canvas), threshold, canvas_h, canvas_w)
     size = np.array([canvas_w, canvas_h])
-    boxes = (boxes * np.tile(size, 2) - [ox, oy, ox, oy]) / scale
-    points = (points * size - [ox, oy]) / scale
-    return boxes, scores, points
+    return boxes * np.tile(size, 2) - [ox, oy, ox, oy], scores, points * size - [ox, oy]
 
 
 def _drop_nested(boxes, scores, points, overlap=NESTED_OVERLAP):
