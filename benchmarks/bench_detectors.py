@@ -27,6 +27,8 @@ point. Run::
     .venv/bin/python benchmarks/bench_detectors.py --n-photos 20 --out /tmp/d.json
     .venv/bin/python benchmarks/bench_detectors.py --pretrained fast \
         --out benchmarks/results/detectors_fast.json        # and --pretrained accurate
+    .venv/bin/python benchmarks/bench_detectors.py --full-decode \
+        --out benchmarks/results/detectors_full_decode.json  # JPEGs decoded whole
 """
 
 import argparse
@@ -137,9 +139,17 @@ def main(argv=None):
     parser.add_argument("--pretrained", default="default", choices=("default", "fast", "accurate"),
                         help="the shipped model that classifies the faces")
     parser.add_argument("--out", default=str(HERE / "results" / "detectors.json"))
+    parser.add_argument("--full-decode", action="store_true",
+                        help="decode every JPEG whole, as before 83b76d1 (to measure what the "
+                             "reduced decoding of the recognizer changes)")
     args = parser.parse_args(argv)
     import cv2
     import torch
+
+    if args.full_decode:  # the recognizer's least decoding scale, forced to 1
+        import fer_sklearn.faces._recognizer as recognizer_module
+
+        recognizer_module.least_scale = lambda *args, **kwargs: 1.0
 
     model = load_pretrained(args.pretrained)
     rows = []
@@ -158,6 +168,7 @@ def main(argv=None):
             print(markdown(rows[-2:]), flush=True)
     table = markdown(rows)
     result = {"rows": rows, "seed": args.seed, "model": f"load_pretrained({args.pretrained!r})",
+              "full_decode": args.full_decode,
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "load_average_at_end": os.getloadavg()},
               "versions": {"opencv": cv2.__version__, "torch": torch.__version__},
