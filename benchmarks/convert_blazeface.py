@@ -64,7 +64,6 @@ def montage():
 
 
 def convert(wheel, work):
-    import onnx
     import onnxruntime
     import tflite2onnx
     from ai_edge_litert.interpreter import Interpreter

@@ -168,8 +168,9 @@ def least_scale(width, height, detector, min_size, max_side, crop_size):
 
     Detection never sees more than ``max_side`` pixels on the longest side,
     and the smallest face the detector can report (``min_size``, and at least
-    a fifth of the searched windows' side for BlazeFace, the cascade's 24-pixel
-    window at the detection scale) must stay ``crop_size`` pixels across, so
+    a fifth of the square a BlazeFace pass sees as 128 pixels, or the
+    cascade's 24-pixel window at the detection scale) must stay ``crop_size``
+    pixels across, so
     that no crop is cut from fewer pixels than a full decode would give it
     (up to ``crop_size``). 1.0 when ``max_side`` is None.
     """
