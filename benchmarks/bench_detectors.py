@@ -146,10 +146,10 @@ def main(argv=None):
     import cv2
     import torch
 
-    if args.full_decode:  # the recognizer's least decoding scale, forced to 1
-        import fer_sklearn.faces._recognizer as recognizer_module
+    if args.full_decode:  # the least decoding scale of read_photo, forced to 1
+        import fer_sklearn.faces._detect as detect_module
 
-        recognizer_module.least_scale = lambda *args, **kwargs: 1.0
+        detect_module.least_scale = lambda *args, **kwargs: 1.0
 
     model = load_pretrained(args.pretrained)
     rows = []

@@ -45,18 +45,16 @@ def test_least_scale_keeps_detection_and_the_smallest_face_whole():
 
 def test_a_jpeg_is_decoded_at_half_scale_and_other_inputs_whole(jpeg, tmp_path):
     path, _ = jpeg
-    reduce = lambda width, height: least_scale(width, height, "blazeface", None, 320, 48)  # noqa: E731
-    photo = read_photo(path, "blazeface", least_scale=reduce)
+    photo = read_photo(path, "blazeface", max_side=320)
     assert photo.scale == 0.5
     assert photo.gray.shape == (240, 320) and photo.pixels.shape == (240, 320, 3)
-    assert read_photo(path, "blazeface").scale == 1.0  # no least_scale: whole
-    small_faces = lambda width, height: least_scale(width, height, "blazeface", 40, 320, 48)  # noqa: E731
-    assert read_photo(path, "blazeface", least_scale=small_faces).scale == 1.0
+    assert read_photo(path, "blazeface").scale == 1.0  # no max_side: whole
+    assert read_photo(path, "blazeface", min_size=40, max_side=320).scale == 1.0
     png = tmp_path / "same.png"
     Image.open(path).save(png)
-    whole = read_photo(png, "blazeface", least_scale=reduce)
+    whole = read_photo(png, "blazeface", max_side=320)
     assert whole.scale == 1.0 and whole.gray.shape == (480, 640)
-    array = read_photo(np.asarray(Image.open(path)), "blazeface", least_scale=reduce)
+    array = read_photo(np.asarray(Image.open(path)), "blazeface", max_side=320)
     assert array.scale == 1.0 and array.gray.shape == (480, 640)
     # the reduced luma is the whole one shrunk: mean difference of a few gray levels
     shrunk = np.asarray(Image.fromarray(whole.gray).resize((320, 240), Image.BOX), dtype=float)
@@ -98,8 +96,7 @@ def test_an_exif_rotated_jpeg_is_reduced_and_turned(tmp_path):
     exif[0x0112] = 6  # orientation: turn 90 degrees clockwise to view
     path = tmp_path / "turned.jpg"
     image.save(path, quality=92, exif=exif)
-    reduce = lambda width, height: least_scale(width, height, "blazeface", None, 320, 48)  # noqa: E731
-    read = read_photo(path, "blazeface", least_scale=reduce)
+    read = read_photo(path, "blazeface", max_side=320)
     assert read.scale == 0.5 and read.gray.shape == (256, 512)  # decoded at 1/2, then turned
     faces = detect_faces(path)
     expected = detect_faces(wide)

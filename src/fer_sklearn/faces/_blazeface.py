@@ -216,11 +216,12 @@ def _search(rgb, threshold, side):
     touching a tile's edge inside the photo is dropped: the face is cut there
     and lies whole in the overlapping tile.
     """
+    cv2 = opencv()
     height, width = rgb.shape[:2]
     scale = INPUT_SIZE / side
     nw, nh = max(1, round(width * scale)), max(1, round(height * scale))
-    scaled = opencv().resize(rgb, (nw, nh), interpolation=opencv().INTER_AREA if scale < 1
-                             else opencv().INTER_LINEAR)
+    scaled = cv2.resize(rgb, (nw, nh),
+                        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     found = []
     for y, h in tiles(nh):
         for x, w in tiles(nw):

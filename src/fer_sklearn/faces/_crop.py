@@ -1,6 +1,5 @@
 """Face crops: crop_face, and FaceCropper, a transformer from photos to face crops."""
 
-import functools
 import numbers
 import os
 
@@ -10,9 +9,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_scalar
 
 from ..datasets._images import check_color, resize_square
-from ._detect import (
-    DEFAULT_DETECTOR, check_detector_params, find_faces, least_scale, read_photo,
-)
+from ._detect import DEFAULT_DETECTOR, check_detector_params, find_faces, read_photo
 from ._opencv import opencv
 
 _ON_MISSING = ("center", "error")
@@ -211,11 +208,10 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         return [box for _, box in self._photos_and_boxes(X)]
 
     def _photos_and_boxes(self, X):
-        reduce = functools.partial(least_scale, detector=self.detector, min_size=self.min_size,
-                                   max_side=self.max_side, crop_size=self.size)
         for i, image in enumerate(_as_image_list(X)):
             photo = read_photo(image, self.detector, color=self.color, what=f"X[{i}]",
-                               least_scale=reduce)
+                               min_size=self.min_size, max_side=self.max_side,
+                               crop_size=self.size)
             faces = find_faces(photo, self.detector, self.min_size, self.scale_factor,
                                self.min_neighbors, self.max_side)
             yield photo, (faces[0]["box"] if faces else None)

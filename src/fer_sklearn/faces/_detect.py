@@ -143,8 +143,7 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
     []
     """
     check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector)
-    photo = read_photo(image, detector, color=color, least_scale=functools.partial(
-        least_scale, detector=detector, min_size=min_size, max_side=max_side, crop_size=48))
+    photo = read_photo(image, detector, color=color, min_size=min_size, max_side=max_side)
     return find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side)
 
 
@@ -186,16 +185,20 @@ def least_scale(width, height, detector, min_size, max_side, crop_size):
     return min(1.0, max(detection, crop_size / smallest))
 
 
-def read_photo(image, detector, *, color="rgb", what="image", least_scale=None):
+def read_photo(image, detector, *, color="rgb", what="image", min_size=None, max_side=None,
+               crop_size=48):
     """A photo as a :class:`Photo` for ``detector``.
 
-    ``least_scale(width, height)``, when given, lets a JPEG file be decoded
-    at a reduced scale (see :func:`~fer_sklearn.datasets._images.open_reduced`);
-    arrays and PIL images are used as they are.
+    With ``max_side``, a JPEG file is decoded at the reduced scale that
+    detection with these parameters and crops of ``crop_size`` allow
+    (:func:`least_scale`, :func:`~fer_sklearn.datasets._images.open_reduced`);
+    without it, whole. Arrays and PIL images are used as they are.
     """
     check_color(color)
     if isinstance(image, (str, os.PathLike)):
-        pil, scale = open_reduced(image, "L" if detector == "haar" else "RGB", least_scale)
+        reduce = functools.partial(least_scale, detector=detector, min_size=min_size,
+                                   max_side=max_side, crop_size=crop_size)
+        pil, scale = open_reduced(image, "L" if detector == "haar" else "RGB", reduce)
         pixels = np.asarray(pil, dtype=np.uint8)
         if detector == "haar":
             return Photo(pixels, pixels, scale)
@@ -233,9 +236,10 @@ def _shrunk(pixels, max_side, photo_scale):
     height, width = pixels.shape[:2]
     if max_side is None or max(height, width) <= max_side:
         return pixels, 1 / photo_scale
+    cv2 = opencv()
     scale = max_side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return opencv().resize(pixels, size, interpolation=opencv().INTER_AREA), 1 / (scale * photo_scale)
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), 1 / (scale * photo_scale)
 
 
 def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side, photo_scale=1.0):

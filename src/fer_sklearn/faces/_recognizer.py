@@ -1,7 +1,6 @@
 """EmotionRecognizer: the emotions of every face of a photo."""
 
 import contextlib
-import functools
 import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +14,7 @@ from ..datasets._images import resize_square
 from ..utils._labels import emotion_names
 from ._crop import check_crop_params, crop_face
 from ._detect import (
-    DEFAULT_DETECTOR, check_detection, check_detector_params, find_faces, least_scale, read_photo,
+    DEFAULT_DETECTOR, check_detection, check_detector_params, find_faces, read_photo,
 )
 
 
@@ -157,9 +156,8 @@ class EmotionRecognizer:
 
     def _read(self, image):
         """The photo for the detector, a JPEG decoded no larger than detection and crops need."""
-        return read_photo(image, self.detector, color=self.color, least_scale=functools.partial(
-            least_scale, detector=self.detector, min_size=self.min_size,
-            max_side=self.max_side, crop_size=self.crop_size))
+        return read_photo(image, self.detector, color=self.color, min_size=self.min_size,
+                          max_side=self.max_side, crop_size=self.crop_size)
 
     def _find(self, photo):
         """The boxes of the faces of a photo, in its file's pixels."""
