@@ -14,7 +14,12 @@ the CPU by ``tests/test_train_device.py``:
    ``OUT/results.json`` and ``OUT/train_device.log``; a table is printed last.
 
 The data stay on the device as one uint8 tensor; batches are cut by index and
-augmented on the device; bf16 autocast and channels-last on CUDA.
+augmented on the device; bf16 autocast and channels-last on CUDA. The recipe is
+AdamW at batch 128 unless ``--batch-size``, ``--optimizer sgd`` (Nesterov momentum),
+``--lr`` or ``--mixup`` say otherwise (the learning rate scales with the batch, see
+:func:`recipe`); ``--probe-speed`` logs one member's images/s at batch 128-1024 in
+the smoke stage; ``--init-dir`` warm-starts networks from the files of an earlier
+run or from the package's shipped weights of the same names.
 
     python benchmarks/train_device.py --out runs/device                      # GPU
     python benchmarks/train_device.py --out runs/dry --limit 256 --max-epochs 1  # CPU dry run
@@ -58,7 +63,15 @@ STUDENTS = {
     "s16": dict(module=dict(_BASE, width=16, hidden_units=128, dropout=0.2, block_dropout=0.0), seed=22),
     "s24": dict(module=dict(_BASE, width=24, dropout=0.3, block_dropout=0.0), seed=23),
 }
-TRAIN = dict(batch_size=128, lr=2e-3, weight_decay=0.05, label_smoothing=0.1, warmup=0.03)
+TRAIN = dict(batch_size=128, optimizer="adamw", lr=2e-3, weight_decay=0.05, label_smoothing=0.1,
+             warmup=0.03, mixup=0.0)
+# Settings of each optimizer at batch 128; ``recipe`` scales the learning rate with the batch
+# (square root for AdamW, linear for SGD). SGD with Nesterov momentum is what the best
+# published single network on FER2013 used (Khaireddin & Chen 2021: lr 0.01 at batch 64).
+OPTIMIZERS = {
+    "adamw": dict(lr=2e-3, weight_decay=0.05),
+    "sgd": dict(lr=0.02, weight_decay=5e-4, momentum=0.9, nesterov=True),
+}
 AUGMENT = dict(max_shift=0.1, max_rotation=12, max_scale=0.12, flip=True, erasing=0.25)
 DISTILL = dict(alpha=0.75, temperature=2.0)
 
@@ -164,6 +177,39 @@ def accuracy(logits, y):
     return float((logits.argmax(1).numpy() == np.asarray(y)).mean())
 
 
+def recipe(batch_size=128, optimizer="adamw", lr=None, mixup=0.0):
+    """The training settings: ``TRAIN`` with the optimizer's settings, the learning rate
+    scaled from batch 128 to ``batch_size`` unless ``lr`` is given."""
+    if batch_size < 1 or mixup < 0:
+        raise ValueError(f"batch_size must be >= 1 and mixup >= 0, got {batch_size} and {mixup}")
+    settings_ = dict(TRAIN, **OPTIMIZERS[optimizer], optimizer=optimizer, batch_size=int(batch_size),
+                     mixup=float(mixup))
+    if lr is None:
+        ratio = batch_size / 128
+        settings_["lr"] = settings_["lr"] * (ratio if optimizer == "sgd" else math.sqrt(ratio))
+    else:
+        settings_["lr"] = float(lr)
+    return settings_
+
+
+def make_optimizer(net, train, device):
+    """AdamW (fused on CUDA) or SGD with Nesterov momentum, as ``train`` says."""
+    if train["optimizer"] == "sgd":
+        return torch.optim.SGD(net.parameters(), lr=train["lr"], momentum=train["momentum"],
+                               nesterov=train["nesterov"], weight_decay=train["weight_decay"])
+    fused = {"fused": True} if device.type == "cuda" else {}
+    return torch.optim.AdamW(net.parameters(), lr=train["lr"], weight_decay=train["weight_decay"], **fused)
+
+
+def mix(x, alpha, rng, generator):
+    """Mixup: ``(mixed x, permutation, weight of the original)``; ``alpha=0`` leaves ``x`` alone."""
+    if alpha <= 0:
+        return x, None, 1.0
+    lam = float(rng.beta(alpha, alpha))
+    perm = torch.randperm(len(x), device=x.device, generator=generator)
+    return x.mul(lam).add_(x[perm], alpha=1 - lam), perm, lam
+
+
 def lr_factor(progress, warmup):
     if progress < warmup:
         return progress / warmup
@@ -172,7 +218,7 @@ def lr_factor(progress, warmup):
 
 # ---------------------------------------------------------------------------- training
 def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_steps=None,
-        teachers=(), names=None, tag="fit"):
+        teachers=(), names=None, tag="fit", settings_=None):
     """Train ``nets`` side by side on the same augmented batches within ``budget_s`` seconds.
 
     Without ``teachers`` each net learns the labels (cross-entropy with label
@@ -180,18 +226,20 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
     mixed with the labels. The learning rate of every net follows warm-up + cosine
     over ``progress`` = the larger of the elapsed share of the budget and of
     ``max_epochs``. Returns one record per net (best PublicTest epoch's weights
-    restored in the net).
+    restored in the net). ``settings_`` is a :func:`recipe` (default: ``recipe()``); with
+    mixup, the labels' loss is mixed in the same proportions as the images, and the
+    teachers see the mixed images.
     """
     names = names or [f"net{i}" for i in range(len(nets))]
+    train_settings = settings_ or recipe()
     augment = ImageAugmenter(**AUGMENT)
-    batch_size = TRAIN["batch_size"]
+    batch_size, base_lr = train_settings["batch_size"], train_settings["lr"]
     steps_per_epoch = max(1, len(train) // batch_size)
     total_steps = max_epochs * steps_per_epoch if max_steps is None else max_steps
-    fused = {"fused": True} if device.type == "cuda" else {}
-    optimizers = [torch.optim.AdamW(net.parameters(), lr=TRAIN["lr"],
-                                    weight_decay=TRAIN["weight_decay"], **fused) for net in nets]
+    optimizers = [make_optimizer(net, train_settings, device) for net in nets]
     generator = torch.Generator(device=device)
     generator.manual_seed(1234)
+    rng = np.random.default_rng(1234)
     for t in teachers:
         t.eval()
     records = [dict(name=n, epochs=[], best_accuracy=-1.0, best_epoch=0) for n in names]
@@ -208,8 +256,9 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
             progress = max((time.time() - start) / budget_s, step / total_steps)
             if progress >= 1.0:
                 break
-            factor = lr_factor(progress, TRAIN["warmup"])
+            factor = lr_factor(progress, train_settings["warmup"])
             x = augment(train.images(index)).contiguous(memory_format=train.memory_format)
+            x, perm, lam = mix(x, train_settings["mixup"], rng, generator)
             y = train.y[index]
             soft = None
             if teachers:
@@ -218,15 +267,17 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
                                      / temperature, dim=1)
             for i, (net, opt) in enumerate(zip(nets, optimizers)):
                 for group in opt.param_groups:
-                    group["lr"] = TRAIN["lr"] * factor
+                    group["lr"] = base_lr * factor
                 with autocast(device, precision):
                     z = net(x).float()
-                if soft is None:
-                    loss = F.cross_entropy(z, y, label_smoothing=TRAIN["label_smoothing"])
-                else:
+                smoothing = train_settings["label_smoothing"] if soft is None else 0.0
+                loss = F.cross_entropy(z, y, label_smoothing=smoothing)
+                if perm is not None:
+                    loss = lam * loss + (1 - lam) * F.cross_entropy(z, y[perm], label_smoothing=smoothing)
+                if soft is not None:
                     kd = F.kl_div(F.log_softmax(z / temperature, dim=1), soft,
                                   reduction="batchmean") * temperature**2
-                    loss = alpha * kd + (1 - alpha) * F.cross_entropy(z, y)
+                    loss = alpha * kd + (1 - alpha) * loss
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -242,7 +293,7 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
             rec = records[i]
             rec["epochs"].append(dict(epoch=epoch, loss=round(float(losses[i]) / max(1, seen // batch_size), 4),
                                       valid_accuracy=round(acc, 4), seconds=round(seconds, 2),
-                                      lr=round(TRAIN["lr"] * factor, 6)))
+                                      lr=round(base_lr * factor, 6)))
             if acc > rec["best_accuracy"]:
                 rec["best_accuracy"], rec["best_epoch"] = acc, epoch
                 best_states[i] = copy.deepcopy(net.state_dict())
@@ -260,7 +311,8 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
         rec["steps"] = step
         rec["images_per_s"] = round(step * batch_size / max(elapsed, 1e-9), 1)
         rec["seconds_per_epoch"] = round(elapsed / max(1, step / steps_per_epoch), 2)
-        rec["final_lr_factor"] = round(lr_factor(progress, TRAIN["warmup"]), 4)
+        rec["final_lr_factor"] = round(lr_factor(progress, train_settings["warmup"]), 4)
+        rec["batch_size"], rec["lr"] = batch_size, base_lr
     return records
 
 
@@ -284,6 +336,18 @@ def load_network(path, device, memory_format):
     net.load_state_dict({k: v.float() if v.is_floating_point() else v
                          for k, v in load_file(str(path)).items()})
     return net.to(device, memory_format=memory_format).eval(), config
+
+
+def warm_start(net, path):
+    """Load the weights of ``path`` into ``net`` (a file of an earlier run, or a shipped
+    weights file of the same network, which has no settings in its metadata)."""
+    state = load_file(str(path))
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return net
+
+
+def run_recipe(args):
+    return recipe(args.batch_size, args.optimizer, args.lr, args.mixup)
 
 
 def n_params(net):
@@ -320,16 +384,18 @@ def run_member(args):
     net = build(spec, device, fmt)
     start_from = Path(args.init_dir or "-") / f"{args.member}.safetensors"
     if args.init_dir and start_from.exists():  # a second cycle from an earlier run's weights
-        net = load_network(start_from, device, fmt)[0]
+        warm_start(net, start_from)
         log(f"[{args.member}] starting from {start_from}")
+    train_settings = run_recipe(args)
     rec, = fit([net], train, valid, device=device, precision=precision, budget_s=args.budget,
-               max_epochs=args.max_epochs, teachers=teachers, names=[args.member], tag=args.member)
+               max_epochs=args.max_epochs, teachers=teachers, names=[args.member], tag=args.member,
+               settings_=train_settings)
     z = logits_of([net], valid, device, precision)
     np.save(Path(args.work) / f"{args.member}_valid_logits.npy", z.numpy())
     rec.update(params=n_params(net), public_test_accuracy=round(accuracy(z, valid.y.cpu().numpy()), 4),
                precision=precision)
     meta = dict(kind="student" if student else "member", normalize=normalize, metrics=rec,
-                machine=machine(device), train=TRAIN, augment=AUGMENT)
+                machine=machine(device), train=train_settings, augment=AUGMENT)
     if student:
         rec["teachers"] = args.teachers.split(",")
         meta["distill"] = DISTILL
@@ -338,7 +404,35 @@ def run_member(args):
     log(f"[{args.member}] done: best {rec['best_accuracy']:.4f} at epoch {rec['best_epoch']}")
 
 
-def smoke(train, valid, device, precision, fmt, work):
+def probe_speed(spec, train, device, precision, fmt, batch_sizes=(128, 256, 512, 1024), steps=8):
+    """Training images/s of one network at each batch size (``steps`` timed steps after 2
+    untimed ones), logged so that a run records what larger batches buy on its card."""
+    net = build(spec, device, fmt)
+    augment = ImageAugmenter(**AUGMENT)
+    speeds = {}
+    for batch_size in batch_sizes:
+        opt = make_optimizer(net, recipe(batch_size), device)
+        index = torch.arange(min(batch_size, len(train)), device=train.X.device)
+        for i in range(steps + 2):
+            if i == 2:
+                if device.type == "cuda":
+                    torch.cuda.synchronize(device)
+                start = time.time()
+            x = augment(train.images(index)).contiguous(memory_format=fmt)
+            with autocast(device, precision):
+                loss = F.cross_entropy(net(x).float(), train.y[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        speeds[batch_size] = round(steps * len(index) / (time.time() - start), 1)
+    log("speed probe (one network alone, training images/s by batch size): "
+        + ", ".join(f"{b}: {v:.0f}" for b, v in speeds.items()))
+    return speeds
+
+
+def smoke(train, valid, device, precision, fmt, work, train_settings=None):
     """A few batches through every path, so that a mistake fails in seconds."""
     start = time.time()
     small = FaceBatches(train.X[:512].cpu().numpy(), train.y[:512].cpu().numpy(), device,
@@ -346,11 +440,13 @@ def smoke(train, valid, device, precision, fmt, work):
     small_valid = FaceBatches(valid.X[:256].cpu().numpy(), valid.y[:256].cpu().numpy(), device,
                               valid.mean, valid.scale, fmt)
     nets = {name: build(spec, device, fmt) for name, spec in {**MEMBERS, **STUDENTS}.items()}
+    small_settings = dict(train_settings or recipe(), batch_size=min(128, len(small)))
     fit([nets[n] for n in MEMBERS], small, small_valid, device=device, precision=precision,
-        budget_s=60, max_epochs=1, max_steps=3, names=list(MEMBERS), tag="smoke-members")
+        budget_s=60, max_epochs=1, max_steps=3, names=list(MEMBERS), tag="smoke-members",
+        settings_=small_settings)
     fit([nets[n] for n in STUDENTS], small, small_valid, device=device, precision=precision,
         budget_s=60, max_epochs=1, max_steps=3, teachers=[nets[n] for n in MEMBERS],
-        names=list(STUDENTS), tag="smoke-distill")
+        names=list(STUDENTS), tag="smoke-distill", settings_=small_settings)
     name = next(iter(STUDENTS))
     path = Path(work) / "smoke.safetensors"
     save_network(path, nets[name], STUDENTS[name], dict(kind="smoke"))
@@ -368,7 +464,10 @@ def launch(args, names, budget, teachers=()):
         cmd = [sys.executable, __file__, "--member", name, "--cache", str(args.cache), "--work",
                str(args.work), "--out", args.out, "--device", args.device, "--precision",
                args.precision, "--budget", str(budget), "--max-epochs", str(args.max_epochs),
-               "--teachers", ",".join(teachers)]
+               "--teachers", ",".join(teachers), "--batch-size", str(args.batch_size),
+               "--optimizer", args.optimizer, "--mixup", str(args.mixup)]
+        if args.lr is not None:
+            cmd += ["--lr", str(args.lr)]
         for option in ("teacher_dir", "init_dir"):
             if getattr(args, option):
                 cmd += ["--" + option.replace("_", "-"), getattr(args, option)]
@@ -428,6 +527,13 @@ def main(argv=None):
     parser.add_argument("--distill-budget", type=float, default=110.0, help="seconds for the students")
     parser.add_argument("--deadline", type=float, default=520.0, help="seconds from start to end by")
     parser.add_argument("--skip-smoke", action="store_true")
+    parser.add_argument("--batch-size", type=int, default=TRAIN["batch_size"])
+    parser.add_argument("--optimizer", default=TRAIN["optimizer"], choices=sorted(OPTIMIZERS))
+    parser.add_argument("--lr", type=float, default=None,
+                        help="peak learning rate (default: the optimizer's at batch 128, scaled to the batch)")
+    parser.add_argument("--mixup", type=float, default=TRAIN["mixup"], help="mixup's Beta alpha (0: off)")
+    parser.add_argument("--probe-speed", action="store_true",
+                        help="log one member's training images/s at batch 128-1024 in the smoke stage")
     parser.add_argument("--teacher-dir", default=None,
                         help="distil only, from the member files of an earlier run in this folder")
     parser.add_argument("--init-dir", default=None, help="start the students from the files in this folder")
@@ -447,7 +553,8 @@ def main(argv=None):
     work.mkdir(parents=True, exist_ok=True)
     args.work = str(work)
     logfile = open(out / "train_device.log", "a")
-    results = dict(machine=None, members={}, students={}, ensemble=None, train=TRAIN, augment=AUGMENT,
+    train_settings = run_recipe(args)
+    results = dict(machine=None, members={}, students={}, ensemble=None, train=train_settings, augment=AUGMENT,
                    distill=DISTILL, command=" ".join(sys.argv))
 
     def write_results():
@@ -466,8 +573,11 @@ def main(argv=None):
     train, valid, normalize = load_stage_data(args.cache, device, fmt)
     results["normalize"] = normalize
     note(f"data: {len(train)} Training, {len(valid)} PublicTest faces ({time.time() - start:.1f}s)")
+    note(f"training: {train_settings}")
     if not args.skip_smoke:
-        smoke(train, valid, device, precision, fmt, work)
+        smoke(train, valid, device, precision, fmt, work, train_settings)
+        if args.probe_speed:
+            results["speed_probe"] = probe_speed(next(iter(MEMBERS.values())), train, device, precision, fmt)
 
     # the ensemble members, one process each, side by side on the one device
     yv = valid.y.cpu().numpy()

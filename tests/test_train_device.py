@@ -36,7 +36,8 @@ def dry_run(tmp_path_factory):
     train_device = _script("train_device")
     out = folder / "out"
     train_device.main(["--data", str(folder / "faces.npz"), "--out", str(out), "--work",
-                       str(folder / "work"), "--max-epochs", "1", "--device", "cpu"])
+                       str(folder / "work"), "--max-epochs", "1", "--device", "cpu",
+                       "--batch-size", "64", "--mixup", "0.2"])
     return train_device, out
 
 
@@ -55,7 +56,11 @@ def test_dry_run_writes_one_file_per_model_and_the_results(dry_run):
         assert record["images_per_s"] > 0 and record["seconds_per_epoch"] > 0
     assert results["students"]["s16"]["teachers"] == list(train_device.MEMBERS)
     assert results["ensemble"]["members"] == list(train_device.MEMBERS)
-    assert results["machine"]["card"] == "CPU" and results["train"]["batch_size"] > 0
+    assert results["machine"]["card"] == "CPU"
+    # the recipe given on the command line reaches every training process
+    assert results["train"]["batch_size"] == 64 and results["train"]["mixup"] == 0.2
+    for record in [*results["members"].values(), *results["students"].values()]:
+        assert record["batch_size"] == 64 and record["lr"] == pytest.approx(2e-3 * 0.5**0.5)
     log = (out / "train_device.log").read_text()
     assert "results (CPU" in log
 
@@ -90,3 +95,58 @@ def test_export_makes_the_three_shipped_names(dry_run, tmp_path, monkeypatch):
         proba = model.predict_proba(faces)
         np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
     assert len(load_pretrained("accurate", device="cpu")[-1].module_.members) == 3
+
+
+def _tiny_data(train_device, n=48):
+    X, y = make_faces(n, size=48, random_state=2)
+    batches = train_device.FaceBatches(X.astype(np.uint8), y, torch.device("cpu"), 128.0, 64.0,
+                                       torch.contiguous_format)
+    return batches
+
+
+TINY = dict(module=dict(width=4, depth=2, hidden_units=0), seed=0)
+
+
+def test_recipe_scales_the_learning_rate_with_the_batch():
+    train_device = _script("train_device")
+    assert train_device.recipe()["lr"] == train_device.TRAIN["lr"]
+    assert train_device.recipe(512)["lr"] == pytest.approx(2 * 2e-3)  # AdamW: square root
+    sgd = train_device.recipe(512, "sgd")
+    assert sgd["lr"] == pytest.approx(4 * 0.02) and sgd["nesterov"] and sgd["weight_decay"] == 5e-4
+    assert train_device.recipe(512, lr=1e-3)["lr"] == 1e-3
+    with pytest.raises(ValueError, match="batch_size"):
+        train_device.recipe(0)
+
+
+def test_sgd_with_mixup_trains_and_records_its_settings():
+    train_device = _script("train_device")
+    data = _tiny_data(train_device)
+    net = train_device.build(TINY, torch.device("cpu"), torch.contiguous_format)
+    before = [p.detach().clone() for p in net.parameters()]
+    settings = train_device.recipe(16, "sgd", mixup=0.4)
+    record, = train_device.fit([net], data, data, device=torch.device("cpu"), precision="32", budget_s=60,
+                               max_epochs=1, settings_=settings)
+    assert record["steps"] == 3 and record["batch_size"] == 16 and record["lr"] == pytest.approx(0.0025)
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
+    x = data.images(torch.arange(4))
+    mixed, perm, lam = train_device.mix(x, 0.4, np.random.default_rng(0), torch.Generator())
+    assert 0 <= lam <= 1 and sorted(perm.tolist()) == [0, 1, 2, 3]
+    torch.testing.assert_close(mixed, lam * x + (1 - lam) * x[perm])
+    assert train_device.mix(x, 0.0, None, None)[0] is x
+
+
+def test_speed_probe_and_warm_start_from_a_weights_only_file(tmp_path):
+    train_device = _script("train_device")
+    data = _tiny_data(train_device)
+    speeds = train_device.probe_speed(TINY, data, torch.device("cpu"), "32", torch.contiguous_format,
+                                      batch_sizes=(8, 16), steps=1)
+    assert set(speeds) == {8, 16} and min(speeds.values()) > 0
+    from safetensors.torch import save_file
+    source = train_device.build(dict(TINY, seed=5), torch.device("cpu"), torch.contiguous_format)
+    save_file({k: v.half().contiguous() for k, v in source.state_dict().items() if v.is_floating_point()}
+              | {k: v for k, v in source.state_dict().items() if not v.is_floating_point()},
+              tmp_path / "net.safetensors")  # like the shipped files: no settings in the metadata
+    net = train_device.warm_start(train_device.build(TINY, torch.device("cpu"), torch.contiguous_format),
+                                  tmp_path / "net.safetensors")
+    for (name, a), b in zip(source.state_dict().items(), net.state_dict().values()):
+        torch.testing.assert_close(a.half().float() if a.is_floating_point() else a, b, msg=name)
