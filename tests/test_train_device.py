@@ -2,7 +2,8 @@
 
 It writes the same files as on the GPU machine, and its output exports into
 models that ``load_pretrained`` reads. Budget: about 90 s on 2 CPU cores (six
-training processes), hence ``slow``.
+training processes), hence ``slow``; the recipe, speed-probe, warm-start and
+``compare_batch_sizes.py`` tests train tiny networks, 5 s together.
 """
 
 import importlib.util
@@ -150,3 +151,20 @@ def test_speed_probe_and_warm_start_from_a_weights_only_file(tmp_path):
                                   tmp_path / "net.safetensors")
     for (name, a), b in zip(source.state_dict().items(), net.state_dict().values()):
         torch.testing.assert_close(a.half().float() if a.is_floating_point() else a, b, msg=name)
+
+
+def test_compare_batch_sizes_writes_one_curve_per_recipe(tmp_path):
+    X, y = make_faces(96, size=48, random_state=3)
+    usage = np.array(["Training"] * 64 + ["PublicTest"] * 32)
+    np.savez(tmp_path / "faces.npz", X=X.astype(np.uint8), y=y, usage=usage)
+    compare = _script("compare_batch_sizes")
+    assert compare.parse_recipe("512:sgd:0.2") == dict(batch_size=512, optimizer="sgd", mixup=0.2)
+    out = tmp_path / "curves.json"
+    compare.main(["--data", str(tmp_path / "faces.npz"), "--net", "s12", "--epochs", "2",
+                  "--recipes", "16:adamw", "32:sgd:0.2", "--out", str(out)])
+    results = json.loads(out.read_text())
+    assert [r["recipe"] for r in results["runs"]] == ["16:adamw", "32:sgd:0.2"]
+    assert results["n_train"] == 64 and results["n_valid"] == 32
+    for run in results["runs"]:
+        assert len(run["curve"]) == 2 and run["best_accuracy"] == max(run["curve"])
+    assert results["runs"][1]["settings"]["lr"] == pytest.approx(0.02 / 4)
