@@ -8,6 +8,7 @@ training processes), hence ``slow``; the recipe, speed-probe, warm-start and
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import torch
 from safetensors.torch import load_file
 
 from fer_sklearn import EMOTIONS, EmotionCNN, make_faces
+from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -35,10 +37,12 @@ def dry_run(tmp_path_factory):
     usage = np.array(["Training"] * 160 + ["PublicTest"] * 64)
     np.savez(folder / "faces.npz", X=X.astype(np.uint8), y=y, usage=usage)
     train_device = _script("train_device")
-    out = folder / "out"
+    out, init = folder / "out", folder / "init"
+    init.mkdir()  # the fast student starts from the shipped weights, as run 2 will
+    shutil.copy(WEIGHTS_DIR / "s16.safetensors", init)
     train_device.main(["--data", str(folder / "faces.npz"), "--out", str(out), "--work",
                        str(folder / "work"), "--max-epochs", "1", "--device", "cpu",
-                       "--batch-size", "64", "--mixup", "0.2"])
+                       "--batch-size", "64", "--mixup", "0.2", "--init-dir", str(init)])
     return train_device, out
 
 
@@ -64,6 +68,7 @@ def test_dry_run_writes_one_file_per_model_and_the_results(dry_run):
         assert record["batch_size"] == 64 and record["lr"] == pytest.approx(2e-3 * 0.5**0.5)
     log = (out / "train_device.log").read_text()
     assert "results (CPU" in log
+    assert "[s16] starting from" in log and "[s24] starting from" not in log
 
 
 @pytest.mark.slow
