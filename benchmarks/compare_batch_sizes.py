@@ -14,21 +14,15 @@ epochs, which the CPU can tell.
 """
 
 import argparse
-import importlib.util
-import json
+import sys
 import time
 from pathlib import Path
 
 import torch
 
-HERE = Path(__file__).resolve().parent
-
-
-def _train_device():
-    spec = importlib.util.spec_from_file_location("train_device", HERE / "train_device.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded from elsewhere
+import train_device as td  # noqa: E402  benchmarks/train_device.py
+from _results import write_results  # noqa: E402  benchmarks/_results.py
 
 
 def parse_recipe(text):
@@ -45,7 +39,6 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, default=None, help="first N faces of each split")
     parser.add_argument("--out", default="benchmarks/results/batch_sizes.json")
     args = parser.parse_args(argv)
-    td = _train_device()
     spec = {**td.MEMBERS, **td.STUDENTS}[args.net]
     device, precision, fmt = td.settings("cpu", "32")
     X, y, Xv, yv = td.read_fer2013(td.find_data(args.data))
@@ -61,17 +54,19 @@ def main(argv=None):
         net = td.build(spec, device, fmt)
         start = time.time()
         record, = td.fit([net], train, valid, device=device, precision=precision, budget_s=1e9,
-                         max_epochs=args.epochs, names=[text], tag=text, settings_=settings)
+                         max_epochs=args.epochs, names=[text], tag=text, train_settings=settings)
         results["runs"].append(dict(recipe=text, settings=settings, best_accuracy=record["best_accuracy"],
                                     best_epoch=record["best_epoch"],
                                     final_accuracy=record["epochs"][-1]["valid_accuracy"],
                                     seconds=round(time.time() - start, 1),
                                     curve=[e["valid_accuracy"] for e in record["epochs"]]))
-        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
-    print(f"{'recipe':16} {'lr':>8} {'best':>7} {'epoch':>5} {'final':>7} {'seconds':>8}")
-    for run in results["runs"]:
-        print(f"{run['recipe']:16} {run['settings']['lr']:8.4f} {run['best_accuracy']:7.4f} "
-              f"{run['best_epoch']:5d} {run['final_accuracy']:7.4f} {run['seconds']:8.0f}")
+        table = "\n".join(["| recipe | peak lr | best | best epoch | last | seconds |", "|---|---|---|---|---|---|"]
+                          + [f"| {r['recipe']} | {r['settings']['lr']:.4f} | {r['best_accuracy']:.4f} | "
+                             f"{r['best_epoch']} | {r['final_accuracy']:.4f} | {r['seconds']:.0f} |"
+                             for r in results["runs"]])
+        # written after every recipe, so that an interrupted comparison keeps what finished
+        write_results(args.out, results, table, f"{args.net}, {args.epochs} epochs each, CPU "
+                      f"({results['threads']} threads), PublicTest after every epoch")
 
 
 if __name__ == "__main__":

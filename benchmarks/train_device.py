@@ -27,6 +27,7 @@ run or from the package's shipped weights of the same names.
 
 import argparse
 import copy
+import functools
 import io
 import json
 import lzma
@@ -182,14 +183,14 @@ def recipe(batch_size=128, optimizer="adamw", lr=None, mixup=0.0):
     scaled from batch 128 to ``batch_size`` unless ``lr`` is given."""
     if batch_size < 1 or mixup < 0:
         raise ValueError(f"batch_size must be >= 1 and mixup >= 0, got {batch_size} and {mixup}")
-    settings_ = dict(TRAIN, **OPTIMIZERS[optimizer], optimizer=optimizer, batch_size=int(batch_size),
-                     mixup=float(mixup))
+    chosen = dict(TRAIN, **OPTIMIZERS[optimizer], optimizer=optimizer, batch_size=int(batch_size),
+                  mixup=float(mixup))
     if lr is None:
         ratio = batch_size / 128
-        settings_["lr"] = settings_["lr"] * (ratio if optimizer == "sgd" else math.sqrt(ratio))
+        chosen["lr"] = chosen["lr"] * (ratio if optimizer == "sgd" else math.sqrt(ratio))
     else:
-        settings_["lr"] = float(lr)
-    return settings_
+        chosen["lr"] = float(lr)
+    return chosen
 
 
 def make_optimizer(net, train, device):
@@ -210,6 +211,30 @@ def mix(x, alpha, rng, generator):
     return x.mul(lam).add_(x[perm], alpha=1 - lam), perm, lam
 
 
+def objective(z, y, *, smoothing, perm=None, lam=1.0, soft=None):
+    """The loss of logits ``z``: cross-entropy to the labels ``y`` (mixed in the images'
+    proportions under mixup), blended with the KL divergence to the teachers' soft labels."""
+    loss = F.cross_entropy(z, y, label_smoothing=smoothing)
+    if perm is not None:
+        loss = lam * loss + (1 - lam) * F.cross_entropy(z, y[perm], label_smoothing=smoothing)
+    if soft is not None:
+        alpha, temperature = DISTILL["alpha"], DISTILL["temperature"]
+        kd = F.kl_div(F.log_softmax(z / temperature, dim=1), soft, reduction="batchmean") * temperature**2
+        loss = alpha * kd + (1 - alpha) * loss
+    return loss
+
+
+def train_step(net, opt, x, loss_of, device, precision):
+    """One optimiser step of ``net`` on the batch ``x``; ``loss_of(logits)`` is its loss."""
+    with autocast(device, precision):
+        z = net(x).float()
+    loss = loss_of(z)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.detach()
+
+
 def lr_factor(progress, warmup):
     if progress < warmup:
         return progress / warmup
@@ -218,7 +243,7 @@ def lr_factor(progress, warmup):
 
 # ---------------------------------------------------------------------------- training
 def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_steps=None,
-        teachers=(), names=None, tag="fit", settings_=None):
+        teachers=(), names=None, tag="fit", train_settings=None):
     """Train ``nets`` side by side on the same augmented batches within ``budget_s`` seconds.
 
     Without ``teachers`` each net learns the labels (cross-entropy with label
@@ -226,12 +251,13 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
     mixed with the labels. The learning rate of every net follows warm-up + cosine
     over ``progress`` = the larger of the elapsed share of the budget and of
     ``max_epochs``. Returns one record per net (best PublicTest epoch's weights
-    restored in the net). ``settings_`` is a :func:`recipe` (default: ``recipe()``); with
+    restored in the net). ``train_settings`` is a :func:`recipe` (default: ``recipe()``); with
     mixup, the labels' loss is mixed in the same proportions as the images, and the
     teachers see the mixed images.
     """
     names = names or [f"net{i}" for i in range(len(nets))]
-    train_settings = settings_ or recipe()
+    train_settings = train_settings or recipe()
+    smoothing = 0.0 if teachers else train_settings["label_smoothing"]
     augment = ImageAugmenter(**AUGMENT)
     batch_size, base_lr = train_settings["batch_size"], train_settings["lr"]
     steps_per_epoch = max(1, len(train) // batch_size)
@@ -245,7 +271,7 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
     records = [dict(name=n, epochs=[], best_accuracy=-1.0, best_epoch=0) for n in names]
     best_states = [None] * len(nets)
     step, epoch, progress, start = 0, 0, 0.0, time.time()
-    alpha, temperature = DISTILL["alpha"], DISTILL["temperature"]
+    temperature = DISTILL["temperature"]
     while progress < 1.0:
         epoch += 1
         for net in nets:
@@ -265,23 +291,11 @@ def fit(nets, train, valid, *, device, precision, budget_s, max_epochs, max_step
                 with torch.no_grad(), autocast(device, precision):
                     soft = F.softmax(sum(t(x).float() for t in teachers) / len(teachers)
                                      / temperature, dim=1)
+            loss_of = functools.partial(objective, y=y, smoothing=smoothing, perm=perm, lam=lam, soft=soft)
             for i, (net, opt) in enumerate(zip(nets, optimizers)):
                 for group in opt.param_groups:
                     group["lr"] = base_lr * factor
-                with autocast(device, precision):
-                    z = net(x).float()
-                smoothing = train_settings["label_smoothing"] if soft is None else 0.0
-                loss = F.cross_entropy(z, y, label_smoothing=smoothing)
-                if perm is not None:
-                    loss = lam * loss + (1 - lam) * F.cross_entropy(z, y[perm], label_smoothing=smoothing)
-                if soft is not None:
-                    kd = F.kl_div(F.log_softmax(z / temperature, dim=1), soft,
-                                  reduction="batchmean") * temperature**2
-                    loss = alpha * kd + (1 - alpha) * loss
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                losses[i] += loss.detach()
+                losses[i] += train_step(net, opt, x, loss_of, device, precision)
             step += 1
             seen += len(index)
         if seen == 0:
@@ -389,7 +403,7 @@ def run_member(args):
     train_settings = run_recipe(args)
     rec, = fit([net], train, valid, device=device, precision=precision, budget_s=args.budget,
                max_epochs=args.max_epochs, teachers=teachers, names=[args.member], tag=args.member,
-               settings_=train_settings)
+               train_settings=train_settings)
     z = logits_of([net], valid, device, precision)
     np.save(Path(args.work) / f"{args.member}_valid_logits.npy", z.numpy())
     rec.update(params=n_params(net), public_test_accuracy=round(accuracy(z, valid.y.cpu().numpy()), 4),
@@ -419,11 +433,8 @@ def probe_speed(spec, train, device, precision, fmt, batch_sizes=(128, 256, 512,
                     torch.cuda.synchronize(device)
                 start = time.time()
             x = augment(train.images(index)).contiguous(memory_format=fmt)
-            with autocast(device, precision):
-                loss = F.cross_entropy(net(x).float(), train.y[index])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss_of = functools.partial(objective, y=train.y[index], smoothing=TRAIN["label_smoothing"])
+            train_step(net, opt, x, loss_of, device, precision)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         speeds[batch_size] = round(steps * len(index) / (time.time() - start), 1)
@@ -443,10 +454,10 @@ def smoke(train, valid, device, precision, fmt, work, train_settings=None):
     small_settings = dict(train_settings or recipe(), batch_size=min(128, len(small)))
     fit([nets[n] for n in MEMBERS], small, small_valid, device=device, precision=precision,
         budget_s=60, max_epochs=1, max_steps=3, names=list(MEMBERS), tag="smoke-members",
-        settings_=small_settings)
+        train_settings=small_settings)
     fit([nets[n] for n in STUDENTS], small, small_valid, device=device, precision=precision,
         budget_s=60, max_epochs=1, max_steps=3, teachers=[nets[n] for n in MEMBERS],
-        names=list(STUDENTS), tag="smoke-distill", settings_=small_settings)
+        names=list(STUDENTS), tag="smoke-distill", train_settings=small_settings)
     name = next(iter(STUDENTS))
     path = Path(work) / "smoke.safetensors"
     save_network(path, nets[name], STUDENTS[name], dict(kind="smoke"))

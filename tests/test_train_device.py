@@ -131,7 +131,7 @@ def test_sgd_with_mixup_trains_and_records_its_settings():
     before = [p.detach().clone() for p in net.parameters()]
     settings = train_device.recipe(16, "sgd", mixup=0.4)
     record, = train_device.fit([net], data, data, device=torch.device("cpu"), precision="32", budget_s=60,
-                               max_epochs=1, settings_=settings)
+                               max_epochs=1, train_settings=settings)
     assert record["steps"] == 3 and record["batch_size"] == 16 and record["lr"] == pytest.approx(0.0025)
     assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
     x = data.images(torch.arange(4))
