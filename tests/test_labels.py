@@ -7,6 +7,8 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.metrics import accuracy_score, get_scorer
+from sklearn.model_selection import cross_val_score
 
 from fer_sklearn import EMOTIONS, EmotionClassifier, load_fer2013, load_pretrained
 from fer_sklearn.evaluation import evaluate
@@ -25,15 +27,55 @@ def _fit(X, y, **params):
     return EmotionClassifier(random_state=0, device="cpu", **{**TINY_NET, **params}).fit(X, y)
 
 
-def test_case_and_aliases_make_one_class(small):
+def test_the_users_labels_come_back_as_given(small):
+    X, y = small
+    own = np.char.capitalize(y.astype(str)).astype(object)
+    own[own == "Happy"] = "joy"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # emotions and an alias: no warning
+        clf = _fit(X, own)
+    assert clf.classes_.tolist() == sorted(set(own))
+    predicted = clf.predict(X)
+    assert set(predicted.tolist()) <= set(own.tolist())
+    # scikit-learn's own scorer agrees with .score, and other spellings still score
+    assert accuracy_score(own, predicted) == pytest.approx(clf.score(X, own))
+    assert clf.score(X, y) == pytest.approx(clf.score(X, own))
+    assert get_scorer("accuracy")(clf, X, own) == pytest.approx(clf.score(X, own))
+
+
+def test_sklearn_model_selection_scores_the_users_labels(small):
+    X, y = small
+    own = np.char.upper(y.astype(str))
+    clf = EmotionClassifier(random_state=0, device="cpu", **{**TINY_NET, "max_epochs": 2})
+    by_name = cross_val_score(clf, X, own, cv=2, scoring="accuracy")
+    by_default = cross_val_score(clf, X, own, cv=2)
+    assert by_name == pytest.approx(by_default)
+    assert by_name.min() > 0  # renamed labels scored 0.0 here while .score did not
+
+
+@pytest.mark.parametrize("labels, spellings", [
+    (["Happy", "happy"], "'Happy', 'happy'"),
+    (["joy", "happy"], "'joy', 'happy'"),
+])
+def test_two_spellings_of_one_emotion_are_an_error(small, labels, spellings):
     X, y = small
     mixed = y.astype(object)
-    mixed[::3] = [label.capitalize() for label in mixed[::3]]
-    mixed[mixed == "happy"] = "happiness"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # emotions only: no warning
-        clf = _fit(X, mixed)
-    assert clf.classes_.tolist() == sorted(EMOTIONS)
+    happy = np.flatnonzero(y == "happy")
+    mixed[happy[::2]], mixed[happy[1::2]] = labels
+    with pytest.raises(ValueError, match=f"emotion 'happy' in 2 ways: {spellings}.*normalize"):
+        _fit(X, mixed)
+    with pytest.raises(ValueError, match="classes spells the emotion 'happy'"):
+        _fit(X, y, classes=["Happy", "happy", "sad"])
+
+
+def test_classes_are_kept_as_given_and_labels_matched_to_them(small):
+    X, y = small
+    classes = [label.title() for label in EMOTIONS]
+    clf = _fit(X, y, classes=classes)  # lower-case labels, title-case classes
+    assert clf.classes_.tolist() == classes
+    assert set(clf.predict(X).tolist()) <= set(classes)
+    clf.partial_fit(X, np.char.upper(y.astype(str)))  # matched to the fitted classes again
+    assert clf.classes_.tolist() == classes
 
 
 def test_a_label_that_is_no_emotion_is_warned_about_unless_classes_are_given(small):
@@ -81,3 +123,5 @@ def test_labels_like():
     with pytest.raises(ValueError, match="unknown emotion name 'grumpy'"):
         labels_like(["grumpy"], range(7))
     assert labels_like(["cat"], ["cat", "dog"]).tolist() == ["cat"]
+    assert labels_like(["happiness", "sad", "cat"], ["Happy", "Sad"]).tolist() == ["Happy", "Sad", "cat"]
+    assert labels_like([3, 4], ["Happy", "Sad"]).tolist() == ["Happy", "Sad"]

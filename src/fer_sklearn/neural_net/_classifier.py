@@ -362,7 +362,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         """Checked images ``(n, 1, h, w)``, class codes, and the ``(images, codes)`` of ``X_valid``."""
         self._check_params()
         images = self._images(X, reset=reset)
-        y = labels_for_fit(check_labels(y, len(images)), self.classes)
+        y = labels_for_fit(check_labels(y, len(images)), self.classes if reset else self.classes_)
         if reset:
             self._set_classes(y)
         codes = self._encode(y)

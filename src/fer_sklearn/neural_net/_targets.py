@@ -5,37 +5,56 @@ import warnings
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..utils._labels import is_emotion_name, normalize_emotion_labels
+from ..utils._labels import check_one_spelling, is_emotion_name, labels_like
 
 
 def labels_for_fit(y, classes=None):
-    """Training labels with each emotion name or alias written canonically (``"Happy"``,
-    ``"happiness"`` -> ``"happy"``), so that they make one class.
+    """Training labels as the user gave them, matched to ``classes`` when these are given.
 
-    A text label that is no emotion (a typo such as ``"hapy"``) is a class of
-    its own: accepted silently when the model was given its ``classes``,
-    with a warning otherwise. Integer labels are kept.
-    """
-    y = normalize_emotion_labels(y)
-    if classes is None and y.dtype == object:
-        strange = sorted({str(v) for v in y.tolist() if not is_emotion_name(v)})
-        if strange:
-            warnings.warn(
-                f"y holds labels that are no emotion: {strange[:5]}; each becomes a class of its "
-                "own (a typo?). Pass classes=[...] to train on labels of your own.",
-                UserWarning, stacklevel=4)
-    return y
-
-
-def fitted_classes(y, classes=None):
-    """The classes of a fit: ``classes`` if given, else the sorted labels of ``y``.
+    Labels are never renamed: ``"Happy"`` stays ``"Happy"``, so that
+    ``predict`` returns the user's own labels and scikit-learn's scorers agree
+    with ``score``. With ``classes``, emotion names, aliases and codes in ``y``
+    are written as the class of the same emotion (see
+    :func:`~fer_sklearn.utils.labels_like`).
 
     Raises
     ------
     ValueError
-        If there are fewer than two classes.
+        If one emotion is spelled in two ways in ``y`` (``"Happy"`` and
+        ``"happy"``): that would silently make two classes of one emotion.
+
+    Warns
+    -----
+    UserWarning
+        Without ``classes``, for text labels that are no emotion (a typo such
+        as ``"hapy"``): each becomes a class of its own.
     """
-    classes = np.unique(y) if classes is None else normalize_emotion_labels(classes)
+    if classes is not None:
+        return labels_like(y, classes)
+    check_one_spelling(y)
+    strange = sorted({v for v in y.tolist() if isinstance(v, str) and not is_emotion_name(v)})
+    if strange and len(strange) < len(set(y.tolist())):  # a few odd ones among emotions
+        warnings.warn(
+            f"y holds labels that are no emotion: {strange[:5]}; each becomes a class of its "
+            "own (a typo?). Pass classes=[...] to train on labels of your own.",
+            UserWarning, stacklevel=4)
+    return y
+
+
+def fitted_classes(y, classes=None):
+    """The classes of a fit: ``classes`` as given, else the sorted labels of ``y``.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than two classes, or one emotion is spelled in two
+        ways in ``classes``.
+    """
+    if classes is None:
+        classes = np.unique(y)
+    else:
+        classes = np.asarray(classes)
+        check_one_spelling(classes, "classes")
     if len(classes) < 2:
         raise ValueError(
             f"y holds a single class ({classes[0]!r}): one class is not enough, a classifier "

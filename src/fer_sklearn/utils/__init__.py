@@ -2,6 +2,7 @@
 
 from ._labels import (
                       EMOTIONS,
+                      check_one_spelling,
                       emotion_codes,
                       emotion_from_name,
                       emotion_names,
@@ -15,6 +16,7 @@ __all__ = [
     "EMOTIONS",
     "check_images",
     "check_labels",
+    "check_one_spelling",
     "check_pixels",
     "emotion_codes",
     "emotion_from_name",

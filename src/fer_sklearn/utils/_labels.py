@@ -176,17 +176,13 @@ def normalize_emotion_labels(y):
 
 
 def labels_like(y, classes):
-    """``y`` written as the kind of labels a model was fitted on (FER2013 codes or names).
+    """``y`` written in the labels a model was fitted on (its ``classes_``).
 
-    Codes 0-6 become emotion names for a model of names, emotion names and
-    aliases (any case) become codes for a model of codes, and names are
-    written canonically for a model of names; other labels are kept, so that
-    the model can say which ones it does not know.
-
-    Raises
-    ------
-    ValueError
-        For text that is no emotion given to a model of codes.
+    Labels that are classes are kept. Otherwise emotions are matched: FER2013
+    codes 0-6, emotion names and aliases (any case) become the class that
+    spells the same emotion (``"Happiness"`` -> ``"Happy"`` for a model fitted
+    on ``"Happy"``; -> ``3`` for a model of codes). Other labels are kept, so
+    that the model can say which ones it does not know.
 
     Parameters
     ----------
@@ -199,23 +195,83 @@ def labels_like(y, classes):
     -------
     y : ndarray
 
+    Raises
+    ------
+    ValueError
+        For text that is no emotion given to a model of codes.
+
     Examples
     --------
     >>> from fer_sklearn import EMOTIONS
     >>> from fer_sklearn.utils import labels_like
     >>> labels_like([3, 0], EMOTIONS).tolist()
     ['happy', 'angry']
+    >>> labels_like(["happiness", "Sad"], ["Happy", "Sad"]).tolist()
+    ['Happy', 'Sad']
     >>> labels_like(["Happiness", "sad"], list(range(7))).tolist()
     [3, 4]
     """
     y, classes = np.asarray(y), np.asarray(classes)
     if _is_text(classes):
+        spelling = {emotion_from_name(c): c for c in classes.tolist() if is_emotion_name(c)}
+        known = set(classes.tolist())
         if _is_text(y):
-            return normalize_emotion_labels(y)
+            return np.array([_as_class(v, known, spelling) for v in y.tolist()], dtype=object)
         if (y.dtype.kind in "iuf" and len(y) and np.all(y == np.round(y))
                 and y.min() >= 0 and y.max() < len(EMOTIONS)):
-            return np.array(EMOTIONS, dtype=object)[y.astype(np.int64)]
+            return np.array([spelling.get(EMOTIONS[int(v)], EMOTIONS[int(v)]) for v in y.tolist()],
+                            dtype=object)
         return y
     if classes.dtype.kind in "iu" and _is_text(y):
         return emotion_codes(y.tolist())  # a name that is no emotion: the error lists the valid ones
     return y
+
+
+def _as_class(label, known, spelling):
+    if label in known or not is_emotion_name(label):
+        return label
+    return spelling.get(emotion_from_name(label), label)
+
+
+def check_one_spelling(labels, what="y"):
+    """Raise if one emotion is spelled in two ways among ``labels`` (``"Happy"`` and ``"joy"``).
+
+    Such labels would make two classes of one emotion, or be merged without
+    the user seeing it; the caller should write each emotion one way.
+
+    Parameters
+    ----------
+    labels : array-like
+        Class labels.
+    what : str, default="y"
+        The name of the labels in the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the emotion, its spellings and the fix.
+
+    Examples
+    --------
+    >>> from fer_sklearn.utils import check_one_spelling
+    >>> check_one_spelling(["Happy", "Sad", "Happy"])
+    >>> check_one_spelling(["Happy", "joy"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: y spells the emotion 'happy' in 2 ways: 'Happy', 'joy'. ...
+    """
+    values = np.asarray(labels)
+    if not _is_text(values):
+        return
+    spellings = {}
+    for label in dict.fromkeys(values.tolist()):
+        if is_emotion_name(label):
+            spellings.setdefault(emotion_from_name(label), []).append(label)
+    for emotion, found in spellings.items():
+        if len(found) > 1:
+            raise ValueError(
+                f"{what} spells the emotion {emotion!r} in {len(found)} ways: "
+                f"{', '.join(map(repr, found))}. Each spelling would be a class of its own; write "
+                f"each emotion one way, e.g. "
+                f"{what} = fer_sklearn.utils.normalize_emotion_labels({what}) for the canonical names"
+            )
