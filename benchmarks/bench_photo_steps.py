@@ -58,7 +58,7 @@ def _steps(recognizer, model, path):
     photo = r._read(path)
     times["decode"] = time.perf_counter() - start
     start = time.perf_counter()
-    boxes = r._find(photo)
+    boxes = [face["box"] for face in r._find(photo)]
     times["detect"] = time.perf_counter() - start
     start = time.perf_counter()
     crops = r._crops(photo, boxes)

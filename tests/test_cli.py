@@ -271,6 +271,37 @@ def test_predict_photos_one_row_per_face_with_the_model_emotions(model_file, pho
     assert "1 image(s) could not be read" in err
 
 
+def test_predict_rows_carry_the_detection_score_and_min_score_sets_it(model_file, photo_dir,
+                                                                     tmp_path):
+    root, _ = photo_dir
+    group = str(root / "group.jpg")
+    out = tmp_path / "rows.json"
+    assert main(["predict", "--model", str(model_file), group, "--output", str(out)]) == 0
+    scores = [row["score"] for row in _rows_of(out)]
+    assert len(scores) == 3 and all(0.5 < s <= 1 for s in scores)
+    # a threshold above the middle score keeps the faces scoring above it
+    cut = sorted(scores)[1]
+    assert main(["predict", "--model", str(model_file), group, "--output", str(out),
+                 "--min-score", str(cut)]) == 0
+    assert sorted(row["score"] for row in _rows_of(out)) == pytest.approx(
+        [s for s in sorted(scores) if s > round(cut, 6)], abs=1e-6)
+    assert main(["predict", "--model", str(model_file), group, "--output", str(out),
+                 "--min-score", "0.999999"]) == 0
+    assert [row["status"] for row in _rows_of(out)] == ["no_face"]
+    # the cascade has no comparable score: an empty CSV cell
+    csv_out = tmp_path / "rows.csv"
+    assert main(["predict", "--model", str(model_file), group, "--output", str(csv_out),
+                 "--detector", "haar"]) == 0
+    assert {row["score"] for row in _rows_of(csv_out)} == {""}
+
+
+@pytest.mark.parametrize("value", ["0", "1", "high"])
+def test_predict_min_score_must_be_a_probability(model_file, photo_dir, value, capsys):
+    root, _ = photo_dir
+    assert main(["predict", "--model", str(model_file), str(root), "--min-score", value]) == 2
+    assert "expected a number between 0 and 1" in capsys.readouterr().err
+
+
 def test_predict_no_face_is_not_a_failure(model_file, photo_dir, capsys):
     root, _ = photo_dir
     assert main(["predict", "--model", str(model_file), str(root / "wall.png")]) == 0

@@ -138,10 +138,31 @@ def test_unreadable_file(tmp_path):
     (dict(max_side=10), ValueError, "max_side == 10, must be >= 24"),
     (dict(color="hsv"), ValueError, "color must be one of"),
     (dict(detector="mtcnn"), ValueError, r"detector must be one of \('blazeface', 'haar'\)"),
+    (dict(min_score=0), ValueError, "min_score == 0, must be > 0"),
+    (dict(min_score=1.5), ValueError, "min_score == 1.5, must be < 1"),
+    (dict(min_score="0.5"), TypeError, "min_score must be an instance of"),
 ])
 def test_bad_detector_parameters(params, error, match):
     with pytest.raises(error, match=match):
         detect_faces(np.zeros((50, 50), dtype=np.uint8), **params)
+
+
+def test_min_score_drops_the_detections_scoring_below_it(drawn):
+    photo, _ = compose_photo(drawn[:2], random_state=1)
+    faces = detect_faces(photo, min_score=0.3)
+    assert faces and all(0.3 < f["score"] <= 1 for f in faces)
+    cut = min(f["score"] for f in faces)
+    kept = detect_faces(photo, min_score=cut)
+    # the same faces (a box may move by a pixel or two: weighted NMS merges fewer anchors)
+    assert sorted(f["score"] for f in kept) == pytest.approx(
+        sorted(f["score"] for f in faces if f["score"] > cut))
+    assert detect_faces(photo, min_score=0.999999) == []
+    # the cascade has no comparable score: min_score does not change it
+    assert detect_faces(photo, detector="haar", min_score=0.999999) == detect_faces(
+        photo, detector="haar")
+    # FaceCropper: no face above the score, so the centre is cropped (or an error raised)
+    assert FaceCropper(min_score=0.999999).detect([photo]) == [None]
+    assert FaceCropper(min_score=0.3).detect([photo]) == [faces[0]["box"]]
 
 
 # ---------------------------------------------------------------- FaceCropper

@@ -76,8 +76,9 @@ def test_boxes_of_a_reduced_jpeg_are_in_the_files_pixels(jpeg):
 def test_crops_of_a_reduced_jpeg_match_those_of_the_whole_photo(jpeg):
     path, _ = jpeg
     recognizer = EmotionRecognizer(tiny_model())
-    boxes, crops = recognizer._faces_of(path, True)
-    whole_boxes, whole_crops = recognizer._faces_of(np.asarray(Image.open(path)), True)
+    found, crops = recognizer._faces_of(path, True)
+    whole, whole_crops = recognizer._faces_of(np.asarray(Image.open(path)), True)
+    boxes, whole_boxes = ([f["box"] for f in faces] for faces in (found, whole))
     assert len(crops) == len(whole_crops) == 1
     np.testing.assert_allclose(boxes, whole_boxes, atol=4)
     difference = np.abs(crops[0].astype(float) - whole_crops[0]).mean()

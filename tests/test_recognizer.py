@@ -67,7 +67,8 @@ def test_analyze_reports_box_emotion_and_scores_of_each_face(model, drawn):
     faces = EmotionRecognizer(model).analyze(photo)
     assert len(faces) == 2
     for face in faces:
-        assert set(face) == {"box", "emotion", "scores"}
+        assert set(face) == {"box", "score", "emotion", "scores"}
+        assert isinstance(face["score"], float) and 0.5 < face["score"] <= 1.0
         assert any(matches(t, face["box"]) for t in boxes)
         assert list(face["scores"]) == list(EMOTIONS)
         assert sum(face["scores"].values()) == pytest.approx(1.0, abs=1e-5)
@@ -123,6 +124,26 @@ def test_detect_false_treats_the_image_as_one_face(model, drawn):
     # a non-square image is stretched to the crop size
     wide = EmotionRecognizer(model).analyze(np.zeros((30, 60), np.uint8), detect=False)
     assert wide[0]["box"] == (0, 0, 60, 30)
+
+
+def test_min_score_keeps_the_faces_scoring_above_it(model, drawn):
+    photo, _ = compose_photo(drawn[0][:2], random_state=1)
+    faces = EmotionRecognizer(model, min_score=0.3).analyze(photo)
+    assert len(faces) >= 2
+    cut = float(np.median([f["score"] for f in faces]))
+    kept = EmotionRecognizer(model, min_score=cut).analyze(photo)
+    # the same faces (a box may move by a pixel or two: weighted NMS merges fewer anchors)
+    assert sorted(f["score"] for f in kept) == pytest.approx(
+        sorted(f["score"] for f in faces if f["score"] > cut))
+    assert all(any(matches(f["box"], g["box"]) for g in faces) for f in kept)
+    assert EmotionRecognizer(model, min_score=0.999999).analyze(photo) == []
+
+
+def test_the_haar_cascade_and_no_detection_report_no_detection_score(model, drawn):
+    photo, _ = compose_photo(drawn[0][:1], random_state=0)
+    faces = EmotionRecognizer(model, detector="haar").analyze(photo)
+    assert faces and all(f["score"] is None for f in faces)
+    assert EmotionRecognizer(model).analyze(drawn[0][0], detect=False)[0]["score"] is None
 
 
 def test_no_face_gives_an_empty_list(model):
@@ -187,6 +208,10 @@ def test_bad_images_and_parameters(model):
         recognizer.analyze_many("a.png")
     with pytest.raises(ValueError, match="n_jobs == 0, must be >= 1"):
         EmotionRecognizer(model, n_jobs=0).analyze_many(["a.png"])
+    with pytest.raises(ValueError, match="min_score == 1, must be < 1"):
+        EmotionRecognizer(model, min_score=1).analyze(np.zeros((48, 48)))
+    with pytest.raises(TypeError, match="min_score must be an instance of"):
+        EmotionRecognizer(model, min_score="high").analyze(np.zeros((48, 48)))
 
 
 # ---------------------------------------------------------------- analyze_many
@@ -253,6 +278,7 @@ def test_iter_face_rows(model, photo_files):
         (str(photo_files[3]), None, "error"), (str(photo_files[4]), None, "error"),
     ]
     ok = rows[0]
+    assert 0.5 < ok["score"] <= 1.0 and rows[3]["score"] is None
     assert sum(ok[e] for e in EMOTIONS) == pytest.approx(1.0, abs=1e-5)
     assert ok["emotion"] == max(EMOTIONS, key=ok.get) and ok["w"] > 0
     assert rows[4]["x"] is None and rows[4]["error"]
@@ -267,8 +293,8 @@ def test_iter_face_rows_without_detection(model, drawn, tmp_path):
         paths.append(tmp_path / f"face{i}.png")
         Image.fromarray(X[i]).save(paths[-1])
     rows = list(iter_face_rows(paths, EmotionRecognizer(model), detect=False))
-    assert [(r["face"], r["x"], r["y"], r["w"], r["h"], r["status"]) for r in rows] == [
-        (0, 0, 0, 48, 48, "ok")] * 3
+    assert [(r["face"], r["x"], r["y"], r["w"], r["h"], r["score"], r["status"])
+            for r in rows] == [(0, 0, 0, 48, 48, None, "ok")] * 3
     assert [r["emotion"] for r in rows] == [EMOTIONS[c] for c in model.predict(X[:3])]
 
 
@@ -290,6 +316,10 @@ def test_annotate_draws_boxes_and_labels(model, drawn, tmp_path):
     np.testing.assert_array_equal(annotate(photo, []), photo)
     with pytest.raises(ValueError, match="needs a 'box'"):
         annotate(photo, [{"emotion": "happy"}])
+    # the detection score is in the label: a longer filled label than without it
+    unscored = annotate(photo, [dict(faces[0], score=None)])
+    assert faces[0]["score"] is not None
+    assert np.any(unscored != photo, axis=2).sum() < changed.sum()
 
 
 def test_classifies_with_n_threads_and_restores_the_setting(model, drawn):

@@ -17,13 +17,24 @@ def _rows_file(text):
     return text
 
 
+def _probability(text):
+    """argparse type of ``--min-score``: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
+
+
 def add_parser(commands):
     """Add the ``predict`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
         "predict", help="find the faces of photos and predict the emotion of each",
         description="Find the faces of photos and predict the emotion of each: one row per face "
-                    "(file, face, box x y w h, emotion, the probability of each emotion, status, "
-                    "error). A photo without a face gives one row with status no_face, an "
+                    "(file, face, box x y w h, detection score, emotion, the probability of each "
+                    "emotion, status, error). A photo without a face gives one row with status no_face, an "
                     "unreadable file one with status error; both leave the face columns empty. "
                     "Exits with 1 when some files could not be read (no_face is not a failure).")
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
@@ -41,6 +52,10 @@ def add_parser(commands):
                         help="smallest face side to find, in pixels (default: 30 for haar; for "
                              "blazeface about a fifth of the photo's shorter side; smaller "
                              "faces cost more time)")
+    parser.add_argument("--min-score", type=_probability, metavar="P",
+                        help="blazeface: smallest detection score (0-1) of a face kept; higher "
+                             "drops more animals and objects taken for faces (default: "
+                             "fer_sklearn.EmotionRecognizer's)")
     parser.add_argument("--annotate", metavar="DIR",
                         help="also write each readable image with its face boxes and emotions "
                              "drawn into DIR (same file name; .gif, .tif... are written as .png)")
@@ -77,8 +92,9 @@ def run(args):
         raise CLIError(f"no such file or folder: {missing[0]}")
     model = load_model(args.model)
     # crops at the model's input size: its pipeline resizes nothing more
+    options = {} if args.min_score is None else {"min_score": args.min_score}
     recognizer = EmotionRecognizer(model, crop_size=_input_size(model), n_threads=args.threads,
-                                   detector=args.detector, min_size=args.min_face)
+                                   detector=args.detector, min_size=args.min_face, **options)
     paths = iter_image_paths(args.images, exclude=args.annotate)
     try:
         records = recognizer.analyze_many(paths, batch_size=args.batch_size, detect=args.detect)

@@ -43,7 +43,9 @@ def annotate(image, faces, *, color="rgb", out=None):
         The photo (gray, RGB, or BGR with ``color="bgr"``).
     faces : list of dict
         Faces as returned by :meth:`EmotionRecognizer.analyze` (``"box"`` and
-        ``"emotion"``; ``"scores"`` adds the probability to the label).
+        ``"emotion"``; ``"scores"`` adds the emotion's probability to the
+        label, and a ``"score"`` that is not None the detection score, as
+        ``face 0.93``).
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of a colour array.
     out : str, path-like or None, default=None
@@ -69,6 +71,8 @@ def annotate(image, faces, *, color="rgb", out=None):
         label = emotion
         if face.get("scores") and emotion in face["scores"]:
             label = f"{emotion} {face['scores'][emotion]:.0%}"
+        if face.get("score") is not None:
+            label += f", face {float(face['score']):.2f}"
         box_color = _PALETTE.get(emotion, (0, 255, 0))
         draw.rectangle([x, y, x + w - 1, y + h - 1], outline=box_color, width=line)
         left, top, right, bottom = draw.textbbox((0, 0), label, font=font)

@@ -9,7 +9,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_scalar
 
 from ..datasets._images import check_color, resize_square
-from ._detect import DEFAULT_DETECTOR, check_detector_params, find_faces, read_photo
+from ._detect import (
+    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detector_params, find_faces, read_photo,
+)
 from ._opencv import opencv
 
 _ON_MISSING = ("center", "error")
@@ -133,6 +135,9 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Channel order of colour arrays.
     detector : {"blazeface", "haar"}, default="blazeface"
         The face detector; see :func:`detect_faces`.
+    min_score : float, default=0.5
+        BlazeFace's smallest detection score of a face kept; see
+        :func:`detect_faces`.
 
     See Also
     --------
@@ -150,7 +155,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
 
     def __init__(self, size=48, margin=0.0, on_missing="center", min_size=None,
                  scale_factor=1.1, min_neighbors=5, max_side=320, color="rgb",
-                 detector=DEFAULT_DETECTOR):
+                 detector=DEFAULT_DETECTOR, min_score=DEFAULT_MIN_SCORE):
         self.size = size
         self.margin = margin
         self.on_missing = on_missing
@@ -160,10 +165,12 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         self.max_side = max_side
         self.color = color
         self.detector = detector
+        self.min_score = min_score
 
     def __setstate__(self, state):
         # a FaceCropper pickled before the detector option used the Haar cascade
         state.setdefault("detector", "haar")
+        state.setdefault("min_score", DEFAULT_MIN_SCORE)  # the threshold before the option
         super().__setstate__(state)
 
     def _check_params(self):
@@ -171,7 +178,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         if self.on_missing not in _ON_MISSING:
             raise ValueError(f"on_missing must be one of {_ON_MISSING}, got {self.on_missing!r}")
         check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side,
-                              self.detector)
+                              self.detector, self.min_score)
 
     def fit(self, X=None, y=None):
         """Check the parameters; nothing is learned.
@@ -213,7 +220,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
                                min_size=self.min_size, max_side=self.max_side,
                                crop_size=self.size)
             faces = find_faces(photo, self.detector, self.min_size, self.scale_factor,
-                               self.min_neighbors, self.max_side)
+                               self.min_neighbors, self.max_side, self.min_score)
             yield photo, (faces[0]["box"] if faces else None)
 
     def transform(self, X):

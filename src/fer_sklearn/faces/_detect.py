@@ -18,6 +18,8 @@ DETECTORS = ("blazeface", "haar")
 DEFAULT_DETECTOR = "blazeface"
 HAAR_MIN_SIZE = 30
 HAAR_WINDOW = 24  # the cascade's smallest window, in pixels of the photo it searches
+DEFAULT_MIN_SCORE = 0.5
+"""BlazeFace's default smallest detection score of a face kept (MediaPipe's own default)."""
 
 
 def _load_cascade():
@@ -55,10 +57,13 @@ def check_detection(detector="haar"):
         network()
 
 
-def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector="haar"):
+def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector="haar",
+                          min_score=DEFAULT_MIN_SCORE):
     """Check the parameters of :func:`detect_faces` (ValueError or TypeError)."""
     if not isinstance(detector, str) or detector not in DETECTORS:
         raise ValueError(f"detector must be one of {DETECTORS}, got {detector!r}")
+    check_scalar(min_score, "min_score", numbers.Real, min_val=0, max_val=1,
+                 include_boundaries="neither")
     if min_size is not None:
         check_scalar(min_size, "min_size", numbers.Integral, min_val=1)
     check_scalar(scale_factor, "scale_factor", numbers.Real, min_val=1,
@@ -69,7 +74,7 @@ def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detec
 
 
 def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_factor=1.1,
-                 min_neighbors=5, max_side=320, color="rgb"):
+                 min_neighbors=5, max_side=320, color="rgb", min_score=DEFAULT_MIN_SCORE):
     """Find the faces of a photo, with BlazeFace or OpenCV's Haar cascade.
 
     The photo is shrunk so that its longer side is at most ``max_side`` pixels
@@ -112,6 +117,11 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
         smallest face it can report 48 across (the crops' side).
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
+    min_score : float, default=0.5
+        BlazeFace only: smallest detection score (probability, in (0, 1))
+        of a face kept. Higher drops more animals and objects taken for faces
+        and more real faces too; ``benchmarks/bench_real_photos.py`` measures
+        both on real photos. The Haar cascade has no comparable score.
 
     Returns
     -------
@@ -142,9 +152,10 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
     >>> detect_faces(np.zeros((120, 160), dtype=np.uint8), detector="haar")
     []
     """
-    check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector)
+    check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector, min_score)
     photo = read_photo(image, detector, color=color, min_size=min_size, max_side=max_side)
-    return find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side)
+    return find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side,
+                      min_score)
 
 
 class Photo(NamedTuple):
@@ -216,13 +227,15 @@ def read_photo(image, detector, *, color="rgb", what="image", min_size=None, max
     return Photo(np.asarray(Image.fromarray(rgb).convert("L")), rgb)
 
 
-def find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side):
+def find_faces(photo, detector, min_size, scale_factor, min_neighbors, max_side,
+               min_score=DEFAULT_MIN_SCORE):
     """:func:`detect_faces` on a :class:`Photo`, parameters checked; boxes in the file's pixels."""
     if detector == "haar":
         return detect_gray(photo.pixels, HAAR_MIN_SIZE if min_size is None else min_size,
                            scale_factor, min_neighbors, max_side, photo.scale)
     pixels, to_file = _shrunk(photo.pixels, max_side, photo.scale)
-    faces = detect_blazeface(pixels, None if min_size is None else min_size / to_file)
+    faces = detect_blazeface(pixels, None if min_size is None else min_size / to_file,
+                             threshold=min_score)
     for face in faces:
         face["box"] = tuple(int(round(v * to_file)) for v in face["box"])
         face["keypoints"] = {k: (x * to_file, y * to_file)

@@ -14,7 +14,8 @@ from ..datasets._images import resize_square
 from ..utils._labels import emotion_names
 from ._crop import check_crop_params, crop_face
 from ._detect import (
-    DEFAULT_DETECTOR, check_detection, check_detector_params, find_faces, read_photo,
+    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detection, check_detector_params, find_faces,
+    read_photo,
 )
 
 
@@ -42,6 +43,9 @@ class EmotionRecognizer:
         Detector parameters, see :func:`~fer_sklearn.detect_faces`.
     detector : {"blazeface", "haar"}, default="blazeface"
         The face detector, see :func:`~fer_sklearn.detect_faces`.
+    min_score : float, default=0.5
+        BlazeFace's smallest detection score of a face kept, see
+        :func:`~fer_sklearn.detect_faces`.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays (``"bgr"`` for ``cv2.imread`` output).
     n_threads : int or None, default=1
@@ -78,7 +82,7 @@ class EmotionRecognizer:
 
     def __init__(self, model=None, *, crop_size=48, margin=0.0, min_size=None, scale_factor=1.1,
                  min_neighbors=5, max_side=320, color="rgb", n_threads=1,
-                 detector=DEFAULT_DETECTOR, n_jobs=-1):
+                 detector=DEFAULT_DETECTOR, n_jobs=-1, min_score=DEFAULT_MIN_SCORE):
         self.model = model
         self.crop_size = crop_size
         self.margin = margin
@@ -90,11 +94,13 @@ class EmotionRecognizer:
         self.n_threads = n_threads
         self.detector = detector
         self.n_jobs = n_jobs
+        self.min_score = min_score
 
     def __setstate__(self, state):
         # a recognizer pickled before the detector option used the Haar cascade
         state.setdefault("detector", "haar")
         state.setdefault("n_jobs", -1)
+        state.setdefault("min_score", DEFAULT_MIN_SCORE)
         self.__dict__.update(state)
 
     # ------------------------------------------------------------------ set-up
@@ -105,7 +111,7 @@ class EmotionRecognizer:
         if self.n_jobs != -1:
             check_scalar(self.n_jobs, "n_jobs", numbers.Integral, min_val=1)
         check_detector_params(self.min_size, self.scale_factor, self.min_neighbors, self.max_side,
-                              self.detector)
+                              self.detector, self.min_score)
 
     def _torch_threads(self):
         """PyTorch's threads set to ``n_threads`` for a block (unchanged when None)."""
@@ -145,14 +151,15 @@ class EmotionRecognizer:
 
     # ------------------------------------------------------------------ core
     def _faces_of(self, image, detect):
-        """Boxes (in the file's pixels) and crops of one photo."""
+        """Found faces (``box`` in the file's pixels, ``score``) and crops of one photo."""
         if not detect:  # the whole image, stretched to a square if it is not one
             gray = read_photo(image, "haar", color=self.color).gray
             height, width = gray.shape
-            return [(0, 0, width, height)], [resize_square(gray, self.crop_size)]
+            return [{"box": (0, 0, width, height), "score": None}], [
+                resize_square(gray, self.crop_size)]
         photo = self._read(image)
-        boxes = self._find(photo)
-        return boxes, self._crops(photo, boxes)
+        found = self._find(photo)
+        return found, self._crops(photo, [f["box"] for f in found])
 
     def _read(self, image):
         """The photo for the detector, a JPEG decoded no larger than detection and crops need."""
@@ -160,10 +167,12 @@ class EmotionRecognizer:
                           max_side=self.max_side, crop_size=self.crop_size)
 
     def _find(self, photo):
-        """The boxes of the faces of a photo, in its file's pixels."""
-        return [f["box"] for f in find_faces(photo, self.detector, self.min_size,
-                                             self.scale_factor, self.min_neighbors,
-                                             self.max_side)]
+        """The faces of a photo: ``box`` in its file's pixels, ``score`` (None for Haar)."""
+        faces = find_faces(photo, self.detector, self.min_size, self.scale_factor,
+                           self.min_neighbors, self.max_side, self.min_score)
+        # the cascade's level weight is no probability: not comparable, so not reported
+        return [{"box": f["box"], "score": f["score"] if self.detector == "blazeface" else None}
+                for f in faces]
 
     def _crops(self, photo, boxes):
         return [crop_face(photo.gray, photo.in_gray(b), margin=self.margin, size=self.crop_size)
@@ -177,11 +186,12 @@ class EmotionRecognizer:
             proba = model.predict_proba(np.stack(crops))
         return np.asarray(proba, dtype=np.float64)
 
-    def _face_dicts(self, boxes, probas):
+    def _face_dicts(self, found, probas):
         faces = []
-        for box, proba in zip(boxes, probas):
+        for face, proba in zip(found, probas):
             scores = {name: float(p) for name, p in zip(self.emotions_, proba)}
-            faces.append({"box": tuple(int(v) for v in box),
+            faces.append({"box": tuple(int(v) for v in face["box"]),
+                          "score": face["score"],
                           "emotion": self.emotions_[int(np.argmax(proba))],
                           "scores": scores})
         return faces
@@ -200,8 +210,11 @@ class EmotionRecognizer:
         Returns
         -------
         faces : list of dict
-            One ``{"box": (x, y, w, h), "emotion": str, "scores": {emotion:
-            probability}}`` per face, largest first; empty when none is found.
+            One ``{"box": (x, y, w, h), "score": float or None, "emotion": str,
+            "scores": {emotion: probability}}`` per face, largest first; empty
+            when none is found. ``score`` is BlazeFace's detection score (the
+            probability that the box is a face); None for the Haar cascade,
+            which has no comparable score, and with ``detect=False``.
 
         Raises
         ------
@@ -212,8 +225,8 @@ class EmotionRecognizer:
         """
         self._check_params()
         self._resolve_model()
-        boxes, crops = self._faces_of(image, detect)
-        return self._face_dicts(boxes, self._classify(crops))
+        found, crops = self._faces_of(image, detect)
+        return self._face_dicts(found, self._classify(crops))
 
     def analyze_many(self, images, *, batch_size=32, detect=True):
         """Analyse any number of photos, streaming one record per photo.
@@ -279,19 +292,19 @@ class EmotionRecognizer:
         images = [image for _, image in batch]
         found_in = (pool.map(self._read_and_find, images, [detect] * len(images)) if pool
                     else map(self._read_and_find, images, [detect] * len(images)))
-        records, boxes, crops, owners = [], [], [], []
+        records, found_faces, crops, owners = [], [], [], []
         for (index, image), (found, cut, error) in zip(batch, found_in):
             record = {"file": _name(image, index), "status": "ok", "error": None, "faces": []}
             if error is not None:
                 record.update(status="error", error=error)
             elif not found:
                 record["status"] = "no_face"
-            boxes += found
+            found_faces += found
             crops += cut
             owners += [len(records)] * len(found)
             records.append(record)
         probas = self._classify(crops)
-        for owner, face in zip(owners, self._face_dicts(boxes, probas)):
+        for owner, face in zip(owners, self._face_dicts(found_faces, probas)):
             records[owner]["faces"].append(face)
         return records
 

@@ -11,7 +11,8 @@ from ._recognizer import EmotionRecognizer
 STATUSES = ("ok", "no_face", "error")
 """The ``status`` of an analysed file: faces found, none found, or not readable."""
 
-ROW_FIELDS = ("file", "face", "x", "y", "w", "h", "emotion", *EMOTIONS, "status", "error")
+ROW_FIELDS = ("file", "face", "x", "y", "w", "h", "score", "emotion", *EMOTIONS, "status",
+              "error")
 """The keys of the rows of :func:`iter_face_rows`, in order (CSV columns)."""
 
 _ROW_FORMATS = {".csv": "csv", ".json": "json"}
@@ -29,7 +30,10 @@ def face_rows(records):
     ------
     row : dict
         Keys :data:`ROW_FIELDS`: ``file``, ``face`` (0-based index in the photo),
-        ``x, y, w, h``, ``emotion``, the seven emotion probabilities,
+        ``x, y, w, h``, ``score`` (the detection score: BlazeFace's
+        probability that the box is a face; None for the Haar cascade, which
+        has no comparable score, and without detection), ``emotion``, the
+        seven emotion probabilities,
         ``status`` (``"ok"``, ``"no_face"``, ``"error"``) and ``error`` (the
         message, else None). A photo without a face, or unreadable, gives one
         row with ``face`` and the values None, so no file is lost.
@@ -42,7 +46,7 @@ def face_rows(records):
             continue
         for i, face in enumerate(record["faces"]):
             row = dict(empty)
-            row.update(face=i, emotion=face["emotion"])
+            row.update(face=i, score=face.get("score"), emotion=face["emotion"])
             row.update(zip(("x", "y", "w", "h"), face["box"]))
             row.update({e: face["scores"].get(e, 0.0) for e in EMOTIONS})
             yield row
