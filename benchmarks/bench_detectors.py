@@ -12,7 +12,7 @@ What it does
    both see the same load on this shared machine; photos/s is photos over the
    summed time of each.
 3. Scores each detector: a face is *found* when a detected box matches its
-   square (centre inside, side 0.6-1.6x: :func:`fer_sklearn.faces._compose.box_matches`);
+   square (centre inside, side 0.6-1.6x: :func:`fer_sklearn.datasets._compose.box_matches`);
    *false boxes* match no face; *accuracy on detected* is the emotion of the
    matched box against the FER2013 label over found faces, and *accuracy on
    true boxes* classifies the pasted square itself (``analyze(crop,
@@ -47,8 +47,8 @@ from _results import write_results  # benchmarks/_results.py
 from bench_vs_fer import compose
 
 from fer_sklearn import EMOTIONS, EmotionRecognizer, load_fer2013, load_pretrained
-from fer_sklearn.faces import compose_photo
-from fer_sklearn.faces._compose import box_matches
+from fer_sklearn.datasets import compose_photo
+from fer_sklearn.datasets._compose import box_matches
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"

@@ -28,7 +28,7 @@ from _results import write_results
 from PIL import Image
 
 from fer_sklearn import EmotionRecognizer, load_fer2013, make_faces
-from fer_sklearn.faces._compose import compose_photo
+from fer_sklearn.datasets import compose_photo
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"

@@ -1,7 +1,7 @@
 """End-to-end speed on photos: decode, detect, crop, classify.
 
 Two measurements on 640x480 JPEG photos with one face each (composed from
-FER2013 faces with :func:`fer_sklearn.faces.compose_photo`, or from
+FER2013 faces with :func:`fer_sklearn.datasets.compose_photo`, or from
 :func:`fer_sklearn.make_faces` where FER2013 is absent):
 
 1. ``EmotionRecognizer.analyze(path)`` one photo at a time (photos/s);
@@ -48,7 +48,7 @@ import numpy as np
 from PIL import Image
 
 from fer_sklearn import EmotionRecognizer, load_fer2013, make_emotion_pipeline, make_faces
-from fer_sklearn.faces import compose_photo
+from fer_sklearn.datasets import compose_photo
 
 FER2013 = Path(__file__).resolve().parents[2] / "shared/data/fer2013/fer2013.csv.gz"
 

@@ -4,7 +4,7 @@ What it does
 ------------
 1. Composes ``--n-photos`` (default 200) 640x480 JPEG photos (quality 90), each
    with one FER2013 **PublicTest** face pasted at a known box (110-180 px,
-   :func:`fer_sklearn.faces.compose_photo`), so the true box and the FER2013
+   :func:`fer_sklearn.datasets.compose_photo`), so the true box and the FER2013
    label of every photo are known.
 2. Runs fer-sklearn's ``EmotionRecognizer(detector=...)`` (model
    ``load_pretrained()``, ``--detector``: BlazeFace by default, or the Haar
@@ -133,7 +133,7 @@ def compose(folder, n_photos, usage, seed):
     from PIL import Image
 
     from fer_sklearn import EMOTIONS, load_fer2013
-    from fer_sklearn.faces import compose_photo
+    from fer_sklearn.datasets import compose_photo
 
     X, y = load_fer2013(FER2013, usage=usage, return_X_y=True)
     keep = np.random.RandomState(seed).permutation(len(X))[:n_photos]
@@ -224,7 +224,7 @@ def iou(a, b):
 
 def matched_faces(report, truth):
     """Per photo: the (largest) detected face matching the known one, or None."""
-    from fer_sklearn.faces._compose import box_matches as matches
+    from fer_sklearn.datasets._compose import box_matches as matches
 
     by_file = {r["file"]: r["faces"] for r in report["results"]}
     matched, extra = [], 0

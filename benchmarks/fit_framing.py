@@ -6,7 +6,7 @@ framed its faces, :func:`fer_sklearn.faces._blazeface.fer_frames` predicts the
 side and centre of the FER2013 frame from BlazeFace's box and its six keypoints
 with a linear map (13 numbers per output), fitted here by least squares on
 FER2013 **Training** faces (never PublicTest, the benchmark's split) pasted
-into photos at known squares with :func:`fer_sklearn.faces.compose_photo`:
+into photos at known squares with :func:`fer_sklearn.datasets.compose_photo`:
 one or three faces per photo, 60-200 px, some rotated up to 10 degrees.
 
 Run::
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_sklearn import load_fer2013
-from fer_sklearn.faces import compose_photo
+from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces._blazeface import raw_detections
 
 ROOT = Path(__file__).resolve().parents[1]

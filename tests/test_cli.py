@@ -26,7 +26,8 @@ from fer_sklearn.cli import main
 from fer_sklearn.cli import predict as cli_predict
 from fer_sklearn.cli import train as cli_train
 from fer_sklearn.cli._common import CLIError
-from fer_sklearn.faces import ROW_FIELDS, compose_photo, crop_face, read_image
+from fer_sklearn.datasets import compose_photo
+from fer_sklearn.faces import ROW_FIELDS, crop_face, read_image
 
 from ._photos import cascade_or_skip, fer_faces, matches
 
@@ -123,7 +124,7 @@ def test_train_small_on_real_data_with_plain_logs(fer_csv, tmp_path, capsys):
 
 
 def test_train_on_synthetic_default_says_so(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(cli_train, "_SYNTHETIC_SIZES", (70, 35))
+    monkeypatch.setattr("fer_sklearn.cli._common.SYNTHETIC_SIZES", (70, 35))
     out = tmp_path / "synthetic"
     assert main(["train", "--epochs", "1", "--threads", "1", "--out", str(out)]) == 0
     stdout = capsys.readouterr().out

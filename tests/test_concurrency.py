@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fer_sklearn import EmotionRecognizer, make_faces
-from fer_sklearn.faces import compose_photo
+from fer_sklearn.datasets import compose_photo
 
 N_THREADS, ROUNDS = 4, 3
 

@@ -20,8 +20,7 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from fer_sklearn import load_fer2013, make_emotion_pipeline, make_faces
 from fer_sklearn.cli import main
-from fer_sklearn.datasets import read_image
-from fer_sklearn.datasets._images import resize_square
+from fer_sklearn.io import read_image, resize_square
 from fer_sklearn.distributed import (
     connect, count_fits, dask_client, fit_on_dask, iter_predictions, thread_share,
     write_predictions,

@@ -12,8 +12,9 @@ from PIL import Image
 
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 from fer_sklearn import EMOTIONS, EmotionRecognizer, make_faces
+from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces import (
-    ROW_FIELDS, annotate, compose_photo, crop_face, face_rows, iter_face_rows, read_image,
+    ROW_FIELDS, annotate, crop_face, face_rows, iter_face_rows, read_image,
     save_annotated, write_face_rows,
 )
 

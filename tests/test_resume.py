@@ -76,7 +76,7 @@ def test_resume_without_a_checkpoint_starts_nothing(data, tmp_path):
 # ------------------------------------------------------------------ the command line
 @pytest.fixture
 def small_cli(monkeypatch):
-    monkeypatch.setattr(cli_train, "_SYNTHETIC_SIZES", (140, 70))
+    monkeypatch.setattr("fer_sklearn.cli._common.SYNTHETIC_SIZES", (140, 70))
 
 
 def _ctrl_c_after_epoch(monkeypatch, epoch):

@@ -10,7 +10,7 @@ The command line does the same in one line::
 
     fer-sklearn predict photos/ --output rows.csv --annotate annotated/
 
-The photos here are generated: :func:`~fer_sklearn.faces.compose_photo` pastes the drawn
+The photos here are generated: :func:`~fer_sklearn.datasets.compose_photo` pastes the drawn
 faces of :func:`~fer_sklearn.make_faces` onto colour backgrounds, so the example needs no
 download and we know where each face is and what it shows.
 """
@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from fer_sklearn import EMOTIONS, make_faces
-from fer_sklearn.faces import compose_photo
+from fer_sklearn.datasets import compose_photo
 
 folder = Path(tempfile.mkdtemp(prefix="fer-photos-"))
 faces, codes = make_faces(8, size=48, random_state=3)

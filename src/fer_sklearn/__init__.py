@@ -4,7 +4,7 @@ A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 (:class:`EmotionClassifier`) inside a scikit-learn pipeline
 (:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
 
-The areas, one subpackage each: ``datasets``, ``preprocessing``, ``neural_net``,
+The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neural_net``,
 ``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``deploy`` (ONNX) and ``cli``.
 """
 
@@ -37,8 +37,8 @@ _DEFINED_IN = {
     "make_faces": "datasets",
     "save_model": "persistence",
 }
-_SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "neural_net",
-                "persistence", "pipeline", "preprocessing", "pretrained", "utils")
+_SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
+                "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "utils")
 
 install_aliases()
 

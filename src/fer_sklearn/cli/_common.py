@@ -1,11 +1,15 @@
-"""What the verbs share: the usage error, option types and the --model argument."""
+"""What the verbs share: the usage error, option types, the --model argument, the synthetic data."""
 
 import argparse
+import ast
 import contextlib
 import math
 from pathlib import Path
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
+SYNTHETIC_SIZES = (1400, 350)  # training and validation faces of the synthetic default
+# a small network is plenty for drawn faces, and trains in about a minute on 2 cores
+SYNTHETIC_NET = dict(module__width=8, module__depth=3, module__hidden_units=64)
 
 
 class CLIError(Exception):
@@ -91,3 +95,61 @@ def load_model(path):
     if not hasattr(model, "predict_proba"):
         raise CLIError(f"{path} holds a {type(model).__name__}, not a classifier with predict_proba")
     return model
+
+
+def synthetic_data(seed):
+    """Training and validation Bunches of synthetic faces: the data of ``train`` and ``search``
+    when no ``--data`` is given."""
+    from sklearn.utils import Bunch
+
+    from fer_sklearn import make_faces
+
+    n_train, n_valid = SYNTHETIC_SIZES
+    X, y = make_faces(n_train, random_state=seed)
+    Xv, yv = make_faces(n_valid, random_state=seed + 1)
+    return (Bunch(data=X, target=y, DESCR=f"{len(y)} synthetic faces"),
+            Bunch(data=Xv, target=yv, DESCR=f"{len(yv)} other synthetic faces"))
+
+
+def parse_param(text):
+    """Parse ``NAME=VALUE[,VALUE...]`` into a name and a list of values.
+
+    Each value is read as a Python literal where it is one (``1e-3``, ``32``,
+    ``True``, ``None``, ``'a'``) and kept as a string otherwise (``cosine``).
+
+    Parameters
+    ----------
+    text : str
+        For example ``"clf__lr=1e-3,3e-4"``.
+
+    Returns
+    -------
+    name : str
+    values : list
+
+    Raises
+    ------
+    ValueError
+        If ``text`` has no ``=``, no name or an empty value.
+
+    Examples
+    --------
+    >>> from fer_sklearn.cli._common import parse_param
+    >>> parse_param("clf__lr=1e-3,3e-4")
+    ('clf__lr', [0.001, 0.0003])
+    >>> parse_param("clf__lr_schedule=cosine,None")
+    ('clf__lr_schedule', ['cosine', None])
+    """
+    name, sep, values = text.partition("=")
+    name = name.strip()
+    items = [item.strip() for item in values.split(",")]
+    if not sep or not name or not all(items):
+        raise ValueError(f"expected NAME=VALUE[,VALUE...], got {text!r}")
+    return name, [_literal(item) for item in items]
+
+
+def _literal(text):
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

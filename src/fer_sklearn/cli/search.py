@@ -6,14 +6,13 @@ import sys
 import time
 
 from ._common import (
-    EXIT_OK, CLIError, output_folder, positive_float, positive_int, user_input,
+    EXIT_OK, SYNTHETIC_NET, CLIError, output_folder, parse_param, positive_float, positive_int,
+    synthetic_data, user_input,
 )
 
 
 def _param(text):
     """argparse type of ``--param``: ``NAME=VALUE[,VALUE...]``."""
-    from fer_sklearn.distributed import parse_param
-
     try:
         return parse_param(text)
     except ValueError as exc:
@@ -86,11 +85,9 @@ def _grid(params):
 
 def _data(args):
     if args.data is None:
-        from .train import _SYNTHETIC_NET, _synthetic
-
         print("No --data given: searching on the embedded synthetic faces (make_faces), not "
               "real photographs.")
-        return _synthetic(args.seed), _SYNTHETIC_NET, args.epochs or 12
+        return synthetic_data(args.seed), SYNTHETIC_NET, args.epochs or 12
     from fer_sklearn.datasets import load_train_valid
 
     with user_input(ValueError, OSError):
@@ -101,7 +98,7 @@ def _data(args):
 def _check_grid(grid):
     """Reject names that are not parameters of the pipeline, before any data is read."""
     from fer_sklearn import make_emotion_pipeline
-    from fer_sklearn.distributed import check_param_grid
+    from fer_sklearn.utils import check_param_grid
 
     with user_input(ValueError, message="--param: {}"):
         check_param_grid(make_emotion_pipeline(), grid)

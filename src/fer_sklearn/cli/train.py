@@ -17,14 +17,12 @@ import sys
 from pathlib import Path
 
 from ._common import (
-    EXIT_OK, CLIError, output_folder, positive_float, positive_int, user_input,
+    EXIT_OK, SYNTHETIC_NET, CLIError, output_folder, positive_float, positive_int,
+    synthetic_data, user_input,
 )
 
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C (128 + SIGINT)
 
-_SYNTHETIC_SIZES = (1400, 350)  # training and validation faces of the synthetic default
-# a small network is plenty for drawn faces, and trains in about a minute on 2 cores
-_SYNTHETIC_NET = dict(module__width=8, module__depth=3, module__hidden_units=64)
 _PROGRESS_MIN_BATCHES = 100  # shorter epochs get no progress bar
 # --quick: a small network on a few thousand faces, about a minute on 2 cores
 _QUICK = dict(width=8, limit=2000, epochs=3)
@@ -78,18 +76,6 @@ def add_parser(commands):
 
 def _writing_out():
     return user_input(OSError, message="cannot write into --out: {}")
-
-
-def _synthetic(seed):
-    from sklearn.utils import Bunch
-
-    from fer_sklearn import make_faces
-
-    n_train, n_valid = _SYNTHETIC_SIZES
-    X, y = make_faces(n_train, random_state=seed)
-    Xv, yv = make_faces(n_valid, random_state=seed + 1)
-    return (Bunch(data=X, target=y, DESCR=f"{len(y)} synthetic faces"),
-            Bunch(data=Xv, target=yv, DESCR=f"{len(yv)} other synthetic faces"))
 
 
 def _subset(data, n, seed):
@@ -202,7 +188,7 @@ def run(args):
     if args.data is None:
         print("No --data given: training on the embedded synthetic faces (make_faces), not "
               "real photographs. The model will not recognise real expressions.")
-        (train, valid), params = _synthetic(args.seed), _SYNTHETIC_NET
+        (train, valid), params = synthetic_data(args.seed), SYNTHETIC_NET
     else:
         with user_input(ValueError, OSError):
             train, valid = load_train_valid(args.data, valid_usage=args.valid_usage,

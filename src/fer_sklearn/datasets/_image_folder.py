@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ..utils._labels import EMOTIONS, emotion_from_name
-from ._images import IMAGE_SUFFIXES, read_image, resize_square
+from ..io import IMAGE_SUFFIXES, read_image, resize_square
 
 
 def _emotion_folders(root):

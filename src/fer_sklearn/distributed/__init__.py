@@ -10,13 +10,12 @@ them (:func:`iter_predictions`, :func:`write_predictions`). See
 """
 
 from ._cluster import INSTALL_HINT, connect, dask_client, require_dask
-from ._params import check_param_grid, parse_param, valid_prefixes
 from ._predict import iter_predictions, write_predictions
 from ._search import BACKEND_NAME, TorchDaskBackend, count_fits, fit_on_dask
 from ._threads import available_cores, thread_share
 
 __all__ = [
-    "BACKEND_NAME", "INSTALL_HINT", "TorchDaskBackend", "available_cores", "check_param_grid",
-    "connect", "count_fits", "dask_client", "fit_on_dask", "iter_predictions", "parse_param",
-    "require_dask", "thread_share", "valid_prefixes", "write_predictions",
+    "BACKEND_NAME", "INSTALL_HINT", "TorchDaskBackend", "available_cores", "connect",
+    "count_fits", "dask_client", "fit_on_dask", "iter_predictions", "require_dask",
+    "thread_share", "write_predictions",
 ]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets._fer2013 import _find_columns, _parse_pixels
-from ..datasets._images import iter_image_paths, read_image, resize_square
+from ..datasets import iter_fer2013_pixels, parse_fer2013_pixels
+from ..io import iter_image_paths, read_image, resize_square
 
 _CSV_SUFFIXES = (".csv", ".csv.gz")
 
@@ -61,8 +61,8 @@ class CsvChunk:
         self.path, self.start, self.pixels = str(path), start, pixels
 
     def load(self, data=None):
-        lines = range(self.start + 2, self.start + 2 + len(self.pixels))  # line 1: the header
-        return _rows(self.start, len(self.pixels)), _parse_pixels(self.pixels, lines, self.path), []
+        images = parse_fer2013_pixels(self.pixels, self.start, self.path)
+        return _rows(self.start, len(self.pixels)), images, []
 
 
 class FileChunk:
@@ -90,15 +90,8 @@ def _batched(iterable, n):
 
 
 def _csv_chunks(path, chunk_size):
-    import pandas as pd
-
-    header = pd.read_csv(path, nrows=0)
-    column = _find_columns(header, path)["pixels"]
-    start = 0
-    for frame in pd.read_csv(path, usecols=[column], dtype=str, chunksize=chunk_size):
-        pixels = frame[column].tolist()
+    for start, pixels in iter_fer2013_pixels(path, chunk_size):
         yield CsvChunk(path, start, pixels), None
-        start += len(pixels)
 
 
 def _array_chunks(images, chunk_size, client):

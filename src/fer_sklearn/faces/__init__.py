@@ -6,12 +6,11 @@ pipeline, :class:`EmotionRecognizer` reports the box and emotion scores of
 each face, :func:`iter_face_rows` / :func:`face_rows` flatten its results into
 rows that :func:`write_face_rows` writes as CSV or JSON, and :func:`annotate` /
 :func:`save_annotated` draw them on the photos. Photos are read with
-:func:`read_image`, the reader of :mod:`fer_sklearn.datasets` too.
+:func:`~fer_sklearn.io.read_image`, the reader of :mod:`fer_sklearn.datasets` too.
 """
 
-from ..datasets._images import read_image
+from ..io import read_image
 from ._annotate import annotate, save_annotated
-from ._compose import compose_photo
 from ._crop import FaceCropper, crop_face
 from ._detect import detect_faces
 from ._recognizer import EmotionRecognizer
@@ -23,7 +22,6 @@ __all__ = [
     "EmotionRecognizer",
     "FaceCropper",
     "annotate",
-    "compose_photo",
     "crop_face",
     "detect_faces",
     "face_rows",

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..datasets._images import check_color, image_array, open_image
+from ..io import check_color, image_array, open_image
 
 # suffixes kept for the annotated copies; another one (.gif, .tif...) is written as .png
 _SAVED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")

@@ -8,7 +8,7 @@ from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_scalar
 
-from ..datasets._images import check_color, resize_square
+from ..io import check_color, resize_square
 from ._detect import (
     DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detector_params, find_faces, read_photo,
 )

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 from sklearn.utils import check_scalar
 
-from ..datasets._images import check_color, image_array, open_reduced, read_image
+from ..io import check_color, image_array, open_reduced, read_image
 from ._blazeface import INPUT_SIZE, SMALLEST, detect_blazeface, network
 from ._opencv import InstancePool, opencv
 
@@ -162,7 +162,7 @@ class Photo(NamedTuple):
     """A photo read for detection: grayscale for crops, and what the detector reads."""
 
     gray: np.ndarray
-    """uint8 ``(h, w)``, the luma that :func:`~fer_sklearn.datasets.read_image` gives."""
+    """uint8 ``(h, w)``, the luma that :func:`~fer_sklearn.io.read_image` gives."""
     pixels: np.ndarray
     """``gray`` for the cascade, the RGB photo ``(h, w, 3)`` for BlazeFace."""
     scale: float = 1.0
@@ -202,7 +202,7 @@ def read_photo(image, detector, *, color="rgb", what="image", min_size=None, max
 
     With ``max_side``, a JPEG file is decoded at the reduced scale that
     detection with these parameters and crops of ``crop_size`` allow
-    (:func:`least_scale`, :func:`~fer_sklearn.datasets._images.open_reduced`);
+    (:func:`least_scale`, :func:`~fer_sklearn.io.open_reduced`);
     without it, whole. Arrays and PIL images are used as they are.
     """
     check_color(color)

@@ -10,7 +10,7 @@ import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils import check_scalar
 
-from ..datasets._images import resize_square
+from ..io import resize_square
 from ..utils._labels import emotion_names
 from ._crop import check_crop_params, crop_face
 from ._detect import (

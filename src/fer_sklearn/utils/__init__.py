@@ -1,4 +1,4 @@
-"""Helpers shared by the areas of the package: emotion labels and input validation."""
+"""Helpers shared by the areas of the package: emotion labels, input checks, search grids."""
 
 from ._labels import (
                       EMOTIONS,
@@ -10,6 +10,7 @@ from ._labels import (
                       labels_like,
                       normalize_emotion_labels,
 )
+from ._param_grid import check_param_grid, valid_prefixes
 from ._validation import check_images, check_labels, check_pixels
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "check_images",
     "check_labels",
     "check_one_spelling",
+    "check_param_grid",
     "check_pixels",
     "emotion_codes",
     "emotion_from_name",
@@ -24,4 +26,5 @@ __all__ = [
     "is_emotion_name",
     "labels_like",
     "normalize_emotion_labels",
+    "valid_prefixes",
 ]

@@ -1,6 +1,5 @@
-"""Search grids from the command line, and their names checked before any training."""
+"""Search grids: their names checked against an estimator before any training."""
 
-import ast
 import difflib
 import inspect
 from collections.abc import Mapping
@@ -9,54 +8,9 @@ from collections.abc import Mapping
 _SKORCH_ROUTES = ("module", "criterion", "optimizer")
 
 
-def parse_param(text):
-    """Parse ``NAME=VALUE[,VALUE...]`` into a name and a list of values.
-
-    Each value is read as a Python literal where it is one (``1e-3``, ``32``,
-    ``True``, ``None``, ``'a'``) and kept as a string otherwise (``cosine``).
-
-    Parameters
-    ----------
-    text : str
-        For example ``"clf__lr=1e-3,3e-4"``.
-
-    Returns
-    -------
-    name : str
-    values : list
-
-    Raises
-    ------
-    ValueError
-        If ``text`` has no ``=``, no name or an empty value.
-
-    Examples
-    --------
-    >>> from fer_sklearn.distributed import parse_param
-    >>> parse_param("clf__lr=1e-3,3e-4")
-    ('clf__lr', [0.001, 0.0003])
-    >>> parse_param("clf__lr_schedule=cosine,None")
-    ('clf__lr_schedule', ['cosine', None])
-    """
-    name, sep, values = text.partition("=")
-    name = name.strip()
-    items = [item.strip() for item in values.split(",")]
-    if not sep or not name or not all(items):
-        raise ValueError(f"expected NAME=VALUE[,VALUE...], got {text!r}")
-    return name, [_literal(item) for item in items]
-
-
-def _literal(text):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
 def _is_skorch_net(obj):
-    from skorch import NeuralNet
-
-    return isinstance(obj, NeuralNet)
+    # skorch's NeuralNet, told by what it routes (importing skorch here would load torch)
+    return isinstance(getattr(type(obj), "prefixes_", None), list) and hasattr(obj, "get_params_for")
 
 
 def _routes(net):
@@ -121,7 +75,7 @@ def valid_prefixes(estimator):
     Examples
     --------
     >>> from fer_sklearn import make_emotion_pipeline
-    >>> from fer_sklearn.distributed import valid_prefixes
+    >>> from fer_sklearn.utils import valid_prefixes
     >>> valid_prefixes(make_emotion_pipeline())[:5]
     ['grayscale__', 'resize__', 'normalize__', 'clf__', 'clf__module__']
     """
@@ -160,7 +114,7 @@ def check_param_grid(estimator, param_grid):
     Examples
     --------
     >>> from fer_sklearn import make_emotion_pipeline
-    >>> from fer_sklearn.distributed import check_param_grid
+    >>> from fer_sklearn.utils import check_param_grid
     >>> check_param_grid(make_emotion_pipeline(), {"clf__module__dropout": [0.3, 0.5]})
     >>> check_param_grid(make_emotion_pipeline(), {"clf__dropout": [0.3]})
     Traceback (most recent call last):

@@ -207,7 +207,7 @@ def read_image(image, *, color="rgb", what="image"):
     Examples
     --------
     >>> import numpy as np
-    >>> from fer_sklearn.datasets import read_image
+    >>> from fer_sklearn.io import read_image
     >>> read_image(np.zeros((4, 6, 3), dtype=np.uint8)).shape
     (4, 6)
     """
