@@ -5,7 +5,8 @@ A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 (:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
 
 The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neural_net``,
-``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``deploy`` (ONNX) and ``cli``.
+``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``deploy`` (ONNX), ``cli`` and
+``serve`` (HTTP, the ``serve`` extra).
 """
 
 import importlib
@@ -38,7 +39,8 @@ _DEFINED_IN = {
     "save_model": "persistence",
 }
 _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
-                "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "utils")
+                "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",
+                "utils")
 
 install_aliases()
 

@@ -1,21 +1,21 @@
 """The ``fer-sklearn`` command: its parser, and the dispatch to one module per verb.
 
 Each verb (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.search`,
-:mod:`.export`) adds its own sub-parser and calls the public API; nothing heavy (torch, scikit-learn,
-OpenCV) is imported until a verb runs, so ``--help`` and argument errors are
-immediate. Errors about the user's input (a missing file, a wrong format, a
-bad option) print one line and exit with code 2; any other error keeps its
-traceback.
+:mod:`.export`, :mod:`.serve`) adds its own sub-parser and calls the public API;
+nothing heavy (torch, scikit-learn, OpenCV) is imported until a verb runs, so
+``--help`` and argument errors are immediate. Errors about the user's input (a
+missing file, a wrong format, a bad option) print one line and exit with code 2;
+any other error keeps its traceback.
 """
 
 import argparse
 import os
 import sys
 
-from . import evaluate, export, predict, search, train
+from . import evaluate, export, predict, search, serve, train
 from ._common import EXIT_USAGE, CLIError
 
-_VERBS = (train, evaluate, predict, search, export)
+_VERBS = (train, evaluate, predict, search, export, serve)
 
 
 class _ArgumentParser(argparse.ArgumentParser):

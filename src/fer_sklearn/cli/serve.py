@@ -1,0 +1,94 @@
+"""``fer-sklearn serve``: emotions over HTTP and a one-page web UI (the ``serve`` extra)."""
+
+import argparse
+import math
+import sys
+
+from ._common import CLIError, add_model_argument, load_model, positive_float, positive_int
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _score(text):
+    """argparse type of ``--min-score``: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def add_parser(commands):
+    """Add the ``serve`` command to the sub-parsers ``commands``."""
+    parser = commands.add_parser(
+        "serve", help="answer emotions over HTTP, with a web page to drop photos on",
+        description="Serve a model over HTTP: POST /v1/analyze (a photo: faces, boxes, "
+                    "detection scores and emotions), POST /v1/predict (face crops), GET "
+                    "/v1/models, GET /healthz, the OpenAPI schema at /openapi.json and a page "
+                    "at / to drop a photo on. Listens on 127.0.0.1 (this machine only) unless "
+                    "--host says otherwise. Needs the serve extra: pip install "
+                    "'fer-sklearn[serve]'.")
+    model = parser.add_mutually_exclusive_group()
+    add_model_argument(model)
+    model.add_argument("--pretrained", metavar="NAME",
+                       help="a model shipped with the package (default, fast, accurate)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="interface to listen on (default: 127.0.0.1, this machine only; "
+                             "0.0.0.0 opens the server to the network)")
+    parser.add_argument("--port", type=positive_int, default=8000, help="(default: 8000)")
+    parser.add_argument("--detector", choices=("blazeface", "haar"), default="blazeface",
+                        help="face detector (default: blazeface)")
+    parser.add_argument("--min-score", type=_score, metavar="S",
+                        help="leave out faces the detector scores below S (default: the "
+                             "detector's own threshold)")
+    parser.add_argument("--workers", type=positive_int, default=2, metavar="N",
+                        help="analyses at once, one thread each (default: 2)")
+    parser.add_argument("--queue", type=int, default=16, metavar="N",
+                        help="requests that may wait for a worker; more get 503 at once "
+                             "(default: 16)")
+    parser.add_argument("--max-upload-mb", type=positive_float, default=10.0, metavar="MB",
+                        help="largest request body, in MiB (default: 10)")
+    parser.add_argument("--max-pixels", type=positive_int, default=25_000_000, metavar="N",
+                        help="most pixels of an uploaded image, refused before decoding "
+                             "(default: 25000000)")
+    parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
+                        help="PyTorch threads of each analysis (default: 1)")
+    parser.set_defaults(handler=run)
+
+
+def _pretrained(name):
+    import fer_sklearn
+
+    try:
+        return fer_sklearn.load_pretrained(name)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def run(args):
+    """Serve as ``args`` say, until interrupted; returns the exit code."""
+    try:
+        from fer_sklearn.serve import create_app, run_server
+    except ImportError as exc:
+        raise CLIError(f"serve needs the serve extra ({exc}): pip install 'fer-sklearn[serve]'"
+                       ) from None
+    if args.queue < 0:
+        raise CLIError(f"--queue must be 0 or more, got {args.queue}")
+    if args.model is not None:
+        model, name, source = load_model(args.model), args.model, "file"
+    else:
+        name = args.pretrained or "default"
+        model, source = _pretrained(name), "pretrained"
+    app = create_app(model, name=str(name), source=source, detector=args.detector,
+                     min_score=args.min_score, workers=args.workers, queue=args.queue,
+                     max_upload_bytes=int(args.max_upload_mb * 2**20),
+                     max_pixels=args.max_pixels, n_threads=args.threads)
+    if args.host not in _LOOPBACK:
+        print(f"fer-sklearn: warning: listening on {args.host}: anyone who can reach this "
+              "machine can use the server (no authentication)", file=sys.stderr)
+    print(f"fer-sklearn: serving {name} on http://{args.host}:{args.port}/ (Ctrl+C stops)",
+          file=sys.stderr)
+    run_server(app, host=args.host, port=args.port)
+    return 0

@@ -1,0 +1,208 @@
+"""The FastAPI application: analysis of photos and face crops, and the web page."""
+
+import numbers
+from importlib import resources
+
+import numpy as np
+import python_multipart  # noqa: F401 - FastAPI reads uploads with it: missing, fail now
+import uvicorn
+from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from sklearn.utils import check_scalar
+
+from ..faces import EmotionRecognizer
+from ._limits import RequestLimits, WorkerPool
+from ._schemas import Analysis, Health, Models, Predictions, Problem
+from ._uploads import UploadError, decode_upload
+
+# the page's script and style are inline, and it may fetch from this server only
+_PAGE_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                "img-src blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
+_FIELDS = {"/v1/analyze": "'file' (one photo)", "/v1/predict": "'files' (one or more face crops)"}
+_ERRORS = {status: {"model": Problem} for status in (400, 413, 415, 422, 503)}
+
+
+class _Service:
+    """What the endpoints share: the recognizer, the limits and the worker pool."""
+
+    def __init__(self, recognizer, info, min_score, max_pixels, max_crops, pool):
+        self.recognizer = recognizer
+        self.info = info
+        self.min_score = min_score
+        self.max_pixels = max_pixels
+        self.max_crops = max_crops
+        self.pool = pool
+
+    def _probabilities(self, face):
+        return {name: round(p, 6) for name, p in face["scores"].items()}
+
+    def analyze(self, data):
+        pixels = decode_upload(data, max_pixels=self.max_pixels, what="the photo")
+        faces = []
+        for face in self.recognizer.analyze(pixels):
+            score = face.get("score")  # the detection score, where the recognizer gives it
+            if score is not None and self.min_score is not None and score < self.min_score:
+                continue
+            x, y, w, h = face["box"]
+            faces.append({"box": {"x": x, "y": y, "w": w, "h": h},
+                          "score": None if score is None else round(float(score), 6),
+                          "emotion": face["emotion"],
+                          "probabilities": self._probabilities(face)})
+        return {"width": pixels.shape[1], "height": pixels.shape[0], "faces": faces}
+
+    def predict(self, crops):
+        if len(crops) > self.max_crops:
+            raise UploadError(413, f"{len(crops)} crops in one request, over the server's "
+                                   f"limit of {self.max_crops}; send them in several requests")
+        pixels = [decode_upload(data, max_pixels=self.max_pixels, what=f"crop {i}")
+                  for i, data in enumerate(crops)]
+        records = self.recognizer.analyze_many(pixels, batch_size=len(pixels), detect=False)
+        predictions = []
+        for record in records:
+            if record["status"] != "ok":
+                raise UploadError(400, f"crop {len(predictions)}: {record['error']}")
+            face = record["faces"][0]
+            predictions.append({"label": face["emotion"],
+                                "probabilities": self._probabilities(face)})
+        return {"predictions": predictions}
+
+    async def run(self, function, *args):
+        try:
+            return await self.pool.run(function, *args)
+        except UploadError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+        except (ValueError, TypeError) as exc:  # an image the recognizer cannot take
+            raise HTTPException(400, str(exc)) from None
+
+
+def _input_size(model):
+    """Side of the images the model's pipeline resizes to (48 if it does not say)."""
+    size = getattr(dict(getattr(model, "steps", [])).get("resize"), "size", None)
+    return int(size) if size else 48
+
+
+def _check(value, name, kind, min_val):
+    check_scalar(value, name, kind, min_val=min_val)
+    return value
+
+
+def create_app(model, *, name="model", source="file", detector="blazeface", min_score=None,
+               workers=2, queue=16, max_upload_bytes=10 * 2**20, max_pixels=25_000_000,
+               max_crops=64, n_threads=1):
+    """The web application that answers emotions over HTTP, and its one-page UI.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted classifier of face crops with ``predict_proba`` and
+        ``classes_`` (e.g. :func:`~fer_sklearn.load_pretrained`'s pipeline).
+    name : str, default="model"
+        The model's name in ``GET /v1/models``.
+    source : {"pretrained", "file"}, default="file"
+        Where the model came from, for ``GET /v1/models``.
+    detector : {"blazeface", "haar"}, default="blazeface"
+        The face detector (see :func:`~fer_sklearn.detect_faces`).
+    min_score : float or None, default=None
+        Faces whose detection score is below it are left out (None: the
+        detector's own threshold).
+    workers : int, default=2
+        Analyses run at once, each on its own thread.
+    queue : int, default=16
+        Requests that may wait for a worker; past ``workers + queue``
+        requests, the next gets 503 at once.
+    max_upload_bytes : int, default=10 MiB
+        Largest request body; a larger one gets 413 without being read.
+    max_pixels : int, default=25,000,000
+        Most pixels of an uploaded image (never more than Pillow's
+        ``MAX_IMAGE_PIXELS``); a larger one gets 413 without being decoded.
+    max_crops : int, default=64
+        Most face crops in one ``POST /v1/predict``.
+    n_threads : int or None, default=1
+        PyTorch threads of each analysis (:class:`~fer_sklearn.EmotionRecognizer`'s
+        ``n_threads``).
+
+    Returns
+    -------
+    app : fastapi.FastAPI
+        Endpoints ``POST /v1/analyze``, ``POST /v1/predict``, ``GET
+        /v1/models``, ``GET /healthz``, the OpenAPI schema at
+        ``/openapi.json`` and the page at ``/``; no interactive docs page
+        (FastAPI's loads its files from a CDN). The model and the detector
+        are loaded, and tried once, before it returns.
+    """
+    for value, label in ((workers, "workers"), (max_upload_bytes, "max_upload_bytes"),
+                         (max_pixels, "max_pixels"), (max_crops, "max_crops")):
+        _check(value, label, numbers.Integral, 1)
+    _check(queue, "queue", numbers.Integral, 0)
+    if min_score is not None:
+        _check(min_score, "min_score", numbers.Real, 0)
+    recognizer = EmotionRecognizer(model, crop_size=_input_size(model), detector=detector,
+                                   n_threads=n_threads, n_jobs=1)
+    blank = np.zeros((64, 64, 3), dtype=np.uint8)
+    recognizer.analyze(blank)  # loads the detector and checks the model, now
+    recognizer.analyze(blank, detect=False)
+    info = {"name": name, "source": source, "emotions": list(recognizer.emotions_),
+            "input_size": recognizer.crop_size}
+    pool = WorkerPool(workers, queue)
+    service = _Service(recognizer, info, min_score, max_pixels, max_crops, pool)
+    app = FastAPI(title="fer-sklearn", summary="Facial expressions (7 emotions) in photos",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.add_middleware(RequestLimits, max_bytes=max_upload_bytes, pool=pool)
+    app.exception_handler(RequestValidationError)(_invalid_request)
+    page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index():
+        return HTMLResponse(page, headers={"Content-Security-Policy": _PAGE_POLICY,
+                                           "X-Content-Type-Options": "nosniff"})
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz():
+        """The server is up; how many requests it holds."""
+        return {"status": "ok", "in_progress": pool.admitted, "capacity": pool.capacity}
+
+    @app.get("/v1/models", response_model=Models)
+    async def models():
+        """The model and detector this server answers with."""
+        return {"models": [info], "detector": detector, "min_score": min_score}
+
+    @app.post("/v1/analyze", response_model=Analysis, responses=_ERRORS)
+    async def analyze(file: UploadFile = File(description="a photo (PNG, JPEG, ...)")):
+        """The faces of a photo: box, detection score, and the probability of each emotion."""
+        return await service.run(service.analyze, await file.read())
+
+    @app.post("/v1/predict", response_model=Predictions, responses=_ERRORS)
+    async def predict(files: list[UploadFile] = File(description="face crops, one per file")):
+        """The emotion of each face crop (the whole image is the face; no detection)."""
+        return await service.run(service.predict, [await f.read() for f in files])
+
+    return app
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError):
+    """422 naming the form field the endpoint expects, instead of pydantic's list."""
+    wrong = sorted({str(e["loc"][-1]) for e in exc.errors()})
+    expected = _FIELDS.get(request.url.path, "the documented fields")
+    return JSONResponse(status_code=422, content={"detail": (
+        f"{request.url.path} expects a multipart/form-data upload with the field {expected}; "
+        f"missing or not a file: {', '.join(wrong)} (e.g. curl -F file=@photo.jpg)")})
+
+
+def run_server(app, *, host="127.0.0.1", port=8000, sockets=None, log_level="info"):
+    """Serve ``app`` with uvicorn until interrupted.
+
+    Parameters
+    ----------
+    app : fastapi.FastAPI
+        The application of :func:`create_app`.
+    host : str, default="127.0.0.1"
+        Interface to listen on; the default is reachable from this machine only.
+    port : int, default=8000
+    sockets : list of socket.socket or None, default=None
+        Already bound sockets to serve on instead of ``host`` and ``port``.
+    log_level : str, default="info"
+    """
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
+                                           server_header=False))
+    server.run(sockets=sockets)

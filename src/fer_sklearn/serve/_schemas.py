@@ -1,0 +1,59 @@
+"""The JSON bodies of the server's answers (they make the OpenAPI schema)."""
+
+from pydantic import BaseModel, Field
+
+
+class Box(BaseModel):
+    """A face's box in the photo's pixels (after its EXIF orientation is applied)."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class Face(BaseModel):
+    box: Box
+    score: float | None = Field(
+        None, description="the detector's confidence (BlazeFace: a probability); null when the "
+                          "detector gives none")
+    emotion: str = Field(description="the most probable emotion")
+    probabilities: dict[str, float] = Field(description="the probability of each emotion")
+
+
+class Analysis(BaseModel):
+    width: int = Field(description="the photo's width in pixels, EXIF orientation applied")
+    height: int
+    faces: list[Face] = Field(description="one per face found, largest first")
+
+
+class Prediction(BaseModel):
+    label: str = Field(description="the most probable emotion")
+    probabilities: dict[str, float]
+
+
+class Predictions(BaseModel):
+    predictions: list[Prediction] = Field(description="one per uploaded crop, in their order")
+
+
+class Model(BaseModel):
+    name: str = Field(description="the pretrained model's name, or the model file's name")
+    source: str = Field(description="'pretrained' or 'file'")
+    emotions: list[str] = Field(description="the labels, in the order of the model's classes")
+    input_size: int = Field(description="side of the square grey crops the model is given")
+
+
+class Models(BaseModel):
+    models: list[Model] = Field(description="the model this server answers with")
+    detector: str
+    min_score: float | None = Field(description="faces the detector scores lower are dropped")
+
+
+class Health(BaseModel):
+    status: str
+    in_progress: int = Field(description="requests being answered or waiting for a worker")
+    capacity: int = Field(description="requests answered or waiting at most; more get 503")
+
+
+class Problem(BaseModel):
+    detail: str = Field(description="what was wrong, and what to do")

@@ -1,0 +1,357 @@
+"""``fer-sklearn serve``: every endpoint with good and hostile uploads, the 503 of a full queue,
+and the page in a headless Chromium.
+
+One shipped ``fast`` model is loaded for the module; the server runs under uvicorn on
+127.0.0.1 (a free port, in a thread) for the loopback and browser tests, and through
+FastAPI's TestClient for the rest. Budget: about 30 s on 2 CPU cores.
+"""
+
+import contextlib
+import io
+import json
+import shutil
+import socket
+import threading
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fer_sklearn import EMOTIONS, EmotionRecognizer, load_pretrained, make_faces
+from fer_sklearn.cli import main
+
+fastapi = pytest.importorskip("fastapi", reason="needs the serve extra: pip install "
+                                                "'fer-sklearn[serve]'")
+httpx = pytest.importorskip("httpx", reason="needs httpx (the test extra)")
+uvicorn = pytest.importorskip("uvicorn", reason="needs the serve extra")
+with warnings.catch_warnings():  # Starlette would rather have httpx2, httpx is fine
+    warnings.filterwarnings("ignore", "Using `httpx`")
+    from fastapi.testclient import TestClient  # noqa: E402 - after the skips above
+
+from fer_sklearn.serve import create_app  # noqa: E402
+
+PHOTO = Path(__file__).parent / "data" / "photos" / "astronaut.jpg"
+MAX_BYTES = 2**20
+
+
+@contextlib.contextmanager
+def serving(app):
+    """``app`` under uvicorn on 127.0.0.1 (a free port) in a thread; yields its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def png(array):
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_pretrained("fast")
+
+
+@pytest.fixture(scope="module")
+def app(model):
+    return create_app(model, name="fast", source="pretrained", workers=2, queue=4,
+                      max_upload_bytes=MAX_BYTES, max_pixels=4_000_000)
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def live(app):
+    with serving(app) as url:
+        yield url
+
+
+def photo_file(data=None, field="file"):
+    return {field: ("../../etc/passwd", PHOTO.read_bytes() if data is None else data,
+                    "image/jpeg")}
+
+
+def assert_still_serving(client):
+    """The server answers, and every place a request took was given back."""
+    health = client.get("/healthz")
+    assert health.status_code == 200 and health.json()["in_progress"] == 0
+    assert client.post("/v1/analyze", files=photo_file()).status_code == 200
+
+
+# ---------------------------------------------------------------------- good input
+def test_analyze_over_loopback_gives_what_the_recognizer_gives(live, model):
+    assert live.startswith("http://127.0.0.1:")
+    answer = httpx.post(f"{live}/v1/analyze", files=photo_file(), timeout=60)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["width"], result["height"]) == (512, 512)
+    expected = EmotionRecognizer(model, n_jobs=1).analyze(
+        np.asarray(Image.open(PHOTO).convert("RGB")))
+    assert len(result["faces"]) == len(expected) >= 1
+    for face, truth in zip(result["faces"], expected):
+        assert tuple(face["box"][k] for k in "xywh") == truth["box"]
+        assert face["emotion"] == truth["emotion"]
+        assert list(face["probabilities"]) == list(EMOTIONS)
+        np.testing.assert_allclose(list(face["probabilities"].values()),
+                                   list(truth["scores"].values()), atol=1e-5)
+        assert face["score"] == truth.get("score")  # null until the recognizer gives one
+
+
+def test_predict_labels_face_crops_as_the_model_does(client, model):
+    crops, _ = make_faces(3, random_state=0)
+    answer = client.post("/v1/predict",
+                         files=[("files", (f"{i}.png", png(c), "image/png")) for i, c in
+                                enumerate(crops)])
+    assert answer.status_code == 200, answer.text
+    predictions = answer.json()["predictions"]
+    assert [p["label"] for p in predictions] == list(model.predict(crops))
+    np.testing.assert_allclose([list(p["probabilities"].values()) for p in predictions],
+                               model.predict_proba(crops), atol=1e-5)
+
+
+def test_models_health_and_schema(client):
+    models = client.get("/v1/models").json()
+    assert models["models"] == [{"name": "fast", "source": "pretrained",
+                                 "emotions": list(EMOTIONS), "input_size": 48}]
+    assert models["detector"] == "blazeface" and models["min_score"] is None
+    assert client.get("/healthz").json() == {"status": "ok", "in_progress": 0, "capacity": 6}
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/analyze", "/v1/predict", "/v1/models", "/healthz"} <= set(schema["paths"])
+    # FastAPI's interactive pages load their files from a CDN: not served
+    assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+
+
+def test_page_loads_nothing_from_elsewhere(client):
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="photo"' in page.text
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "connect-src 'self'" in page.headers["content-security-policy"]
+    assert not any(f'{attr}="http' in page.text or f"{attr}='http" in page.text
+                   for attr in ("src", "href"))
+
+
+def test_min_score_leaves_out_faces_the_detector_doubts(model, monkeypatch):
+    app = create_app(model, min_score=0.5)
+    faces = [{"box": (1, 2, 30, 30), "emotion": "happy", "scores": dict.fromkeys(EMOTIONS, 1 / 7),
+              "score": 0.9},
+             {"box": (50, 2, 30, 30), "emotion": "sad", "scores": dict.fromkeys(EMOTIONS, 1 / 7),
+              "score": 0.2}]
+    monkeypatch.setattr(EmotionRecognizer, "analyze", lambda self, image: faces)
+    result = TestClient(app).post("/v1/analyze", files=photo_file()).json()
+    assert [(f["box"]["x"], f["score"]) for f in result["faces"]] == [(1, 0.9)]
+
+
+# ---------------------------------------------------------------------- bad input
+def bomb():
+    """A PNG of a few kB that decodes to 25 million pixels."""
+    buffer = io.BytesIO()
+    Image.new("1", (5000, 5000)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data, status, message", [
+    (b"", 400, "empty"),
+    (PHOTO.read_bytes()[:4000], 400, "truncated or corrupt"),
+    (b"%PDF-1.4 not a photo" * 10, 415, "not an image in a supported format"),
+    (bomb(), 413, "decompression bomb"),
+    (b"\xff" * (MAX_BYTES + 1), 413, f"limit of {MAX_BYTES} bytes"),
+], ids=["empty", "truncated", "not-an-image", "bomb", "huge"])
+def test_bad_photo_gets_a_4xx_and_the_server_goes_on(client, data, status, message):
+    answer = client.post("/v1/analyze", files=photo_file(data))
+    assert answer.status_code == status
+    assert message in answer.json()["detail"]
+    assert_still_serving(client)
+
+
+@pytest.mark.parametrize("path, files, expected", [
+    ("/v1/analyze", {"photo": ("a.jpg", b"x", "image/jpeg")}, "'file'"),
+    ("/v1/predict", {"file": ("a.png", b"x", "image/png")}, "'files'"),
+    ("/v1/analyze", None, "'file'"),
+])
+def test_wrong_field_names_get_422_naming_the_field(client, path, files, expected):
+    answer = client.post(path, files=files) if files else client.post(path, json={"file": 1})
+    assert answer.status_code == 422
+    assert expected in answer.json()["detail"]
+    assert_still_serving(client)
+
+
+def test_a_bad_crop_is_named_and_too_many_are_refused(client):
+    crop = png(make_faces(1, random_state=0)[0][0])
+    answer = client.post("/v1/predict", files=[("files", ("a.png", crop, "image/png")),
+                                               ("files", ("b.png", b"garbage", "image/png"))])
+    assert answer.status_code == 415 and answer.json()["detail"].startswith("crop 1 ")
+    answer = client.post("/v1/predict", files=[("files", ("a.png", crop, "image/png"))] * 65)
+    assert answer.status_code == 413 and "limit of 64" in answer.json()["detail"]
+    assert_still_serving(client)
+
+
+def test_huge_body_sent_in_chunks_is_cut_off(live):
+    def chunks():  # the start of a valid upload, then more bytes than the limit, no length
+        yield (b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+               b"Content-Type: image/jpeg\r\n\r\n")
+        for _ in range(2 * MAX_BYTES // 65536):
+            yield b"\0" * 65536
+
+    headers = {"content-type": "multipart/form-data; boundary=xyz"}
+    answer = httpx.post(f"{live}/v1/analyze", content=chunks(), headers=headers, timeout=60)
+    assert answer.status_code == 413 and "limit of" in answer.json()["detail"]
+    assert httpx.get(f"{live}/healthz").json()["in_progress"] == 0
+
+
+def test_create_app_checks_its_options(model):
+    with pytest.raises(ValueError, match="workers"):
+        create_app(model, workers=0)
+    with pytest.raises(ValueError, match="queue"):
+        create_app(model, queue=-1)
+
+
+# ---------------------------------------------------------------------- a full queue
+class Blocking:
+    """The model, but ``predict_proba`` waits for ``release`` once ``armed``."""
+
+    def __init__(self, model):
+        self.model, self.classes_ = model, model.classes_
+        self.armed, self.entered, self.release = False, threading.Event(), threading.Event()
+
+    def predict_proba(self, X):
+        if self.armed:
+            self.entered.set()
+            assert self.release.wait(60)
+        return self.model.predict_proba(X)
+
+
+@pytest.mark.parametrize("queue", [0, 1])
+def test_a_full_queue_answers_503_at_once(model, queue):
+    blocking = Blocking(model)
+    crop = {"files": ("a.png", png(make_faces(1, random_state=0)[0][0]), "image/png")}
+    with serving(create_app(blocking, workers=1, queue=queue)) as url:
+        blocking.armed = True
+        with httpx.Client(base_url=url, timeout=60) as first, httpx.Client(
+                base_url=url, timeout=60) as second:
+            answers = []
+            held = [threading.Thread(target=lambda c=c: answers.append(c.post("/v1/predict",
+                                                                               files=crop)))
+                    for c in [first, second][:1 + queue]]
+            held[0].start()
+            assert blocking.entered.wait(30)
+            for thread in held[1:]:  # waits in the queue
+                thread.start()
+            while httpx.get(f"{url}/healthz").json()["in_progress"] < 1 + queue:
+                time.sleep(0.02)
+            refused = httpx.post(f"{url}/v1/predict", files=crop, timeout=10)
+            assert refused.status_code == 503 and "busy" in refused.json()["detail"]
+            assert refused.headers["retry-after"] == "1"
+            blocking.release.set()
+            for thread in held:
+                thread.join(60)
+        assert [a.status_code for a in answers] == [200] * (1 + queue)
+        assert httpx.post(f"{url}/v1/predict", files=crop, timeout=60).status_code == 200
+
+
+# ---------------------------------------------------------------------- command line
+def test_cli_names_the_extra_when_it_is_missing(monkeypatch, capsys):
+    monkeypatch.setitem(__import__("sys").modules, "fer_sklearn.serve", None)
+    assert main(["serve", "--pretrained", "fast"]) == 2
+    assert "pip install 'fer-sklearn[serve]'" in capsys.readouterr().err
+
+
+def test_cli_refuses_an_unknown_model_and_bad_options(capsys):
+    assert main(["serve", "--pretrained", "nope"]) == 2
+    assert "no pretrained model named 'nope'" in capsys.readouterr().err
+    assert main(["serve", "--model", "a.joblib", "--pretrained", "fast"]) == 2
+    assert main(["serve", "--min-score", "-1"]) == 2
+
+
+def test_cli_serves_on_the_loopback(monkeypatch):
+    calls = {}
+    monkeypatch.setattr("fer_sklearn.serve.run_server",
+                        lambda app, **kwargs: calls.update(app=app, **kwargs))
+    assert main(["serve", "--pretrained", "fast", "--port", "8123", "--workers", "1"]) == 0
+    assert (calls["host"], calls["port"]) == ("127.0.0.1", 8123)
+    assert TestClient(calls["app"]).get("/v1/models").json()["models"][0]["name"] == "fast"
+
+
+# ---------------------------------------------------------------------- the page, in a browser
+@pytest.fixture(scope="module")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (test extra)")
+    binary = next(filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        pytest.skip("Chromium or its driver is not installed "
+                    "(apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--window-size=1200,900"):
+        options.add_argument(argument)
+    browser = webdriver.Chrome(service=webdriver.ChromeService(driver), options=options)
+    yield browser
+    browser.quit()
+
+
+def upload_on_page(browser, url, path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{url}/")
+    browser.find_element(By.ID, "photo").send_keys(str(path))
+    WebDriverWait(browser, 60).until(
+        lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+        in ("done", "error"))
+    return browser.find_element(By.TAG_NAME, "body").get_attribute("data-state")
+
+
+def test_page_annotates_a_dropped_photo_with_a_chart_per_face(browser, live):
+    from selenium.webdriver.common.by import By
+
+    expected = httpx.post(f"{live}/v1/analyze", files=photo_file(), timeout=60).json()
+    assert upload_on_page(browser, live, PHOTO) == "done"
+    faces = browser.find_elements(By.CSS_SELECTOR, "#faces .face")
+    assert len(faces) == len(expected["faces"]) >= 1
+    canvas = browser.find_element(By.ID, "canvas")
+    assert canvas.get_attribute("data-faces") == str(len(faces))
+    assert (canvas.get_attribute("width"), canvas.get_attribute("height")) == ("512", "512")
+    for face, truth in zip(faces, expected["faces"]):
+        assert truth["emotion"] in face.find_element(By.TAG_NAME, "h2").text
+        bars = face.find_elements(By.CSS_SELECTOR, "svg rect.bar")
+        assert [b.get_attribute("data-emotion") for b in bars] == list(EMOTIONS)
+        widths = [float(b.get_attribute("width")) for b in bars]
+        assert EMOTIONS[int(np.argmax(widths))] == truth["emotion"]
+    # the first box is drawn in the first colour (#e6194b) on the photo's pixels
+    box = expected["faces"][0]["box"]
+    pixel = browser.execute_script(
+        "return Array.from(arguments[0].getContext('2d')"
+        ".getImageData(arguments[1], arguments[2], 1, 1).data);",
+        canvas, box["x"], box["y"] + box["h"] // 2)
+    assert np.abs(np.array(pixel[:3]) - [0xE6, 0x19, 0x4B]).max() <= 12, pixel
+
+
+def test_page_shows_the_servers_message_for_a_bad_file(browser, live, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    path = tmp_path / "notes.txt"
+    path.write_text("not a photo")
+    assert upload_on_page(browser, live, path) == "error"
+    message = browser.find_element(By.ID, "status").text
+    assert message.startswith("415: ") and "not an image" in message
