@@ -114,7 +114,8 @@ def test_analyze_over_loopback_gives_what_the_recognizer_gives(live, model):
         assert list(face["probabilities"]) == list(EMOTIONS)
         np.testing.assert_allclose(list(face["probabilities"].values()),
                                    list(truth["scores"].values()), atol=1e-5)
-        assert face["score"] == truth.get("score")  # null until the recognizer gives one
+        assert face["score"] == pytest.approx(truth["score"], abs=1e-6)
+        assert 0.5 <= face["score"] <= 1  # BlazeFace's probability, over the default min_score
 
 
 def test_predict_labels_face_crops_as_the_model_does(client, model):
@@ -133,7 +134,7 @@ def test_models_health_and_schema(client):
     models = client.get("/v1/models").json()
     assert models["models"] == [{"name": "fast", "source": "pretrained",
                                  "emotions": list(EMOTIONS), "input_size": 48}]
-    assert models["detector"] == "blazeface" and models["min_score"] is None
+    assert models["detector"] == "blazeface"
     assert client.get("/healthz").json() == {"status": "ok", "in_progress": 0, "capacity": 6}
     schema = client.get("/openapi.json").json()
     assert {"/v1/analyze", "/v1/predict", "/v1/models", "/healthz"} <= set(schema["paths"])
@@ -150,15 +151,14 @@ def test_page_loads_nothing_from_elsewhere(client):
                    for attr in ("src", "href"))
 
 
-def test_min_score_leaves_out_faces_the_detector_doubts(model, monkeypatch):
-    app = create_app(model, min_score=0.5)
-    faces = [{"box": (1, 2, 30, 30), "emotion": "happy", "scores": dict.fromkeys(EMOTIONS, 1 / 7),
-              "score": 0.9},
-             {"box": (50, 2, 30, 30), "emotion": "sad", "scores": dict.fromkeys(EMOTIONS, 1 / 7),
-              "score": 0.2}]
-    monkeypatch.setattr(EmotionRecognizer, "analyze", lambda self, image: faces)
-    result = TestClient(app).post("/v1/analyze", files=photo_file()).json()
-    assert [(f["box"]["x"], f["score"]) for f in result["faces"]] == [(1, 0.9)]
+def test_min_score_is_the_recognizers(client, model):
+    score = client.post("/v1/analyze", files=photo_file()).json()["faces"][0]["score"]
+    strict = TestClient(create_app(model, min_score=min(0.999, score + 1e-3)))
+    assert strict.get("/v1/models").json()["min_score"] == min(0.999, score + 1e-3)
+    assert strict.post("/v1/analyze", files=photo_file()).json()["faces"] == []
+    assert client.get("/v1/models").json()["min_score"] == EmotionRecognizer().min_score
+    assert TestClient(create_app(model, detector="haar")).get("/v1/models").json()[
+        "min_score"] is None
 
 
 # ---------------------------------------------------------------------- bad input
@@ -279,7 +279,7 @@ def test_cli_refuses_an_unknown_model_and_bad_options(capsys):
     assert main(["serve", "--pretrained", "nope"]) == 2
     assert "no pretrained model named 'nope'" in capsys.readouterr().err
     assert main(["serve", "--model", "a.joblib", "--pretrained", "fast"]) == 2
-    assert main(["serve", "--min-score", "-1"]) == 2
+    assert main(["serve", "--min-score", "1.5"]) == 2
 
 
 def test_cli_serves_on_the_loopback(monkeypatch):
@@ -333,7 +333,8 @@ def test_page_annotates_a_dropped_photo_with_a_chart_per_face(browser, live):
     assert canvas.get_attribute("data-faces") == str(len(faces))
     assert (canvas.get_attribute("width"), canvas.get_attribute("height")) == ("512", "512")
     for face, truth in zip(faces, expected["faces"]):
-        assert truth["emotion"] in face.find_element(By.TAG_NAME, "h2").text
+        title = face.find_element(By.TAG_NAME, "h2").text
+        assert truth["emotion"] in title and f"detection score {truth['score']:.2f}" in title
         bars = face.find_elements(By.CSS_SELECTOR, "svg rect.bar")
         assert [b.get_attribute("data-emotion") for b in bars] == list(EMOTIONS)
         widths = [float(b.get_attribute("width")) for b in bars]

@@ -1,23 +1,11 @@
 """``fer-sklearn serve``: emotions over HTTP and a one-page web UI (the ``serve`` extra)."""
 
-import argparse
-import math
 import sys
 
 from ._common import CLIError, add_model_argument, load_model, positive_float, positive_int
+from .predict import _probability
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def _score(text):
-    """argparse type of ``--min-score``: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
 
 
 def add_parser(commands):
@@ -40,9 +28,9 @@ def add_parser(commands):
     parser.add_argument("--port", type=positive_int, default=8000, help="(default: 8000)")
     parser.add_argument("--detector", choices=("blazeface", "haar"), default="blazeface",
                         help="face detector (default: blazeface)")
-    parser.add_argument("--min-score", type=_score, metavar="S",
-                        help="leave out faces the detector scores below S (default: the "
-                             "detector's own threshold)")
+    parser.add_argument("--min-score", type=_probability, metavar="P",
+                        help="blazeface: smallest detection score (0-1) of a face kept "
+                             "(default: fer_sklearn.EmotionRecognizer's)")
     parser.add_argument("--workers", type=positive_int, default=2, metavar="N",
                         help="analyses at once, one thread each (default: 2)")
     parser.add_argument("--queue", type=int, default=16, metavar="N",

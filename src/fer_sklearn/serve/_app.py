@@ -26,10 +26,8 @@ _ERRORS = {status: {"model": Problem} for status in (400, 413, 415, 422, 503)}
 class _Service:
     """What the endpoints share: the recognizer, the limits and the worker pool."""
 
-    def __init__(self, recognizer, info, min_score, max_pixels, max_crops, pool):
+    def __init__(self, recognizer, max_pixels, max_crops, pool):
         self.recognizer = recognizer
-        self.info = info
-        self.min_score = min_score
         self.max_pixels = max_pixels
         self.max_crops = max_crops
         self.pool = pool
@@ -41,10 +39,8 @@ class _Service:
         pixels = decode_upload(data, max_pixels=self.max_pixels, what="the photo")
         faces = []
         for face in self.recognizer.analyze(pixels):
-            score = face.get("score")  # the detection score, where the recognizer gives it
-            if score is not None and self.min_score is not None and score < self.min_score:
-                continue
             x, y, w, h = face["box"]
+            score = face.get("score")  # BlazeFace's probability; None for the Haar cascade
             faces.append({"box": {"x": x, "y": y, "w": w, "h": h},
                           "score": None if score is None else round(float(score), 6),
                           "emotion": face["emotion"],
@@ -104,8 +100,8 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
     detector : {"blazeface", "haar"}, default="blazeface"
         The face detector (see :func:`~fer_sklearn.detect_faces`).
     min_score : float or None, default=None
-        Faces whose detection score is below it are left out (None: the
-        detector's own threshold).
+        BlazeFace's smallest detection score of a face kept
+        (:class:`~fer_sklearn.EmotionRecognizer`'s ``min_score``; None: its default).
     workers : int, default=2
         Analyses run at once, each on its own thread.
     queue : int, default=16
@@ -135,17 +131,16 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
                          (max_pixels, "max_pixels"), (max_crops, "max_crops")):
         _check(value, label, numbers.Integral, 1)
     _check(queue, "queue", numbers.Integral, 0)
-    if min_score is not None:
-        _check(min_score, "min_score", numbers.Real, 0)
+    options = {} if min_score is None else {"min_score": min_score}
     recognizer = EmotionRecognizer(model, crop_size=_input_size(model), detector=detector,
-                                   n_threads=n_threads, n_jobs=1)
+                                   n_threads=n_threads, n_jobs=1, **options)
     blank = np.zeros((64, 64, 3), dtype=np.uint8)
     recognizer.analyze(blank)  # loads the detector and checks the model, now
     recognizer.analyze(blank, detect=False)
     info = {"name": name, "source": source, "emotions": list(recognizer.emotions_),
             "input_size": recognizer.crop_size}
     pool = WorkerPool(workers, queue)
-    service = _Service(recognizer, info, min_score, max_pixels, max_crops, pool)
+    service = _Service(recognizer, max_pixels, max_crops, pool)
     app = FastAPI(title="fer-sklearn", summary="Facial expressions (7 emotions) in photos",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.add_middleware(RequestLimits, max_bytes=max_upload_bytes, pool=pool)
@@ -165,7 +160,8 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
     @app.get("/v1/models", response_model=Models)
     async def models():
         """The model and detector this server answers with."""
-        return {"models": [info], "detector": detector, "min_score": min_score}
+        return {"models": [info], "detector": detector,
+                "min_score": recognizer.min_score if detector == "blazeface" else None}
 
     @app.post("/v1/analyze", response_model=Analysis, responses=_ERRORS)
     async def analyze(file: UploadFile = File(description="a photo (PNG, JPEG, ...)")):

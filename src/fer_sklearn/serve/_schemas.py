@@ -15,8 +15,8 @@ class Box(BaseModel):
 class Face(BaseModel):
     box: Box
     score: float | None = Field(
-        None, description="the detector's confidence (BlazeFace: a probability); null when the "
-                          "detector gives none")
+        None, description="BlazeFace's detection probability; null for the Haar cascade, "
+                          "which gives none")
     emotion: str = Field(description="the most probable emotion")
     probabilities: dict[str, float] = Field(description="the probability of each emotion")
 
@@ -46,7 +46,8 @@ class Model(BaseModel):
 class Models(BaseModel):
     models: list[Model] = Field(description="the model this server answers with")
     detector: str
-    min_score: float | None = Field(description="faces the detector scores lower are dropped")
+    min_score: float | None = Field(
+        description="faces BlazeFace scores lower are left out (null for the Haar cascade)")
 
 
 class Health(BaseModel):
