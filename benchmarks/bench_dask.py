@@ -48,8 +48,8 @@ from pathlib import Path
 import numpy as np
 import psutil
 import torch
-from _results import write_results  # benchmarks/_results.py
-from bench_speed import FER2013, machine_info
+from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
+from bench_speed import FER2013
 from sklearn.model_selection import GridSearchCV
 
 from fer_sklearn import EMOTIONS, load_fer2013, load_pretrained, make_emotion_pipeline, make_faces
@@ -177,18 +177,18 @@ def _table(result):
     memory = ", ".join(f"{m['start']}->{m['peak']}->{m['end']} MiB" for m in workers.values())
     serial_memory = predict[-1]["serial"]["memory_mib"]["process 0"]
     rows = [
-        "| task, median (min-max) over rounds | serial | 2 Dask workers | serial / Dask time |",
-        "|---|---|---|---|",
-        (f"| grid search, {result['n_fits']} fits + refit, s | {_spread(search, 'serial')} | "
-         f"{_spread(search, 'dask')} | {_ratio(search):.2f} |"),
-        (f"| predict {result['n_faces']:,} faces, s | {_spread(predict, 'serial')} | "
-         f"{_spread(predict, 'dask')} | {_ratio(predict):.2f} |"),
-        (f"| faces/s | {_spread(predict, 'serial', 'faces_per_s')} | "
-         f"{_spread(predict, 'dask', 'faces_per_s')} | |"),
-        (f"| resident memory, start->peak->end | this process {serial_memory['start']}->"
-         f"{serial_memory['peak']}->{serial_memory['end']} MiB | each worker: {memory} | |"),
+        [f"grid search, {result['n_fits']} fits + refit, s", _spread(search, "serial"),
+         _spread(search, "dask"), f"{_ratio(search):.2f}"],
+        [f"predict {result['n_faces']:,} faces, s", _spread(predict, "serial"),
+         _spread(predict, "dask"), f"{_ratio(predict):.2f}"],
+        ["faces/s", _spread(predict, "serial", "faces_per_s"),
+         _spread(predict, "dask", "faces_per_s"), ""],
+        ["resident memory, start->peak->end", f"this process {serial_memory['start']}->"
+         f"{serial_memory['peak']}->{serial_memory['end']} MiB", f"each worker: {memory}", ""],
     ]
-    return "\n".join(rows)
+    header = ["task, median (min-max) over rounds", "serial", "2 Dask workers",
+              "serial / Dask time"]
+    return markdown_table(dict(zip(header, row)) for row in rows)
 
 
 def main(argv=None):
@@ -202,8 +202,8 @@ def main(argv=None):
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
-    result = {"date": datetime.date.today().isoformat(), "machine": machine_info(),
-              "torch_threads_serial": torch.get_num_threads(), "n_faces": args.n_faces,
+    machine = machine_info()
+    result = {"torch_threads_serial": torch.get_num_threads(), "n_faces": args.n_faces,
               "n_fits": 12, "args": vars(args)}
     X, y, source = _faces("Training", args.n_train)
     public, _, face_source = _faces("PublicTest", args.n_faces)
@@ -227,12 +227,11 @@ def main(argv=None):
                 for i in range(rounds):
                     result[key].append(run())
                     print(f"{key} {i + 1}: {result[key][-1]}", flush=True)
-    result["machine"]["load_average_at_end"] = list(psutil.getloadavg())
     write_results(args.out, result, _table(result),
-                  f"{result['date']}, {result['machine']['cpu_model']}, "
-                  f"{result['machine']['cpu_count']} cores; cluster start "
+                  f"{datetime.date.today()}, {machine['cpu_model']}, "
+                  f"{machine['cpu_count']} cores; cluster start "
                   f"{result['cluster_start_s']} s (not in the times); 'load' in the JSON: "
-                  f"the 1-minute load average when each measurement started")
+                  f"the 1-minute load average when each measurement started", machine=machine)
 
 
 if __name__ == "__main__":

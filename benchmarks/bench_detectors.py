@@ -34,7 +34,6 @@ point. Run::
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -43,7 +42,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from _results import write_results  # benchmarks/_results.py
+from _results import markdown_table, write_results  # benchmarks/_results.py
 from bench_vs_fer import compose
 
 from fer_sklearn import EMOTIONS, EmotionRecognizer, load_fer2013, load_pretrained
@@ -119,16 +118,14 @@ def score(truth, found, on_truth):
 
 
 def markdown(rows):
-    lines = ["| photos | detector | photos/s | recall | false boxes | accuracy on detected "
-             "| accuracy on true boxes (same faces) | accuracy on true boxes (all) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['photos']} | {r['detector']} | {r['photos_per_s']:.1f} "
-                     f"| {r['found']}/{r['faces']} ({r['recall']:.3f}) | {r['false_boxes']} "
-                     f"| {r['accuracy_on_detected']:.3f} "
-                     f"| {r['accuracy_on_true_boxes_of_found']:.3f} "
-                     f"| {r['accuracy_on_true_boxes_all']:.3f} |")
-    return "\n".join(lines)
+    return markdown_table({
+        "photos": r["photos"], "detector": r["detector"],
+        "photos/s": f"{r['photos_per_s']:.1f}",
+        "recall": f"{r['found']}/{r['faces']} ({r['recall']:.3f})",
+        "false boxes": str(r["false_boxes"]),
+        "accuracy on detected": f"{r['accuracy_on_detected']:.3f}",
+        "accuracy on true boxes (same faces)": f"{r['accuracy_on_true_boxes_of_found']:.3f}",
+        "accuracy on true boxes (all)": f"{r['accuracy_on_true_boxes_all']:.3f}"} for r in rows)
 
 
 def main(argv=None):
@@ -169,8 +166,6 @@ def main(argv=None):
     table = markdown(rows)
     result = {"rows": rows, "seed": args.seed, "model": f"load_pretrained({args.pretrained!r})",
               "full_decode": args.full_decode,
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                          "load_average_at_end": os.getloadavg()},
               "versions": {"opencv": cv2.__version__, "torch": torch.__version__},
               "markdown": table}
     write_results(args.out, result, table,

@@ -20,15 +20,13 @@ Results: ``benchmarks/results/hostile.json``.
 
 import argparse
 import csv
-import platform
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
 from _child_memory import ROOT, run_sampled
-from _results import write_results
+from _results import markdown_table, write_results
 
 sys.path.insert(0, str(ROOT))
 from tests._hostile import make_hostile_folder  # noqa: E402
@@ -79,16 +77,15 @@ def main():
                                  **{k: run[k] for k in ("returncode", "seconds", "peak_mib")}))
                 print(runs[-1], flush=True)
     kinds = sorted({p.name.split("-", 2)[2] for p in folders["hostile"][0]})
-    header = ("| folder | files | broken | rows | files without a row | broken files with one "
-              "error row | crashes | peak RSS (MiB) | seconds |\n" + "|---" * 9 + "|")
-    lines = [f"| {r['folder']} (round {r['round'] + 1}) | {r['files']} | {r['bad']} | {r['rows']} "
-             f"| {r['files_without_a_row']} | {r['bad_with_one_error_row']} | {int(r['crashed'])} "
-             f"| {r['peak_mib']:.0f} | {r['seconds']:.0f} |" for r in runs]
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.platform(),
-              "processor": platform.processor(), "kinds_of_broken_file": kinds, "runs": runs}
+    table = markdown_table({
+        "folder": f"{r['folder']} (round {r['round'] + 1})", "files": r["files"], "broken": r["bad"],
+        "rows": r["rows"], "files without a row": r["files_without_a_row"],
+        "broken files with one error row": r["bad_with_one_error_row"], "crashes": int(r["crashed"]),
+        "peak RSS (MiB)": f"{r['peak_mib']:.0f}", "seconds": f"{r['seconds']:.0f}"} for r in runs)
+    result = {"kinds_of_broken_file": kinds, "runs": runs}
     note = (f"{options.n_bad} broken files of {len(kinds)} kinds: {', '.join(kinds)}; "
             "peak RSS is the child process's high-water mark (VmHWM).")
-    write_results(options.out, result, "\n".join([header, *lines]), note)
+    write_results(options.out, result, table, note)
 
 
 if __name__ == "__main__":

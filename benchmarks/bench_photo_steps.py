@@ -17,14 +17,13 @@ of the total, and writes ``--out`` (default ``benchmarks/results/photo_steps.jso
 
 import argparse
 import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from _results import write_results
+from _results import markdown_table, write_results
 from PIL import Image
 
 from fer_sklearn import EmotionRecognizer, load_fer2013, make_faces
@@ -89,22 +88,19 @@ def main(argv=None):
         whole = (time.perf_counter() - start) / len(paths)
     steps = ["decode", "detect", "crop", "classify"]
     total = sum(statistics.mean(r[s] for r in runs) for s in steps)
-    rows = ["| step | ms/photo, median | ms/photo, mean | share |", "|---|---|---|---|"]
-    summary = {}
+    summary, rows = {}, []
     for s in steps:
         values = [r[s] * 1000 for r in runs]
         summary[s] = {"median_ms": statistics.median(values), "mean_ms": statistics.mean(values)}
-        rows.append(f"| {s} | {summary[s]['median_ms']:.2f} | {summary[s]['mean_ms']:.2f} | "
-                    f"{summary[s]['mean_ms'] / 1000 / total:.0%} |")
-    rows.append(f"| sum of the steps | | {total * 1000:.2f} | |")
-    rows.append(f"| `analyze(path)` as a whole | | {whole * 1000:.2f} | |")
-    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count(),
-                          "load_average_at_end": os.getloadavg()},
-              "n_photos": len(paths), "faces": source, "detector": args.detector,
+        rows.append([s, f"{summary[s]['median_ms']:.2f}", f"{summary[s]['mean_ms']:.2f}",
+                     f"{summary[s]['mean_ms'] / 1000 / total:.0%}"])
+    rows.append(["sum of the steps", "", f"{total * 1000:.2f}", ""])
+    rows.append(["`analyze(path)` as a whole", "", f"{whole * 1000:.2f}", ""])
+    header = ["step", "ms/photo, median", "ms/photo, mean", "share"]
+    result = {"n_photos": len(paths), "faces": source, "detector": args.detector,
               "torch_threads": recognizer.n_threads, "steps": summary,
               "analyze_mean_ms": whole * 1000}
-    write_results(args.out, result, "\n".join(rows),
+    write_results(args.out, result, markdown_table(dict(zip(header, row)) for row in rows),
                   f"{len(paths)} 640x480 JPEGs, one {source} face each; {args.detector}; "
                   f"one torch thread (the recognizer's default)")
 

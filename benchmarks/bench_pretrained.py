@@ -10,14 +10,13 @@ images/s at batch size 256, and the median latency of one face. Writes
 """
 
 import argparse
-import json
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from _results import markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained
 from fer_sklearn.evaluation import evaluate
@@ -73,19 +72,9 @@ def main(argv=None):
                 report.save(RESULTS.parent / "default-public-test")
             rows.append(row)
             print(row, flush=True)
-    result = {
-        "date": time.strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-                   f"{args.threads} threads",
-        "rows": rows,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    keys = list(rows[0])
-    print("| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
-    for row in rows:
-        print("| " + " | ".join(str(row[k]) for k in keys) + " |")
-
+    result = {"torch": torch.__version__, "threads": args.threads, "rows": rows}
+    write_results(str(RESULTS), result, markdown_table(rows),
+                  "PublicTest is the split the shipped models were selected on (optimistic).")
 
 if __name__ == "__main__":
     main()

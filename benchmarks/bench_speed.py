@@ -53,46 +53,27 @@ environment) only our models run.
 import argparse
 import json
 import os
-import platform
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _results import write_results  # benchmarks/_results.py
+import numpy as np
+import sklearn
+import skorch
+import torch
+from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
+from _speed_models import compare_with_float32, load_ours, ours_latency, ours_pass
+
+import fer_sklearn
+from fer_sklearn import EMOTIONS, load_fer2013
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
 RUNNER = HERE / "_fer_speed_runner.py"
 RESULTS = HERE / "results" / "speed.json"
 LATENCY_BLOCK = 10
-
-
-# --------------------------------------------------------------------------- machine
-def machine_info():
-    """Platform, CPU count, CPU model and its bf16/AMX flags, load average."""
-    cpu_model, flags = "?", set()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and cpu_model == "?":
-                    cpu_model = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "cpu_model": cpu_model,
-        "avx512f": "avx512f" in flags,
-        "avx512_bf16": "avx512_bf16" in flags,
-        "amx": sorted(f for f in flags if f.startswith("amx")),
-        "load_average_at_start": os.getloadavg(),
-    }
 
 
 # --------------------------------------------------------------------------- fer
@@ -148,132 +129,9 @@ class FerRunner:
         self._log.close()
 
 
-# --------------------------------------------------------------------------- ours
-VARIANTS = ("eager", "int8", "onnx")
-
-
-class _Eager:
-    """A shipped pipeline predicting through skorch's own path: the module as trained, batches
-    collated by a DataLoader (how 0.1.0 predicted), for the table of what each step gave."""
-
-    def __init__(self, model):
-        self.model, self.classes_ = model, model.classes_
-
-    def predict_proba(self, faces):
-        from skorch import NeuralNetClassifier
-
-        images = self.model[:-1].transform(faces)[:, None]
-        return NeuralNetClassifier.predict_proba(self.model[-1], images)
-
-
-class _OnnxRuntime:
-    """The pipeline exported with ``export_onnx``, run by onnxruntime."""
-
-    def __init__(self, model, threads, folder):
-        import onnxruntime
-
-        from fer_sklearn import export_onnx
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-        path = export_onnx(model, tempfile.mktemp(suffix=".onnx", dir=folder))
-        self.session = onnxruntime.InferenceSession(str(path), options)
-        self.classes_ = model.classes_
-
-    def predict_proba(self, faces):
-        return self.session.run(None, {"pixels": faces})[0]
-
-
-def load_ours(names, batch_size, threads, calibration, folder):
-    """``load_pretrained(name, device="cpu")`` for each available name.
-
-    A name may carry a variant: ``NAME:eager`` (skorch's predict path),
-    ``NAME:int8`` (:func:`fer_sklearn.deploy.quantize`, calibrated on
-    ``calibration``) or ``NAME:onnx`` (:func:`fer_sklearn.export_onnx` run by
-    onnxruntime with ``threads`` threads).
-
-    Returns
-    -------
-    models : dict
-        name -> (model with ``predict_proba`` and ``classes_``, info dict with load
-        seconds and parameter count).
-    """
-    from fer_sklearn import available_models, load_pretrained
-    from fer_sklearn.deploy import quantize
-
-    available = available_models()
-    models = {}
-    for spec in names:
-        name, _, variant = spec.partition(":")
-        if name not in available or (variant and variant not in VARIANTS):
-            print(f"note: no shipped model {name!r} (available: {available}) or no variant "
-                  f"{variant!r} (known: {VARIANTS}); {spec} skipped", flush=True)
-            continue
-        start = time.perf_counter()
-        model = load_pretrained(name, device="cpu")
-        model[-1].set_params(batch_size=batch_size)  # the classifier's inference batch (default 64)
-        n_params = sum(p.numel() for p in model[-1].module_.parameters())
-        if variant == "eager":
-            model = _Eager(model)
-        elif variant == "int8":
-            model = quantize(model, calibration)
-        elif variant == "onnx":
-            model = _OnnxRuntime(model, threads, folder)
-        models[spec] = (model, {"load_s": time.perf_counter() - start, "n_params": int(n_params)})
-    return models
-
-
-def ours_pass(model, faces, batch_size):
-    """One timed pass of ``predict_proba`` over ``faces`` in chunks of ``batch_size``.
-
-    Returns
-    -------
-    seconds : float
-    proba : ndarray of shape (n, n_classes)
-    """
-    import numpy as np
-
-    start = time.perf_counter()
-    proba = np.concatenate([model.predict_proba(faces[i:i + batch_size])
-                            for i in range(0, len(faces), batch_size)])
-    return time.perf_counter() - start, proba
-
-
-def ours_latency(model, faces, indices):
-    """Seconds of ``predict_proba`` on one face, for each index."""
-    seconds = []
-    for i in indices:
-        start = time.perf_counter()
-        model.predict_proba(faces[i:i + 1])
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
-def compare_with_float32(models, probas, faces, batch_size):
-    """For each ``NAME:variant``, the share of labels and the largest probability change
-    against the float32 model ``NAME`` (run here too, or loaded for the comparison)."""
-    import numpy as np
-
-    from fer_sklearn import load_pretrained
-
-    for spec, (_, info) in models.items():
-        name, _, variant = spec.partition(":")
-        if not variant:
-            continue
-        if name not in probas:
-            probas[name] = ours_pass(load_pretrained(name, device="cpu"), faces, batch_size)[1]
-        base, proba = probas[name], probas[spec]
-        info["labels_identical_to_float32"] = float(np.mean(base.argmax(1) == proba.argmax(1)))
-        info["max_abs_proba_diff"] = float(np.abs(base - proba).max())
-        print(f"{spec}: {info['labels_identical_to_float32']:.2%} labels identical to {name}, "
-              f"probabilities within {info['max_abs_proba_diff']:.1e}", flush=True)
-
-
 # --------------------------------------------------------------------------- report
 def summarize(name, per_round, fer_per_round, accuracy, latency, extra):
     """One row of the table: medians over rounds, ratio to fer in the same round."""
-    import numpy as np
-
     ips = [r["images_per_s"] for r in per_round]
     row = {
         "model": name,
@@ -292,26 +150,30 @@ def summarize(name, per_round, fer_per_round, accuracy, latency, extra):
     return row
 
 
+def _cell(value, fmt):
+    return "-" if value is None else format(value, fmt)
+
+
 def markdown(rows):
     """The summary rows as a Markdown table."""
-    lines = ["| model | images/s, median (min-max) | ours/fer, median of per-round ratios "
-             "| PublicTest accuracy | labels as float32 | single face ms, median |",
-             "|---|---|---|---|---|---|"]
+    cells = []
     for r in rows:
-        ratio = "-" if r["ratio_vs_fer_median"] is None else f"{r['ratio_vs_fer_median']:.2f}"
-        single = "-" if r["single_face_ms_median"] is None else f"{r['single_face_ms_median']:.1f}"
+        single = _cell(r["single_face_ms_median"], ".1f")
         if r.get("single_face_predict_ms_median") is not None:
             single += f" (`predict()`: {r['single_face_predict_ms_median']:.1f})"
-        same = r.get("labels_identical_to_float32")
-        same = "-" if same is None else f"{same:.2%}"
-        lines.append(f"| {r['model']} | {r['images_per_s_median']:.0f} "
-                     f"({r['images_per_s_min']:.0f}-{r['images_per_s_max']:.0f}) | {ratio} "
-                     f"| {r['public_test_accuracy']:.4f} | {same} | {single} |")
-    return "\n".join(lines)
+        cells.append({
+            "model": r["model"],
+            "images/s, median (min-max)": f"{r['images_per_s_median']:.0f} "
+                                          f"({r['images_per_s_min']:.0f}-{r['images_per_s_max']:.0f})",
+            "ours/fer, median of per-round ratios": _cell(r["ratio_vs_fer_median"], ".2f"),
+            "PublicTest accuracy": f"{r['public_test_accuracy']:.4f}",
+            "labels as float32": _cell(r.get("labels_identical_to_float32"), ".2%"),
+            "single face ms, median": single})
+    return markdown_table(cells)
 
 
 # --------------------------------------------------------------------------- main
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(FER2013))
     parser.add_argument("--models", nargs="+", default=["default", "fast", "accurate"],
@@ -330,115 +192,111 @@ def main(argv=None):
     if not os.path.isfile(args.data):
         sys.exit(f"FER2013 not found at {args.data}: this benchmark needs the real "
                  f"PublicTest faces (--data)")
+    return args
 
-    os.environ["OMP_NUM_THREADS"] = str(args.threads)  # before torch is imported
-    import numpy as np
-    import sklearn
-    import skorch
-    import torch
 
-    import fer_sklearn
-    from fer_sklearn import EMOTIONS, load_fer2013
+def warm_up(models, fer, X, y, batch_size):
+    """One pass of each model and of fer; their PublicTest accuracies."""
+    accuracy, probas = {}, {}
+    for name, (model, _) in models.items():
+        seconds, probas[name] = ours_pass(model, X, batch_size)
+        accuracy[name] = float(np.mean(model.classes_[probas[name].argmax(axis=1)]
+                                       == np.asarray(EMOTIONS)[y]))
+        print(f"warm-up {name}: {len(X) / seconds:.0f} images/s, "
+              f"accuracy {accuracy[name]:.4f}", flush=True)
+    compare_with_float32(models, probas, X, batch_size)
+    if fer:
+        answer = fer.ask("run", batch_size=batch_size, return_pred=True)
+        accuracy["fer"] = float(np.mean(np.asarray(answer["pred"]) == y))
+        print(f"warm-up fer: {answer['images_per_s']:.0f} images/s, "
+              f"accuracy {accuracy['fer']:.4f}", flush=True)
+    return accuracy
 
+
+def interleaved_rounds(models, fer, X, rounds, batch_size):
+    """Per model, and for fer, the images/s of each round, the passes taken in turn."""
+    per_round, fer_rounds = {name: [] for name in models}, []
+    for r in range(rounds):
+        line = [f"round {r + 1}/{rounds}:"]
+        for name, (model, _) in models.items():
+            seconds, _ = ours_pass(model, X, batch_size)
+            per_round[name].append({"seconds": seconds, "images_per_s": len(X) / seconds,
+                                    "load_average_1min": os.getloadavg()[0]})
+            line.append(f"{name} {len(X) / seconds:.0f}")
+        if fer:
+            answer = fer.ask("run", batch_size=batch_size)
+            fer_rounds.append(dict(answer, load_average_1min=os.getloadavg()[0]))
+            line.append(f"fer {answer['images_per_s']:.0f}")
+        print(" ".join(line) + " images/s", flush=True)
+    return per_round, fer_rounds
+
+
+def single_face_latency(models, fer, X, calls):
+    """Seconds of single-face calls per model, and fer's (call, predict), in blocks of 10."""
+    latency, fer_call, fer_predict = {name: [] for name in models}, [], []
+    order = np.random.RandomState(0).permutation(len(X))[:calls].tolist()
+    blocks = [order[i:i + LATENCY_BLOCK] for i in range(0, len(order), LATENCY_BLOCK)]
+    for i, block in enumerate(blocks[:1] + blocks):  # the first block twice: once to warm up
+        for name, (model, _) in models.items():
+            seconds = ours_latency(model, X, block)
+            latency[name] += seconds if i else []
+        if fer:
+            answer = fer.ask("latency", indices=block)
+            fer_call += answer["call_seconds"] if i else []
+            fer_predict += answer["predict_seconds"] if i else []
+    return latency, fer_call, fer_predict
+
+
+def measure(args, models, X, y, tmp):
+    """Warm-up, rounds and latency of our models and, where installed, of fer."""
+    fer = None
+    if os.path.isfile(args.fer_python):
+        np.save(os.path.join(tmp, "faces.npy"), X)
+        fer = FerRunner(args.fer_python, os.path.join(tmp, "faces.npy"), args.threads,
+                        os.path.join(tmp, "fer_stderr.log"))
+    else:
+        print(f"note: no Python at {args.fer_python} (fer not installed, see "
+              f"bench_vs_fer.py): running our models only", flush=True)
+    try:
+        fer_info = fer.ask("info") if fer else None
+        accuracy = warm_up(models, fer, X, y, args.batch_size)
+        per_round, fer_rounds = interleaved_rounds(models, fer, X, args.rounds, args.batch_size)
+        latency = single_face_latency(models, fer, X, args.latency_calls)
+    finally:
+        if fer:
+            fer.close()
+    rows = [summarize(name, per_round[name], fer_rounds, accuracy[name], latency[0][name], info)
+            for name, (_, info) in models.items()]
+    if fer:
+        fer_predict = latency[2]
+        rows.append(summarize(f"fer {fer_info['versions']['fer']} (Keras .hdf5)", fer_rounds,
+                              fer_rounds, accuracy["fer"], latency[1], {
+                                  "single_face_predict_ms_median":
+                                      1000 * float(np.median(fer_predict)) if fer_predict else None,
+                                  "load_s": fer_info["load_s"], "n_params": fer_info["n_params"]}))
+        rows[-1]["ratio_vs_fer_median"] = None
+    return rows, fer_info
+
+
+def main(argv=None):
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     machine = machine_info()
     X, y = load_fer2013(args.data, usage="PublicTest", return_X_y=True)
-    labels = np.asarray(EMOTIONS)[y]
     print(f"{len(X)} PublicTest faces {X.shape[1:]} {X.dtype}; {args.threads} threads, "
           f"batch {args.batch_size}; CPU {machine['cpu_model']}, {machine['cpu_count']} cores, "
-          f"load average {machine['load_average_at_start'][0]:.1f}", flush=True)
-
+          f"load average {(machine['load_average'] or ['?'])[0]}", flush=True)
     calibration = None
     if any(spec.endswith(":int8") for spec in args.models):  # 512 Training faces calibrate int8
         X_train, _ = load_fer2013(args.data, usage="Training", return_X_y=True)
         calibration = X_train[np.random.RandomState(0).choice(len(X_train), 512, replace=False)]
-    model_folder = tempfile.mkdtemp(prefix="bench_speed_")
-    models = load_ours(args.models, args.batch_size, args.threads, calibration, model_folder)
-    if not models:
-        sys.exit(f"none of {args.models} is a shipped model")
-    use_fer = os.path.isfile(args.fer_python)
-    if not use_fer:
-        print(f"note: no Python at {args.fer_python} (fer not installed, see "
-              f"bench_vs_fer.py): running our models only", flush=True)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        fer = None
-        if use_fer:
-            faces_path = os.path.join(tmp, "faces.npy")
-            np.save(faces_path, X)
-            fer = FerRunner(args.fer_python, faces_path, args.threads,
-                            os.path.join(tmp, "fer_stderr.log"))
-        try:
-            fer_info = fer.ask("info") if fer else None
-
-            # warm-up passes, which also give the accuracies
-            accuracy, probas = {}, {}
-            for name, (model, _) in models.items():
-                seconds, probas[name] = ours_pass(model, X, args.batch_size)
-                accuracy[name] = float(np.mean(model.classes_[probas[name].argmax(axis=1)] == labels))
-                print(f"warm-up {name}: {len(X) / seconds:.0f} images/s, "
-                      f"accuracy {accuracy[name]:.4f}", flush=True)
-            compare_with_float32(models, probas, X, args.batch_size)
-            if fer:
-                answer = fer.ask("run", batch_size=args.batch_size, return_pred=True)
-                accuracy["fer"] = float(np.mean(np.asarray(answer["pred"]) == y))
-                print(f"warm-up fer: {answer['images_per_s']:.0f} images/s, "
-                      f"accuracy {accuracy['fer']:.4f}", flush=True)
-
-            # interleaved rounds
-            per_round = {name: [] for name in models}
-            fer_rounds = []
-            for r in range(args.rounds):
-                line = [f"round {r + 1}/{args.rounds}:"]
-                for name, (model, _) in models.items():
-                    seconds, _ = ours_pass(model, X, args.batch_size)
-                    per_round[name].append({"seconds": seconds, "images_per_s": len(X) / seconds,
-                                            "load_average_1min": os.getloadavg()[0]})
-                    line.append(f"{name} {len(X) / seconds:.0f}")
-                if fer:
-                    answer = fer.ask("run", batch_size=args.batch_size)
-                    fer_rounds.append(dict(answer, load_average_1min=os.getloadavg()[0]))
-                    line.append(f"fer {answer['images_per_s']:.0f}")
-                print(" ".join(line) + " images/s", flush=True)
-
-            # single-face latency, interleaved in blocks
-            latency = {name: [] for name in models}
-            fer_call, fer_predict = [], []
-            if args.latency_calls:
-                order = np.random.RandomState(0).permutation(len(X))[:args.latency_calls]
-                warm = order[:LATENCY_BLOCK].tolist()
-                for model, _ in models.values():
-                    ours_latency(model, X, warm)
-                if fer:
-                    fer.ask("latency", indices=warm)
-                for start in range(0, len(order), LATENCY_BLOCK):
-                    block = order[start:start + LATENCY_BLOCK].tolist()
-                    for name, (model, _) in models.items():
-                        latency[name] += ours_latency(model, X, block)
-                    if fer:
-                        answer = fer.ask("latency", indices=block)
-                        fer_call += answer["call_seconds"]
-                        fer_predict += answer["predict_seconds"]
-        finally:
-            if fer:
-                fer.close()
-
-    rows = [summarize(name, per_round[name], fer_rounds, accuracy[name], latency[name], info)
-            for name, (_, info) in models.items()]
-    if fer:
-        rows.append(summarize(f"fer {fer_info['versions']['fer']} (Keras .hdf5)", fer_rounds,
-                              fer_rounds, accuracy["fer"], fer_call, {
-                                  "single_face_predict_ms_median":
-                                      1000 * float(np.median(fer_predict)) if fer_predict else None,
-                                  "load_s": fer_info["load_s"], "n_params": fer_info["n_params"],
-                              }))
-        rows[-1]["ratio_vs_fer_median"] = None
+    with tempfile.TemporaryDirectory(prefix="bench_speed_") as tmp:
+        models = load_ours(args.models, args.batch_size, args.threads, calibration, tmp)
+        if not models:
+            sys.exit(f"none of {args.models} is a shipped model")
+        rows, fer_info = measure(args, models, X, y, tmp)
     table = markdown(rows)
-    machine["load_average_at_end"] = os.getloadavg()
     result = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "command": " ".join([os.path.relpath(sys.executable), *sys.argv]),
-        "machine": machine,
         "settings": {"faces": len(X), "split": "PublicTest", "batch_size": args.batch_size,
                      "threads": args.threads, "rounds": args.rounds,
                      "latency_calls": args.latency_calls, "models": list(models),
@@ -453,10 +311,10 @@ def main(argv=None):
         "markdown": table,
     }
     write_results(args.out, result, table,
-                  f"{args.threads} threads each, batch {args.batch_size}, {len(X)} PublicTest faces, "
-          f"{args.rounds} interleaved rounds; single face: {args.latency_calls} calls. "
-          f"PublicTest is the split our models were selected on (optimistic for us).")
-    shutil.rmtree(model_folder, ignore_errors=True)
+                  f"{args.threads} threads each, batch {args.batch_size}, {len(X)} PublicTest "
+                  f"faces, {args.rounds} interleaved rounds; single face: {args.latency_calls} "
+                  f"calls. PublicTest is the split our models were selected on (optimistic for "
+                  f"us).", machine=machine)
     return 0
 
 

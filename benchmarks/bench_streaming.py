@@ -21,13 +21,11 @@ Results: ``benchmarks/results/streaming.json``.
 
 import argparse
 import os
-import platform
 import tempfile
-import time
 from pathlib import Path
 
 from _child_memory import ROOT, run_sampled
-from _results import write_results
+from _results import markdown_table, write_results
 from PIL import Image
 
 from fer_sklearn import make_faces
@@ -89,14 +87,12 @@ def main():
             inputs = [faces] if n == options.n_faces else folders[: max(1, n // 1000)]
             runs.append(measure(inputs, options.batch_size, Path(tmp) / f"rows-{n}.csv"))
             print({k: v for k, v in runs[-1].items() if k != "samples"}, flush=True)
-    header = ("| faces | rows | faces/s | RSS after 5% (MiB) | peak RSS (MiB) | growth (MiB) |\n"
-              "|---|---|---|---|---|---|")
-    lines = [f"| {r['faces']:,} | {r['rows']:,} | {r['faces_per_s']:.0f} | "
-             f"{r['rss_after_5pct_mib']:.0f} | {r['peak_mib']:.0f} | {r['growth_mib']:.0f} |"
-             for r in runs]
-    result = {"date": time.strftime("%Y-%m-%d"), "machine": platform.platform(),
-              "processor": platform.processor(), "batch_size": options.batch_size, "runs": runs}
-    write_results(options.out, result, "\n".join([header, *lines]),
+    table = markdown_table({
+        "faces": f"{r['faces']:,}", "rows": f"{r['rows']:,}", "faces/s": f"{r['faces_per_s']:.0f}",
+        "RSS after 5% (MiB)": f"{r['rss_after_5pct_mib']:.0f}", "peak RSS (MiB)": f"{r['peak_mib']:.0f}",
+        "growth (MiB)": f"{r['growth_mib']:.0f}"} for r in runs)
+    result = {"batch_size": options.batch_size, "runs": runs}
+    write_results(options.out, result, table,
                   "growth: the child's peak RSS (VmHWM) minus its RSS once 5% of the rows "
                   "were written")
 

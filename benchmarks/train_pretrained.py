@@ -11,7 +11,6 @@ PublicTest is kept in ``OUT/best``, and the final fitted pipeline in
 
 import argparse
 import json
-import platform
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import torch
 from skorch.callbacks import Checkpoint, LoadInitState
 
 from fer_sklearn import ImageAugmenter, load_fer2013, make_emotion_pipeline
+from fer_sklearn.evaluation import machine_info
 
 # The shared recipe: VGG-style blocks, AdamW, label smoothing, warm-up + cosine, strong
 # augmentation on the device, no early stopping (the best PublicTest epoch is kept instead).
@@ -95,8 +95,8 @@ def main(argv=None):
         "best_epoch": int(np.argmax(history[:, "valid_acc"])) + 1,
         "public_test_accuracy": accuracy,
         "train_seconds_this_run": round(elapsed, 1),
-        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, "
-                   f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}",
+        "machine": dict(machine_info(), threads=torch.get_num_threads(),
+                        device=torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"),
         "date": time.strftime("%Y-%m-%d"),
     }
     clf.callbacks = None  # checkpoints point at this run's folders; the model stands alone

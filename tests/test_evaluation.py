@@ -236,3 +236,13 @@ def test_reports_say_what_was_evaluated_by_what(model, data, tmp_path):
     assert json.loads(paths["metrics.json"].read_text())["provenance"]["n_images"] == len(y)
     assert "| Data" in paths["report.md"].read_text()
     assert evaluate(model, X, y).provenance["data"] == "images passed to evaluate()"
+
+
+def test_html_provenance_has_one_header_row_and_the_machine(report):
+    page = report.to_html(figures={})
+    provenance = page[page.index("<table"):page.index("</table>")]
+    head = provenance[provenance.index("<thead>"):provenance.index("</thead>")]
+    assert head.count("<tr") == 1  # the index name sits in the header's corner, not a row of its own
+    machine = report.provenance["machine"]
+    assert machine["cpu_count"] >= 1 and machine["cpu_model"] in provenance
+    assert "Machine: isa" in provenance

@@ -20,12 +20,14 @@ from ._plots import (
     plot_per_class_metrics,
     plot_reliability_diagram,
 )
+from ._provenance import machine_info
 from ._report import EvaluationReport, evaluate
 
 __all__ = [
     "EvaluationReport",
     "evaluate",
     "expected_calibration_error",
+    "machine_info",
     "plot_confusion_matrix",
     "plot_learning_curves",
     "plot_misclassified",

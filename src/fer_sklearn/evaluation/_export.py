@@ -92,11 +92,12 @@ def provenance_table(report):
     """Data, model, settings, date and versions as a one-column DataFrame."""
     record = report.provenance or {}
     rows = {"Data": record.get("data"), "Images": record.get("n_images")}
-    rows.update({f"Model: {key}": value if not isinstance(value, list) else ", ".join(value)
-                 for key, value in (record.get("model") or {}).items()})
+    rows.update({f"Model: {key}": value for key, value in (record.get("model") or {}).items()})
     rows["Date"] = record.get("date")
+    rows.update({f"Machine: {key}": value for key, value in (record.get("machine") or {}).items()})
     rows.update({f"Version: {key}": value for key, value in (record.get("versions") or {}).items()})
-    return pd.DataFrame({"Value": [str(v) for v in rows.values()]},
+    return pd.DataFrame({"Value": [", ".join(map(str, v)) if isinstance(v, list) else str(v)
+                                   for v in rows.values()]},
                         index=pd.Index(list(rows), name="Provenance"))
 
 
@@ -125,7 +126,7 @@ def report_html(report, figures):
         f"<figcaption>{html.escape(title)}</figcaption></figure>" for title, fig in figures.items())
     return _HTML.format(
         title="Evaluation report", intro=html.escape(_intro(report)),
-        provenance=provenance_table(report).to_html(border=0),
+        provenance=_html_table(provenance_table(report)),
         summary=_html_table(summary_table(report)), per_class=_html_table(per_class_table(report)),
         confusion=_html_table(confusion_table(report)), charts=charts)
 

@@ -1,11 +1,55 @@
-"""Where an evaluation came from: the data, the model and its settings, when, with what."""
+"""Where an evaluation came from: the data, the model and its settings, when, on what machine."""
 
 import datetime
+import os
 import platform
 
 _SIMPLE = (str, int, float, bool, type(None))
+# the vector instruction sets that change how fast torch runs on a CPU, as /proc/cpuinfo names them
+_ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
 _CLASSIFIER_SETTINGS = ("max_epochs", "batch_size", "lr", "lr_schedule", "class_weight", "tta",
                         "precision", "random_state")
+
+
+def machine_info():
+    """Describe the machine this process runs on, for the provenance of a measurement.
+
+    Returns
+    -------
+    info : dict
+        ``cpu_model`` (the model name ``lscpu`` shows, or the platform's processor
+        name where ``/proc/cpuinfo`` cannot be read), ``isa`` (which of AVX2,
+        AVX-512, VNNI, bf16 and AMX the CPU has), ``cpu_count``, ``platform`` and
+        ``load_average`` (1, 5 and 15 minutes; None where the system has none).
+
+    Examples
+    --------
+    >>> from fer_sklearn.evaluation import machine_info
+    >>> sorted(machine_info())
+    ['cpu_count', 'cpu_model', 'isa', 'load_average', 'platform']
+    """
+    cpu_model, flags = None, set()
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and cpu_model is None:
+                    cpu_model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:  # not Linux
+        pass
+    try:
+        load = [round(value, 2) for value in os.getloadavg()]
+    except OSError:  # no load average on this system
+        load = None
+    return {
+        "cpu_model": cpu_model or platform.processor() or platform.machine(),
+        "isa": [flag for flag in _ISA_FLAGS if flag in flags],
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_average": load,
+    }
 
 
 def model_settings(estimator):
@@ -54,5 +98,6 @@ def provenance(estimator, data, n_images):
         "n_images": int(n_images),
         "model": model_settings(estimator),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": machine_info(),
         "versions": versions,
     }
