@@ -138,3 +138,45 @@ def test_an_empty_file_is_named(tmp_path):
     path.write_text("")
     with pytest.raises(ValueError, match="empty.csv is empty"):
         load_fer2013(path)
+
+
+def test_a_gzip_that_expands_to_one_huge_row_is_refused_unread(tmp_path):
+    """2 GiB of one line in about 2 MB on disk: refused with its line, in bounded memory."""
+    import gzip
+    import resource
+
+    path = tmp_path / "bomb.csv.gz"
+    chunk = b"7" * (1 << 20)
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(b"emotion,pixels,Usage\n0,")
+        for _ in range(2048):
+            out.write(chunk)
+    assert path.stat().st_size < 4 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match=r"bomb.csv.gz, line 2: longer than 65,536 characters"):
+        load_fer2013(path)
+    grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert grown_kib < 200 * 1024  # reading all of it would take over 2 GiB
+
+
+def test_the_loader_gives_emotion_names_when_asked(tmp_path):
+    text = f"emotion,pixels,Usage\n3,{_pixels(0)},Training\n0,{_pixels(1)},PublicTest\n"
+    path = _write(tmp_path / "two.csv", text)
+    X, y = load_fer2013(path, return_X_y=True, as_names=True)
+    assert y.tolist() == ["happy", "angry"]
+    assert load_fer2013(path, usage="PublicTest", as_names=True).target.tolist() == ["angry"]
+    assert load_fer2013(path).target.tolist() == [3, 0]
+
+
+def test_csv_variants_and_blank_lines(tmp_path):
+    import bz2
+
+    text = f"emotion,pixels,Usage\n\n3,{_pixels(0)},Training\n0,\"{_pixels(1)}\",PublicTest\n"
+    plain = load_fer2013(_write(tmp_path / "a.csv", text))
+    path = tmp_path / "a.csv.bz2"
+    path.write_bytes(bz2.compress(text.encode()))
+    packed = load_fer2013(path)
+    np.testing.assert_array_equal(packed.data, plain.data)
+    assert plain.target.tolist() == [3, 0] and plain.usage.tolist() == ["Training", "PublicTest"]
+    with pytest.raises(ValueError, match="b.csv, line 2: expected 3 fields as in the header, found 4"):
+        load_fer2013(_write(tmp_path / "b.csv", f"emotion,pixels,Usage\n3,{_pixels(0)},Training,x\n"))

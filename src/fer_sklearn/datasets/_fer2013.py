@@ -1,5 +1,13 @@
 """load_fer2013: the FER2013 challenge CSV and the variants people download."""
 
+import bz2
+import csv
+import gzip
+import io
+import lzma
+import zipfile
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
@@ -9,6 +17,10 @@ from ..utils._labels import EMOTIONS
 
 _IMAGE_SIDE = 48
 _N_PIXELS = _IMAGE_SIDE * _IMAGE_SIDE
+MAX_LINE_CHARS = 65_536
+"""The longest CSV line read: a FER2013 row is under 10 KB, so a longer one is no FER2013 row
+(a hostile file, e.g. a small gzip that expands to one huge line) and is refused unread."""
+_BLOCK_ROWS = 4096
 
 DESCR = """FER2013 facial expression data set
 ==================================
@@ -22,14 +34,111 @@ PublicTest (3,589) and PrivateTest (3,589).
 
 
 def _find_columns(frame, path):
-    """Map the canonical column names to the file's (which may carry spaces or capitals)."""
-    by_key = {str(c).strip().lower(): c for c in frame.columns}
+    """Map the canonical column names to the file's (which may carry spaces or capitals).
+
+    ``frame`` is a DataFrame or the list of the header's column names.
+    """
+    names = list(getattr(frame, "columns", frame))
+    by_key = {str(c).strip().lower(): c for c in names}
     if "pixels" not in by_key:
         raise ValueError(
             f"{path}: missing column 'pixels' on line 1 (the header); found columns "
-            f"{[str(c).strip() for c in frame.columns]}"
+            f"{[str(c).strip() for c in names]}"
         )
     return {key: by_key.get(key) for key in ("emotion", "pixels", "usage")}
+
+
+def _open_text(path):
+    """The CSV as text, decompressed as its suffix says (as pandas infers it)."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise ValueError(f"{path}: a zip archive of one CSV file is read, found {len(members)} files")
+        return io.TextIOWrapper(archive.open(members[0]), encoding="utf-8", newline="")
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(suffix)
+    if opener is None:
+        return open(path, encoding="utf-8", newline="")
+    return opener(path, "rt", encoding="utf-8", newline="")
+
+
+def iter_csv_blocks(path, block_rows=_BLOCK_ROWS):
+    """Read a CSV as a stream: its header, then blocks of rows, each line bounded in length.
+
+    Memory stays within one block whatever the file holds: a line longer than
+    :data:`MAX_LINE_CHARS` is refused before the rest of it is read.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A CSV file, plain or compressed (``.gz``, ``.bz2``, ``.xz``, ``.zip``).
+    block_rows : int, default=4096
+        Rows per block.
+
+    Yields
+    ------
+    header : list of str
+        First, the column names of line 1.
+    block : tuple of (ndarray of int, list of list of str)
+        Then the line numbers and fields of up to ``block_rows`` rows.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        Naming the file (and line) for an empty, unreadable or over-long file
+        or a row with another number of fields than the header.
+    """
+    try:
+        with _open_text(path) as stream:
+            header = None
+            lines, rows = [], []
+            reader = csv.reader(_bounded_lines(stream, path), skipinitialspace=True)
+            for fields in reader:
+                number = reader.line_num
+                if header is None:
+                    header = fields
+                    yield header
+                    continue
+                if not fields:
+                    continue  # a blank line, skipped as pandas does
+                if len(fields) != len(header):
+                    raise ValueError(f"{path}, line {number}: expected {len(header)} fields as in "
+                                     f"the header, found {len(fields)}")
+                lines.append(number)
+                rows.append(fields)
+                if len(rows) == block_rows:
+                    yield np.array(lines), rows
+                    lines, rows = [], []
+            if header is None:
+                raise ValueError(f"{path} is empty: a FER2013 CSV has a header "
+                                 "(emotion,pixels,Usage) and one row per face")
+            if rows:
+                yield np.array(lines), rows
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no FER2013 CSV at {path}") from None
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):  # ours
+            raise
+        raise ValueError(f"{path} is not a readable CSV file: {exc}") from None
+    except (UnicodeDecodeError, EOFError, OSError, zipfile.BadZipFile, csv.Error) as exc:
+        raise ValueError(f"{path} is not a readable CSV file: {exc}") from None
+
+
+def _bounded_lines(stream, path):
+    number = 0
+    while True:
+        line = stream.readline(MAX_LINE_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise ValueError(
+                f"{path}, line {number}: longer than {MAX_LINE_CHARS:,} characters, refused "
+                "unread (a FER2013 row is under 10 KB: this is no FER2013 file)")
+        yield line
 
 
 def _parse_pixels(strings, lines, path):
@@ -42,9 +151,9 @@ def _parse_pixels(strings, lines, path):
         return np.empty((0, _IMAGE_SIDE, _IMAGE_SIDE), dtype=np.uint8)
     try:
         images = np.loadtxt(strings, dtype=np.uint8, comments=None, ndmin=2)
-        if images.shape[1] == _N_PIXELS:
+        if images.shape == (len(strings), _N_PIXELS):  # loadtxt skips empty rows: count them
             return images.reshape(-1, _IMAGE_SIDE, _IMAGE_SIDE)
-        error = f"rows of {images.shape[1]} pixels"
+        error = f"{len(images)} rows of {images.shape[1]} pixels"
     except (ValueError, TypeError) as exc:  # a bad value, a ragged row or an empty field
         error = exc
     for text, line in zip(strings, lines):
@@ -82,14 +191,20 @@ def _parse_labels(values, lines, path):
     return codes.astype(np.int64)
 
 
-def _usage_mask(usages, usage):
-    """Boolean mask of the rows whose usage is ``usage`` (a name or a list of names)."""
-    wanted = [usage] if isinstance(usage, str) else list(usage)
-    present = list(dict.fromkeys(np.asarray(usages).tolist()))
-    unknown = [u for u in wanted if u not in present]
+def _wanted(usage):
+    return [usage] if isinstance(usage, str) else list(usage)
+
+
+def _check_usages(usage, present):
+    unknown = [u for u in _wanted(usage) if u not in present]
     if unknown:
         raise ValueError(f"unknown usage {unknown[0]!r}; the file's usages are {present}")
-    return np.isin(usages, wanted)
+
+
+def _usage_mask(usages, usage):
+    """Boolean mask of the rows whose usage is ``usage`` (a name or a list of names)."""
+    _check_usages(usage, list(dict.fromkeys(np.asarray(usages).tolist())))
+    return np.isin(usages, _wanted(usage))
 
 
 def select_usage(data, usage):
@@ -132,10 +247,11 @@ def select_usage(data, usage):
 
 
 @validate_params(
-    {"path": "no_validation", "usage": [None, str, list, tuple], "return_X_y": ["boolean"]},
+    {"path": "no_validation", "usage": [None, str, list, tuple], "return_X_y": ["boolean"],
+     "as_names": ["boolean"]},
     prefer_skip_nested_validation=True,
 )
-def load_fer2013(path, *, usage=None, return_X_y=False):
+def load_fer2013(path, *, usage=None, return_X_y=False, as_names=False):
     """Load FER2013 from its challenge CSV file.
 
     Reads the original ``fer2013.csv`` (columns ``emotion, pixels, Usage``),
@@ -153,6 +269,9 @@ def load_fer2013(path, *, usage=None, return_X_y=False):
         ``"PrivateTest"``); None keeps every row.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
+    as_names : bool, default=False
+        Return the targets as emotion names (``"happy"``), the labels the
+        shipped models predict, instead of FER2013 codes (``3``).
 
     Returns
     -------
@@ -169,8 +288,10 @@ def load_fer2013(path, *, usage=None, return_X_y=False):
     ------
     ValueError
         With the file and line of a bad row (wrong pixel count, a label outside
-        0-6, a pixel outside 0-255, a non-integer), a missing ``pixels`` column,
-        or an unknown ``usage`` (listing the file's usages).
+        0-6, a pixel outside 0-255, a non-integer, a line over
+        :data:`MAX_LINE_CHARS` characters, read as a stream and refused unread),
+        a missing ``pixels`` column, or an unknown ``usage`` (listing the
+        file's usages).
 
     Examples
     --------
@@ -178,32 +299,40 @@ def load_fer2013(path, *, usage=None, return_X_y=False):
     >>> X, y = load_fer2013("fer2013.csv.gz", usage="Training", return_X_y=True)  # doctest: +SKIP
     >>> X.shape  # doctest: +SKIP
     (28709, 48, 48)
+    >>> from fer_sklearn import load_pretrained
+    >>> X, y = load_fer2013("fer2013.csv.gz", usage="PublicTest", return_X_y=True,
+    ...                     as_names=True)  # doctest: +SKIP
+    >>> accuracy_score(y, load_pretrained().predict(X))  # doctest: +SKIP
     """
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                            skipinitialspace=True)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no FER2013 CSV at {path}") from None
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path} is empty: a FER2013 CSV has a header (emotion,pixels,Usage) "
-                         "and one row per face") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
-        raise ValueError(f"{path} is not a readable CSV file: {exc}") from None
-    columns = _find_columns(frame, path)
-    lines = np.arange(len(frame)) + 2  # line 1 is the header
-    if columns["usage"] is not None:
-        usages = frame[columns["usage"]].fillna("").str.strip().to_numpy(dtype=object)
-    else:
-        usages = np.full(len(frame), "Unknown", dtype=object)
+    blocks = iter_csv_blocks(path)
+    header = next(blocks)
+    columns = _find_columns(header, path)
+    if usage is not None and columns["usage"] is None:
+        raise ValueError(f"{path} has no Usage column, so usage={usage!r} cannot select rows")
+    index = {name: header.index(name) for name in columns.values() if name is not None}
+    images, targets, usages, present = [], [], [], {}
+    for lines, rows in blocks:
+        split = (np.array([row[index[columns["usage"]]].strip() for row in rows], dtype=object)
+                 if columns["usage"] is not None else np.full(len(rows), "Unknown", dtype=object))
+        present.update(dict.fromkeys(split.tolist()))
+        keep = np.ones(len(rows), bool) if usage is None else np.isin(split, _wanted(usage))
+        rows = [row for row, kept in zip(rows, keep) if kept]
+        images.append(_parse_pixels([row[index[columns["pixels"]]] for row in rows],
+                                    lines[keep], path))
+        if columns["emotion"] is not None:
+            values = pd.Series([row[index[columns["emotion"]]] for row in rows], dtype=object)
+            targets.append(_parse_labels(values, lines[keep], path))
+        usages.append(split[keep])
     if usage is not None:
-        if columns["usage"] is None:
-            raise ValueError(f"{path} has no Usage column, so usage={usage!r} cannot select rows")
-        keep = _usage_mask(usages, usage)
-        frame, usages, lines = frame[keep], usages[keep], lines[keep]
-    data = _parse_pixels(frame[columns["pixels"]].tolist(), lines, path)
+        _check_usages(usage, list(present))
+    data = (np.concatenate(images) if images
+            else np.empty((0, _IMAGE_SIDE, _IMAGE_SIDE), dtype=np.uint8))
     target = None
     if columns["emotion"] is not None:
-        target = _parse_labels(frame[columns["emotion"]], lines, path)
+        target = np.concatenate(targets) if targets else np.empty(0, dtype=np.int64)
+        if as_names:
+            target = np.array(EMOTIONS, dtype=object)[target]
+    usages = np.concatenate(usages) if usages else np.empty(0, dtype=object)
     if return_X_y:
         return data, target
     return Bunch(data=data, target=target, target_names=EMOTIONS,

@@ -1,8 +1,6 @@
 """The pixels of a FER2013 CSV a chunk of rows at a time, for readers that stream the file."""
 
-import pandas as pd
-
-from ._fer2013 import _find_columns, _parse_pixels
+from ._fer2013 import _find_columns, _parse_pixels, iter_csv_blocks
 
 
 def iter_fer2013_pixels(path, chunk_size):
@@ -27,13 +25,15 @@ def iter_fer2013_pixels(path, chunk_size):
     Raises
     ------
     ValueError
-        If the file has no ``pixels`` column.
+        If the file has no ``pixels`` column, or a line is longer than a
+        FER2013 row can be (see :func:`iter_csv_blocks`).
     """
-    header = pd.read_csv(path, nrows=0)
-    column = _find_columns(header, path)["pixels"]
+    blocks = iter_csv_blocks(path, chunk_size)  # a stream with a bound per line
+    header = next(blocks)
+    column = header.index(_find_columns(header, path)["pixels"])
     start = 0
-    for frame in pd.read_csv(path, usecols=[column], dtype=str, chunksize=chunk_size):
-        pixels = frame[column].tolist()
+    for _, rows in blocks:
+        pixels = [row[column] for row in rows]
         yield start, pixels
         start += len(pixels)
 

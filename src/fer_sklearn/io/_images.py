@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from ..utils._validation import eight_bit_values, pixel_scale
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 """The file suffixes read as images (matched without regard to case)."""
 COLORS = ("rgb", "bgr")
@@ -149,7 +151,8 @@ def open_reduced(path, mode, least_scale=None):
 def image_array(image, *, what="image"):
     """Check an array image and return it as uint8 ``(h, w)`` or ``(h, w, 3|4)``.
 
-    Float arrays with values in [0, 1] are scaled to 0-255; booleans become 0/255.
+    16-bit arrays (uint16 beyond 255) are scaled to 0-255 and booleans become
+    0/255; float fractions in [0, 1] are refused, as by ``predict``.
     """
     if isinstance(image, bytes) or image is None or isinstance(image, (numbers.Number, dict)):
         raise TypeError(
@@ -172,8 +175,13 @@ def image_array(image, *, what="image"):
     if array.dtype.kind == "f":
         if not np.isfinite(array).all():
             raise ValueError(f"{what} contains NaN or infinite pixels")
-        if array.size and array.max() <= 1.0:  # [0, 1] floats
-            array = array.astype(np.float64) * 255.0  # float16 would overflow
+        if pixel_scale(array) == "0-1":  # the rule of predict: see PixelNormalizer
+            raise ValueError(
+                f"{what} holds pixels scaled to [0, 1] (fractions, at most "
+                f"{float(array.max()):.3g}); pass 0-255 pixels, as predict takes them, e.g. "
+                "(image * 255).round().astype(np.uint8)"
+            )
+    array = eight_bit_values(array)
     return np.clip(array, 0, 255).astype(np.uint8) if array.dtype != np.uint8 else array
 
 
@@ -184,8 +192,9 @@ def read_image(image, *, color="rgb", what="image"):
     ----------
     image : str, path-like, PIL.Image.Image or array-like
         A file path (its EXIF orientation is applied), a PIL image, or an
-        array: ``(h, w)`` gray or ``(h, w, 1|3|4)`` channels last. Float arrays
-        with values in [0, 1] are scaled to 0-255.
+        array: ``(h, w)`` gray or ``(h, w, 1|3|4)`` channels last, 0-255 pixels
+        (16-bit uint16 arrays are scaled to 0-255; fractions in [0, 1] are
+        refused, as by ``predict``).
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of 3- and 4-channel arrays (OpenCV's ``imread`` gives BGR).
     what : str, default="image"

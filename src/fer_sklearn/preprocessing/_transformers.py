@@ -16,7 +16,13 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import check_image_shape, check_images, check_pixels, pixels_per_image
+from ..utils._validation import (
+    check_image_shape,
+    check_images,
+    check_pixels,
+    pixel_scale,
+    pixels_per_image,
+)
 
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]
 
@@ -166,21 +172,6 @@ class ImageResizer(_StatelessImageTransformer):
     def __setstate__(self, state):
         state.setdefault("image_shape", None)  # pickled by 0.1.0, before image_shape existed
         super().__setstate__(state)
-
-
-def pixel_scale(pixels):
-    """``"0-255"`` for pixels reaching beyond 25, ``"0-1"`` for fractions within [0, 1], else None.
-
-    Negative values are no pixels of either scale (None); whole numbers within
-    [0, 1] (e.g. a black image) fit both scales (None).
-    """
-    if pixels.size == 0 or pixels.min() < 0:
-        return None
-    if pixels.max() > 25:
-        return "0-255"
-    if pixels.max() <= 1 and np.any(pixels != np.round(pixels)):
-        return "0-1"
-    return None
 
 
 class PixelNormalizer(_ImageTransformer):

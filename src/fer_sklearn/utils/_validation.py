@@ -49,6 +49,52 @@ def _as_float_array(X, what):
         ) from None
 
 
+def eight_bit_values(X):
+    """``X`` with 16-bit pixels (a uint16 array reaching beyond 255) scaled to 0-255.
+
+    The rule :func:`~fer_sklearn.datasets.read_image` applies to 16-bit image
+    files, for arrays: a uint16 array whose values stay within 0-255 already
+    holds 8-bit pixels and is kept. Anything else is returned as it is.
+
+    Parameters
+    ----------
+    X : array-like
+        Pixels.
+
+    Returns
+    -------
+    X : array-like
+        float32 pixels on the 0-255 scale for 16-bit input, else ``X``.
+    """
+    if isinstance(X, np.ndarray) and X.dtype == np.uint16 and X.size and X.max() > 255:
+        return X.astype(np.float32) * np.float32(255 / 65535)
+    return X
+
+
+def pixel_scale(pixels):
+    """``"0-255"`` for pixels reaching beyond 25, ``"0-1"`` for fractions within [0, 1], else None.
+
+    Negative values are no pixels of either scale (None); whole numbers within
+    [0, 1] (e.g. a black image) fit both scales (None).
+
+    Parameters
+    ----------
+    pixels : ndarray
+        Pixel values.
+
+    Returns
+    -------
+    scale : {"0-255", "0-1"} or None
+    """
+    if pixels.size == 0 or pixels.min() < 0:
+        return None
+    if pixels.max() > 25:
+        return "0-255"
+    if pixels.max() <= 1 and np.any(pixels != np.round(pixels)):
+        return "0-1"
+    return None
+
+
 def check_pixels(X, *, allow_channels=True, what="X"):
     """Validate images or rows of pixels and return them as float32, keeping their layout.
 
@@ -66,7 +112,8 @@ def check_pixels(X, *, allow_channels=True, what="X"):
     Returns
     -------
     pixels : ndarray of float32
-        ``X`` with a channel axis of 1 dropped.
+        ``X`` with a channel axis of 1 dropped; 16-bit pixels (uint16) are
+        scaled to 0-255 (see :func:`eight_bit_values`).
 
     Raises
     ------
@@ -76,7 +123,7 @@ def check_pixels(X, *, allow_channels=True, what="X"):
         For a wrong number of dimensions or channels, no samples, empty
         images, or NaN/infinite pixels.
     """
-    X = _as_float_array(X, what)
+    X = _as_float_array(eight_bit_values(X), what)
     if X.ndim not in (2, 3, 4):
         hint = ". Reshape your data: X[None] is one image or row" if X.ndim < 2 else ""
         raise ValueError(
