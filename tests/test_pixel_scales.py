@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from fer_sklearn import EmotionRecognizer, load_pretrained, make_faces
-from fer_sklearn.faces import compose_photo, read_image
+from fer_sklearn.datasets import compose_photo
+from fer_sklearn.io import read_image
 
 
 @pytest.fixture(scope="module")

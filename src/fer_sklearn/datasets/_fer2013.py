@@ -67,7 +67,7 @@ def iter_csv_blocks(path, block_rows=_BLOCK_ROWS):
     """Read a CSV as a stream: its header, then blocks of rows, each line bounded in length.
 
     Memory stays within one block whatever the file holds: a line longer than
-    :data:`MAX_LINE_CHARS` is refused before the rest of it is read.
+    65,536 characters is refused before the rest of it is read.
 
     Parameters
     ----------
@@ -289,7 +289,7 @@ def load_fer2013(path, *, usage=None, return_X_y=False, as_names=False):
     ValueError
         With the file and line of a bad row (wrong pixel count, a label outside
         0-6, a pixel outside 0-255, a non-integer, a line over
-        :data:`MAX_LINE_CHARS` characters, read as a stream and refused unread),
+        65,536 characters, read as a stream and refused unread),
         a missing ``pixels`` column, or an unknown ``usage`` (listing the
         file's usages).
 

@@ -113,7 +113,7 @@ def check_pixels(X, *, allow_channels=True, what="X"):
     -------
     pixels : ndarray of float32
         ``X`` with a channel axis of 1 dropped; 16-bit pixels (uint16) are
-        scaled to 0-255 (see :func:`eight_bit_values`).
+        scaled to 0-255 as 16-bit image files are.
 
     Raises
     ------
