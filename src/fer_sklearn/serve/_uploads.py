@@ -1,12 +1,11 @@
 """Uploaded bytes to pixels, under the rules :func:`~fer_sklearn.io.read_image` applies to files.
 
-The bytes are decoded in memory (nothing the client sends is written under a
-name it chose): only the formats of :data:`~fer_sklearn.io.IMAGE_SUFFIXES`
-are tried (never the plugins that run programs), the pixel count is checked
-before decoding (a decompression bomb is refused unread), the EXIF orientation
-is applied, the first frame of an animation is read and 16-bit images are
-scaled to 8 bits, as for files.
-"""
+The bytes are decoded from memory (no file name the client sends is used):
+only the formats of :data:`~fer_sklearn.io.IMAGE_SUFFIXES` are tried (never the
+plugins that run programs), the pixel count is checked before decoding (a
+decompression bomb is refused unread), the EXIF orientation is applied, the
+first frame of an animation is read and 16-bit images are scaled to 8 bits, as
+for files."""
 
 import functools
 import io
