@@ -5,8 +5,8 @@ A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 (:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
 
 The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neural_net``,
-``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``deploy`` (ONNX), ``cli`` and
-``serve`` (HTTP, the ``serve`` extra).
+``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``training`` (distillation),
+``deploy`` (ONNX), ``cli`` and ``serve`` (HTTP, the ``serve`` extra).
 """
 
 import importlib
@@ -40,7 +40,7 @@ _DEFINED_IN = {
 }
 _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
                 "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",
-                "utils")
+                "training", "utils")
 
 install_aliases()
 

@@ -1,6 +1,6 @@
 """The ``fer-sklearn`` command: its parser, and the dispatch to one module per verb.
 
-Each verb (:mod:`.train`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.search`,
+Each verb (:mod:`.train`, :mod:`.distill`, :mod:`.evaluate`, :mod:`.predict`, :mod:`.search`,
 :mod:`.export`, :mod:`.serve`) adds its own sub-parser and calls the public API;
 nothing heavy (torch, scikit-learn, OpenCV) is imported until a verb runs, so
 ``--help`` and argument errors are immediate. Errors about the user's input (a
@@ -12,10 +12,10 @@ import argparse
 import os
 import sys
 
-from . import evaluate, export, predict, search, serve, train
+from . import distill, evaluate, export, predict, search, serve, train
 from ._common import EXIT_USAGE, CLIError
 
-_VERBS = (train, evaluate, predict, search, export, serve)
+_VERBS = (train, distill, evaluate, predict, search, export, serve)
 
 
 class _ArgumentParser(argparse.ArgumentParser):

@@ -58,7 +58,12 @@ class RecordLR(Callback):
 
 
 def encoded_accuracy(net, X, y):
-    """Accuracy of ``net`` on a skorch data set whose targets are class codes."""
+    """Accuracy of ``net`` on a skorch data set whose targets are class codes.
+
+    Targets of more than one column (a distilled student's code + teacher rows)
+    are scored on their first column.
+    """
+    y = y[:, 0] if getattr(y, "ndim", 1) == 2 else y
     y_pred = net.predict_proba(X).argmax(axis=1)
     return float((y_pred == y).mean())
 

@@ -68,6 +68,9 @@ def describe(estimator, where="model", prefix="", tensors=None):
     """``(node, tensors)``: the JSON node of a fitted estimator and its named tensors."""
     tensors = {} if tensors is None else tensors
     name = name_of(type(estimator))
+    if name is None and callable(getattr(estimator, "to_classifier", None)):
+        # e.g. a distilled student: stored as the plain classifier it is, without its teacher
+        return describe(estimator.to_classifier(), where, prefix, tensors)
     if name is None or not (name in PIPELINES or name == CLASSIFIER or name in TRANSFORMERS):
         raise refuse(where, estimator, "save_model stores the library's pipelines, "
                                        "transformers and EmotionClassifier")

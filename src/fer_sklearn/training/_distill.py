@@ -1,0 +1,306 @@
+"""Distillation as an estimator: a student EmotionClassifier that learns from a fitted teacher."""
+
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skorch import NeuralNetClassifier
+from sklearn.base import clone
+from sklearn.utils._param_validation import Interval
+from torch import nn
+from torch.utils.data import Subset
+
+from ..neural_net import EmotionClassifier, EmotionCNN
+from ..persistence import load_model
+from ..pretrained import available_models, load_pretrained
+from ..utils import check_images, labels_like
+from ._cache import TeacherCache
+
+DISTILL_PARAMS = ("teacher", "alpha", "temperature", "n_views", "cache_dir")
+
+
+class DistillationLoss(nn.CrossEntropyLoss):
+    """``alpha`` x KL to the teacher at ``temperature`` (times T²) + (1 - alpha) x cross-entropy.
+
+    Targets are either class codes ``(n,)`` (plain cross-entropy, e.g. on the
+    validation data) or ``(n, 1 + C)`` rows: the class code (-1 for a face
+    without a label, which then learns from the teacher alone) followed by the
+    teacher's log-probabilities.
+
+    Parameters
+    ----------
+    alpha : float, default=0.75
+        Weight of the teacher's term.
+    temperature : float, default=2.0
+        Softens both distributions in the teacher's term.
+    label_smoothing : float, default=0.0
+        Of the cross-entropy term.
+    weight : tensor or None, default=None
+        Class weights of the cross-entropy term.
+    """
+
+    def __init__(self, alpha=0.75, temperature=2.0, label_smoothing=0.0, weight=None):
+        # a CrossEntropyLoss, so that skorch predicts probabilities (softmax) with it
+        super().__init__(weight=None if weight is None else torch.as_tensor(weight),
+                         label_smoothing=label_smoothing)
+        self.alpha = alpha
+        self.temperature = temperature
+
+    def forward(self, logits, target):
+        """The loss of ``logits`` ``(n, C)`` against ``target`` (codes or code + teacher rows)."""
+        if target.dim() == 1:
+            return F.cross_entropy(logits, target.long(), weight=self.weight,
+                                   label_smoothing=self.label_smoothing)
+        codes, teacher = target[:, 0].long(), target[:, 1:].float()
+        t = self.temperature
+        kl = F.kl_div(F.log_softmax(logits.float() / t, dim=1), F.log_softmax(teacher / t, dim=1),
+                      log_target=True, reduction="batchmean") * t * t
+        labelled = codes >= 0
+        ce = F.cross_entropy(logits, codes.clamp(min=0), weight=self.weight, reduction="none",
+                             label_smoothing=self.label_smoothing)
+        ce = (ce * labelled).sum() / labelled.sum().clamp(min=1)
+        return self.alpha * kl + (1 - self.alpha) * ce
+
+
+class CachedViewBatches:
+    """Training batches drawn from K cached augmented copies, each face from a random copy.
+
+    Yields ``(images, targets)``: float32 images ``(b, 1, h, w)`` on ``device``
+    and targets ``(b, 1 + C)``: the class code, then the teacher's log-probabilities
+    on exactly that copy.
+    """
+
+    def __init__(self, views, log_proba, codes, indices, batch_size, device, shuffle=True):
+        self.views = views
+        self.log_proba = torch.as_tensor(log_proba)
+        self.codes = torch.as_tensor(codes, dtype=torch.float32)
+        self.indices = torch.as_tensor(indices, dtype=torch.long)
+        self.batch_size = batch_size
+        self.device = device
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return -(-len(self.indices) // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.indices)
+        order = torch.randperm(n) if self.shuffle else torch.arange(n)
+        copy = torch.randint(len(self.views), (n,))
+        for start in range(0, n, self.batch_size):
+            pick = order[start:start + self.batch_size]
+            i, k = self.indices[pick], copy[pick]
+            images = self.views[k, i].float().to(self.device, non_blocking=True)
+            targets = torch.cat([self.codes[i, None], self.log_proba[k, i]], dim=1)
+            yield images, targets.to(self.device, non_blocking=True)
+
+
+class DistilledEmotionClassifier(EmotionClassifier):
+    """An :class:`~fer_sklearn.EmotionClassifier` that learns from a fitted teacher model.
+
+    The loss mixes the KL divergence to the teacher's temperature-softened
+    outputs with the cross-entropy on the labels (:class:`DistillationLoss`).
+    The teacher's outputs are computed once over ``n_views`` augmented copies of
+    the training faces (the student's ``augment``), optionally cached on disk,
+    and the student then trains on exactly those copies (each epoch, each face
+    from a random copy): on a CPU the teacher's forward pass would otherwise
+    dominate. The teacher is only used by ``fit``: :func:`~fer_sklearn.save_model`
+    writes the student as a plain :class:`~fer_sklearn.EmotionClassifier`
+    (:meth:`to_classifier`), which loads without the teacher.
+
+    Parameters
+    ----------
+    module : type or torch.nn.Module, default=EmotionCNN
+        The student network.
+    teacher : fitted estimator, str or None, default=None
+        Any fitted model with ``predict_proba`` and ``classes_`` (a classifier,
+        a pipeline, an ensemble), the name of a pretrained model or the path of
+        a model file. It is called on the images ``fit`` receives (inside a
+        pipeline: the preprocessed ones; give the teacher's classifier step and
+        the teacher's preprocessing, as ``fer-sklearn distill`` does). None
+        trains on the labels alone.
+    alpha : float, default=0.75
+        Weight of the teacher's term in the loss.
+    temperature : float, default=2.0
+        Softening of the teacher's and the student's outputs in that term.
+    n_views : int, default=4
+        Augmented copies of the training faces the teacher labels.
+    cache_dir : str, path or None, default=None
+        Folder for the teacher's outputs, reused by a later ``fit`` on the same
+        faces with the same teacher, augmenter and ``random_state``.
+    **kwargs
+        :class:`~fer_sklearn.EmotionClassifier` parameters.
+
+    Examples
+    --------
+    >>> from fer_sklearn import EmotionClassifier, make_faces
+    >>> from fer_sklearn.training import DistilledEmotionClassifier
+    >>> X, y = make_faces(140, size=24, random_state=0)
+    >>> teacher = EmotionClassifier(max_epochs=2, module__width=8, random_state=0).fit(X / 255, y)
+    >>> student = DistilledEmotionClassifier(teacher=teacher, n_views=2, max_epochs=2,
+    ...                                      module__width=4, random_state=0).fit(X / 255, y)
+    >>> student.predict(X[:3] / 255).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **EmotionClassifier._parameter_constraints,
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "n_views": [Interval(Integral, 1, None, closed="left")],
+        "cache_dir": [None, str, Path],
+    }
+
+    def __init__(self, module=EmotionCNN, *, teacher=None, alpha=0.75, temperature=2.0, n_views=4,
+                 cache_dir=None, criterion=DistillationLoss, **kwargs):
+        super().__init__(module, criterion=criterion, **kwargs)
+        self.teacher = teacher
+        self.alpha = alpha
+        self.temperature = temperature
+        self.n_views = n_views
+        self.cache_dir = cache_dir
+
+    def __sklearn_clone__(self):
+        # the teacher is fitted and must stay so: shared, not cloned (as FrozenEstimator would)
+        params = {name: value if name == "teacher" else clone(value, safe=False)
+                  for name, value in self.get_params(deep=False).items()}
+        return type(self)(**params)
+
+    def get_params_for(self, prefix):
+        """skorch's routed parameters; the criterion also gets ``alpha`` and ``temperature``."""
+        params = super().get_params_for(prefix)
+        if prefix == "criterion" and self.criterion is DistillationLoss:
+            params.setdefault("alpha", self.alpha)
+            params.setdefault("temperature", self.temperature)
+        return params
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X, y, X_valid=None, y_valid=None, X_unlabelled=None, **fit_params):
+        """Train on ``X``, ``y`` against the teacher (and on ``X_unlabelled`` from the teacher alone).
+
+        Parameters
+        ----------
+        X, y, X_valid, y_valid
+            As in :meth:`EmotionClassifier.fit`.
+        X_unlabelled : array-like of images or None, default=None
+            Faces without labels (e.g. an image folder without emotion
+            folders), learnt from the teacher's outputs alone; needs a teacher.
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : DistilledEmotionClassifier
+        """
+        if X_unlabelled is not None and self.teacher is None:
+            raise ValueError("X_unlabelled needs a teacher: set teacher= to a fitted model")
+        self._unlabelled = X_unlabelled
+        try:
+            return super().fit(X, y, X_valid=X_valid, y_valid=y_valid, **fit_params)
+        finally:
+            self._unlabelled = None
+            self._distill = None
+
+    def _prepare(self, X, y, X_valid, y_valid, *, reset):
+        images, codes, valid = super()._prepare(X, y, X_valid, y_valid, reset=reset)
+        self._distill = None
+        if self.teacher is not None:
+            self._distill = self._teacher_targets(images, codes)
+        return images, codes, valid
+
+    def _teacher_targets(self, images, codes):
+        teacher = resolve_teacher(self.teacher)
+        columns = teacher_columns(teacher, self.classes_)
+        faces, all_codes = images, np.asarray(codes)
+        unlabelled = getattr(self, "_unlabelled", None)
+        if unlabelled is not None:
+            extra = check_images(unlabelled, allow_channels=False, image_shape=self.image_shape,
+                                 what="X_unlabelled")
+            if extra.shape[1:] != images.shape[2:]:
+                raise ValueError(f"X_unlabelled has images of size {extra.shape[1:]}, "
+                                 f"X has {images.shape[2:]}")
+            faces = np.concatenate([images, extra[:, None].astype(images.dtype)])
+            all_codes = np.concatenate([all_codes, np.full(len(extra), -1)])
+        seed = self.random_state if isinstance(self.random_state, Integral) else 0
+        cache = TeacherCache(teacher, columns, self.augmenter_, seed, self.cache_dir,
+                             log=print if self.verbose else None)
+        views, log_proba = cache.outputs(faces, self.n_views)
+        return views, log_proba, all_codes, len(images)
+
+    def get_iterator(self, dataset, training=False):
+        """Training batches from the teacher-labelled copies; the classifier's iterators otherwise."""
+        distill = getattr(self, "_distill", None)
+        if not training or distill is None:
+            return super().get_iterator(dataset, training=training)
+        views, log_proba, codes, n_labelled = distill
+        indices = (np.asarray(dataset.indices) if isinstance(dataset, Subset)
+                   else np.arange(len(dataset)))
+        indices = np.concatenate([indices, np.arange(n_labelled, len(codes))])
+        device = self.device if self.device != "auto" else ("cuda" if torch.cuda.is_available()
+                                                            else "cpu")
+        return CachedViewBatches(views, log_proba, codes, indices, self.batch_size, device,
+                                 shuffle=self.get_params_for("iterator_train").get("shuffle", True))
+
+    def train_step_single(self, batch, **fit_params):
+        """One step; the cached copies are already augmented, so they are not augmented again."""
+        if getattr(self, "_distill", None) is not None:
+            return NeuralNetClassifier.train_step_single(self, batch, **fit_params)
+        return super().train_step_single(batch, **fit_params)
+
+    # ------------------------------------------------------------------ after fitting
+    def to_classifier(self):
+        """The fitted student as a plain :class:`~fer_sklearn.EmotionClassifier`, without teacher.
+
+        It holds a copy of this student's weights; :func:`~fer_sklearn.save_model` writes
+        a distilled student this way.
+        """
+        params = {k: v for k, v in self.get_params(deep=False).items() if k not in DISTILL_PARAMS}
+        if params.get("criterion") is DistillationLoss:
+            params["criterion"] = nn.CrossEntropyLoss
+            for key in [k for k in params if k.startswith("criterion__")]:
+                if key not in ("criterion__label_smoothing", "criterion__weight"):
+                    del params[key]
+        clf = EmotionClassifier(**params)
+        if not getattr(self, "initialized_", False):
+            return clf
+        for name in ("classes_inferred_", "image_shape_", "n_features_in_", "class_weight_",
+                     "int8_calibration_"):
+            if hasattr(self, name):
+                setattr(clf, name, getattr(self, name))
+        clf.augmenter_, clf._split_seed = None, None
+        clf.initialize()
+        clf.module_.load_state_dict(self.module_.state_dict())
+        clf.module_.train(self.module_.training)
+        clf.history_ = self.history_
+        return clf
+
+
+def resolve_teacher(teacher):
+    """A fitted model from ``teacher``: itself, a pretrained model's name or a model file's path."""
+    if isinstance(teacher, (str, Path)):
+        if str(teacher) in available_models():
+            return load_pretrained(str(teacher))
+        if Path(teacher).exists():
+            return load_model(teacher)
+        raise ValueError(f"teacher={teacher!r} is neither a pretrained model "
+                         f"({', '.join(available_models())}) nor a model file")
+    if not hasattr(teacher, "predict_proba") or not hasattr(teacher, "classes_"):
+        raise TypeError(f"teacher must be a fitted model with predict_proba and classes_ (a "
+                        f"classifier or pipeline of fer_sklearn), got {type(teacher).__name__}")
+    return teacher
+
+
+def teacher_columns(teacher, classes):
+    """The teacher's ``predict_proba`` column of each of the student's ``classes``."""
+    theirs = np.asarray(teacher.classes_)
+    try:
+        theirs = np.asarray(labels_like(theirs, np.asarray(classes)))
+    except (TypeError, ValueError):
+        pass
+    where = {label: i for i, label in enumerate(theirs.tolist())}
+    missing = [c for c in np.asarray(classes).tolist() if c not in where]
+    if missing:
+        raise ValueError(f"the teacher does not know the classes {missing}: its classes are "
+                         f"{np.asarray(teacher.classes_).tolist()}")
+    return np.array([where[c] for c in np.asarray(classes).tolist()])
