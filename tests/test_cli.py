@@ -146,6 +146,15 @@ def test_train_on_image_folder_splits_off_validation(tmp_path, capsys):
     assert (tmp_path / "run" / "report.html").is_file()
 
 
+def test_train_on_a_training_only_csv_holds_out_a_stratified_split(tmp_path, capsys):
+    data = _write_fer_csv(tmp_path / "train_only.csv", 70, usages=("Training",))
+    code = main(["train", "--data", str(data), "--epochs", "1", "--quick", "--width", "4",
+                 "--out", str(tmp_path / "run")])
+    stdout = capsys.readouterr().out
+    assert code == 0, stdout
+    assert "it has no PublicTest" in stdout and "a 10% split, stratified by emotion" in stdout
+
+
 def test_train_unknown_valid_usage(fer_csv, tmp_path, capsys):
     code = main(["train", "--data", str(fer_csv), "--valid-usage", "PrivateTest",
                  "--out", str(tmp_path)])

@@ -69,3 +69,10 @@ def test_serial_search_writes_results_model_and_report(fer_csv, tmp_path, capsys
     assert sorted(results["param_clf__lr"]) == [1e-3, 3e-3]
     assert sorted(results["rank_test_score"]) in ([1, 2], [1, 1])
     assert {"model.joblib", "report.html", "metrics.json"} <= {p.name for p in out.iterdir()}
+
+
+def test_search_on_a_training_only_csv_holds_out_a_split(tmp_path, capsys):
+    data = _write_fer_csv(tmp_path / "train_only.csv", 70, usages=("Training",))
+    assert main(["search", "--data", str(data), "--local-workers", "0",
+                 "--param", "clf__lr=3e-3", *TINY, "--out", str(tmp_path / "run")]) == 0
+    assert "a 10% split, stratified by emotion" in capsys.readouterr().out

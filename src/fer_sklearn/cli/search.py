@@ -39,8 +39,9 @@ def add_parser(commands):
     parser.add_argument("--data", metavar="PATH",
                         help="FER2013 CSV (plain or .gz) or image folder, as for train "
                              "(default: synthetic faces)")
-    parser.add_argument("--valid-usage", default="PublicTest", metavar="USAGE",
-                        help="FER2013 split of the evaluation report (default: PublicTest)")
+    parser.add_argument("--valid-usage", default=None, metavar="USAGE",
+                        help="FER2013 split of the evaluation report (default: PublicTest where "
+                             "the file has it, else a stratified 10%% of the training rows)")
     parser.add_argument("--param", dest="params", action="append", type=_param, required=True,
                         metavar="NAME=V1,V2",
                         help="a pipeline parameter and its values, e.g. clf__lr=1e-3,3e-4 "

@@ -41,8 +41,9 @@ def add_parser(commands):
     parser.add_argument("--data", metavar="PATH",
                         help="FER2013 CSV (plain or .gz) or image folder (root/<emotion>/*.png, "
                              "or root/train and root/test); default: synthetic faces")
-    parser.add_argument("--valid-usage", default="PublicTest", metavar="USAGE",
-                        help="FER2013 split to validate on (default: PublicTest)")
+    parser.add_argument("--valid-usage", default=None, metavar="USAGE",
+                        help="FER2013 split to validate on (default: PublicTest where the file "
+                             "has it, else a stratified 10%% of the training rows)")
     parser.add_argument("--epochs", type=positive_int, metavar="N",
                         help="most epochs (default: 30; 12 on synthetic faces)")
     parser.add_argument("--width", type=positive_int, metavar="N",

@@ -88,20 +88,24 @@ def load_dataset(path, *, usage=None):
     return _usage(bunch, usage, path)
 
 
-def load_train_valid(path, *, valid_usage="PublicTest", valid_size=0.1, random_state=None):
+def load_train_valid(path, *, valid_usage=None, valid_size=0.1, random_state=None):
     """Load training and validation faces from a FER2013 CSV or an image folder.
 
     A CSV with a ``Training`` usage gives its ``Training`` rows and its
-    ``valid_usage`` rows; a folder with a ``train/`` sub-folder gives it and
-    its ``test/`` (or ``valid/``, ``val/``, ``validation/``) sub-folder.
-    Anything else is split at random, stratified by emotion.
+    ``valid_usage`` rows (``PublicTest`` by default, where the file has it);
+    a folder with a ``train/`` sub-folder gives it and its ``test/`` (or
+    ``valid/``, ``val/``, ``validation/``) sub-folder. Anything else, a CSV of
+    ``Training`` rows only included, is split at random, stratified by
+    emotion (as skorch's ``ValidSplit`` does), and the validation set's
+    ``DESCR`` says so.
 
     Parameters
     ----------
     path : str or path-like
         A FER2013 CSV or a folder, as for :func:`load_dataset`.
-    valid_usage : str, default="PublicTest"
-        The CSV ``Usage`` to validate on.
+    valid_usage : str or None, default=None
+        The CSV ``Usage`` to validate on; None: ``"PublicTest"`` where the file
+        has it, else a random ``valid_size`` split of the training rows.
     valid_size : float, default=0.1
         Share of the faces held out for validation by a random split.
     random_state : int, RandomState or None, default=None
@@ -131,11 +135,17 @@ def load_train_valid(path, *, valid_usage="PublicTest", valid_size=0.1, random_s
         what = train.DESCR
     else:
         bunch = _labelled_csv(path)
-        if "Training" in set(bunch.usage.tolist()):
-            valid = _usage(bunch, valid_usage, path)
+        usages = set(bunch.usage.tolist())
+        if "Training" in usages and (valid_usage is not None or "PublicTest" in usages):
+            valid = _usage(bunch, valid_usage or "PublicTest", path)  # lists the file's usages
             return _usage(bunch, "Training", path), valid
-        train, what = _faces(bunch.data, bunch.target, ""), f"{path}"
+        if "Training" in usages:
+            bunch, what = select_usage(bunch, "Training"), f"{path}, Training; it has no PublicTest"
+        else:
+            what = f"{path}"
+        train = _faces(bunch.data, bunch.target, "")
     X, Xv, y, yv = train_test_split(train.data, train.target, test_size=valid_size,
                                     stratify=train.target, random_state=random_state)
     return (_faces(X, y, f"{len(y)} images ({what}, {1 - valid_size:.0%})"),
-            _faces(Xv, yv, f"the other {len(yv)} (a {valid_size:.0%} split)"))
+            _faces(Xv, yv, f"the other {len(yv)} (a {valid_size:.0%} split, stratified by "
+                           "emotion)"))
