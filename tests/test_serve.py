@@ -7,6 +7,7 @@ TestClient for the rest. The page in a browser: ``test_serve_page.py``. Budget: 
 """
 
 import io
+import socket
 import threading
 import time
 import warnings
@@ -274,3 +275,14 @@ def test_cli_serves_on_the_loopback(monkeypatch):
     assert main(["serve", "--pretrained", "fast", "--port", "8123", "--workers", "1"]) == 0
     assert (calls["host"], calls["port"]) == ("127.0.0.1", 8123)
     assert TestClient(calls["app"]).get("/v1/models").json()["models"][0]["name"] == "fast"
+
+
+def test_a_body_that_does_not_arrive_gets_408_and_gives_its_place_back(model):
+    with serving(create_app(model, workers=1, queue=0, read_timeout=0.5)) as url:
+        port = int(url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(b"POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+                         b"Content-Type: multipart/form-data; boundary=xyz\r\n\r\n--xyz\r\n")
+            answer = slow.recv(4096).decode()  # and no more bytes are sent
+        assert answer.startswith("HTTP/1.1 408") and "did not arrive within 0.5 s" in answer
+        assert httpx.post(f"{url}/v1/analyze", files=photo_file(), timeout=60).status_code == 200

@@ -41,6 +41,9 @@ def add_parser(commands):
     parser.add_argument("--max-pixels", type=positive_int, default=25_000_000, metavar="N",
                         help="most pixels of an uploaded image, refused before decoding "
                              "(default: 25000000)")
+    parser.add_argument("--read-timeout", type=positive_float, default=30.0, metavar="S",
+                        help="seconds a request's body may take to arrive; slower gets 408 "
+                             "(default: 30)")
     parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
                         help="PyTorch threads of each analysis (default: 1)")
     parser.set_defaults(handler=run)
@@ -72,7 +75,8 @@ def run(args):
     app = create_app(model, name=str(name), source=source, detector=args.detector,
                      min_score=args.min_score, workers=args.workers, queue=args.queue,
                      max_upload_bytes=int(args.max_upload_mb * 2**20),
-                     max_pixels=args.max_pixels, n_threads=args.threads)
+                     max_pixels=args.max_pixels, read_timeout=args.read_timeout,
+                     n_threads=args.threads)
     if args.host not in _LOOPBACK:
         print(f"fer-sklearn: warning: listening on {args.host}: anyone who can reach this "
               "machine can use the server (no authentication)", file=sys.stderr)

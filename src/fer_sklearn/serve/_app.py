@@ -20,7 +20,7 @@ from ._uploads import UploadError, decode_upload
 _PAGE_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                 "img-src blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'")
 _FIELDS = {"/v1/analyze": "'file' (one photo)", "/v1/predict": "'files' (one or more face crops)"}
-_ERRORS = {status: {"model": Problem} for status in (400, 413, 415, 422, 503)}
+_ERRORS = {status: {"model": Problem} for status in (400, 408, 413, 415, 422, 503)}
 
 
 class _Service:
@@ -78,14 +78,9 @@ def _input_size(model):
     return int(size) if size else 48
 
 
-def _check(value, name, kind, min_val):
-    check_scalar(value, name, kind, min_val=min_val)
-    return value
-
-
 def create_app(model, *, name="model", source="file", detector="blazeface", min_score=None,
                workers=2, queue=16, max_upload_bytes=10 * 2**20, max_pixels=25_000_000,
-               max_crops=64, n_threads=1):
+               max_crops=64, read_timeout=30.0, n_threads=1):
     """The web application that answers emotions over HTTP, and its one-page UI.
 
     Parameters
@@ -114,6 +109,9 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
         ``MAX_IMAGE_PIXELS``); a larger one gets 413 without being decoded.
     max_crops : int, default=64
         Most face crops in one ``POST /v1/predict``.
+    read_timeout : float, default=30.0
+        Seconds a request's body may take to arrive once the request has its
+        place; a slower one gets 408 (a slow client cannot hold the places).
     n_threads : int or None, default=1
         PyTorch threads of each analysis (:class:`~fer_sklearn.EmotionRecognizer`'s
         ``n_threads``).
@@ -129,8 +127,10 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
     """
     for value, label in ((workers, "workers"), (max_upload_bytes, "max_upload_bytes"),
                          (max_pixels, "max_pixels"), (max_crops, "max_crops")):
-        _check(value, label, numbers.Integral, 1)
-    _check(queue, "queue", numbers.Integral, 0)
+        check_scalar(value, label, numbers.Integral, min_val=1)
+    check_scalar(queue, "queue", numbers.Integral, min_val=0)
+    check_scalar(read_timeout, "read_timeout", numbers.Real, min_val=0,
+                 include_boundaries="neither")
     options = {} if min_score is None else {"min_score": min_score}
     recognizer = EmotionRecognizer(model, crop_size=_input_size(model), detector=detector,
                                    n_threads=n_threads, n_jobs=1, **options)
@@ -143,7 +143,8 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
     service = _Service(recognizer, max_pixels, max_crops, pool)
     app = FastAPI(title="fer-sklearn", summary="Facial expressions (7 emotions) in photos",
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
-    app.add_middleware(RequestLimits, max_bytes=max_upload_bytes, pool=pool)
+    app.add_middleware(RequestLimits, max_bytes=max_upload_bytes, pool=pool,
+                       read_timeout=read_timeout)
     app.exception_handler(RequestValidationError)(_invalid_request)
     page = resources.files(__package__).joinpath("page.html").read_text(encoding="utf-8")
 

@@ -50,13 +50,16 @@ class RequestLimits:
 
     A body whose ``Content-Length`` is over the limit is refused unread; one
     sent in chunks is cut off when the running total passes it. A POST that
-    finds ``pool`` full is answered 503 (``Retry-After: 1``) before its body is read.
+    finds ``pool`` full is answered 503 (``Retry-After: 1``) before its body is
+    read, and one whose body has not all arrived ``read_timeout`` seconds after
+    it got its place is answered 408, so slow clients cannot hold the places.
     """
 
-    def __init__(self, app, *, max_bytes, pool):
+    def __init__(self, app, *, max_bytes, pool, read_timeout):
         self.app = app
         self.max_bytes = max_bytes
         self.pool = pool
+        self.read_timeout = read_timeout
 
     def _too_large(self):
         return (f"the request body is over the server's limit of {self.max_bytes} bytes; "
@@ -72,13 +75,21 @@ class RequestLimits:
             return await _send_json(
                 send, 503, f"the server is busy ({self.pool.capacity} requests in progress or "
                            "waiting); try again in a moment", [(b"retry-after", b"1")])
-        received = 0
+        loop = asyncio.get_running_loop()
+        deadline, received, complete = loop.time() + self.read_timeout, 0, False
 
         async def limited_receive():
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # the body is in: what follows is a disconnect, waited for at will
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise HTTPException(408, f"the request body did not arrive within "
+                                         f"{self.read_timeout:g} s") from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > self.max_bytes:
                     raise HTTPException(413, self._too_large())
             return message
