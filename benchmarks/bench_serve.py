@@ -21,7 +21,6 @@ import argparse
 import http.client
 import json
 import os
-import platform
 import re
 import socket
 import subprocess
@@ -31,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _results import write_results
+from _results import machine_info, markdown_table, write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # the loopback only: this script never talks to another address
@@ -126,23 +125,6 @@ def wait_ready(port, server, timeout=180):
     raise SystemExit(f"the server did not answer within {timeout} s")
 
 
-def cpu_model():
-    """``lscpu``'s model name and the vector extensions that matter to PyTorch on a CPU."""
-    name, flags = platform.processor() or "?", set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name":
-                name = value.strip()
-            elif key.strip() == "flags":
-                flags = set(value.split())
-                break
-    except OSError:
-        pass
-    isa = [f for f in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if f in flags]
-    return f"{name} ({', '.join(isa) or 'no AVX2'})"
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
@@ -156,7 +138,7 @@ def main(argv=None):
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/serve_load.json"))
     args = parser.parse_args(argv)
 
-    load = os.getloadavg()  # the machine may be shared: say how busy it was
+    machine = machine_info()  # the load average at the start: the machine may be shared
     port = free_port()
     command = [sys.executable, "-m", "fer_sklearn", "serve", "--pretrained", args.pretrained,
                "--host", HOST, "--port", str(port), "--workers", str(args.workers),
@@ -184,11 +166,6 @@ def main(argv=None):
 
     ms = np.asarray(latencies) * 1000
     result = {
-        "command": " ".join(["python benchmarks/bench_serve.py", *(argv or sys.argv[1:])]),
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "load_average_at_start": [round(v, 1) for v in load],
         "server": " ".join(["python", *command[1:]]).replace(str(port), "PORT"),
         "photo": Path(args.photo).name,
         "requests": len(latencies), "clients": args.clients, "errors": len(failures),
@@ -201,19 +178,18 @@ def main(argv=None):
         "rss_at_end_mib": round(end["VmRSS"], 1),
         "peak_rss_mib": round(end["VmHWM"], 1),
     }
-    table = "\n".join([
-        "| requests | clients | errors | requests/s | p50 | p99 | RSS after warm-up | "
-        "RSS at 10% | RSS at end | peak RSS |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {result['requests']:,} | {args.clients} | {result['errors']} | "
-        f"{result['requests_per_s']} | {result['p50_ms']} ms | {result['p99_ms']} ms | "
-        f"{result['rss_after_warmup_mib']} MiB | {result['rss_after_10pct_mib']} MiB | "
-        f"{result['rss_at_end_mib']} MiB | {result['peak_rss_mib']} MiB |",
-    ])
-    note = (f"{result['date']}, {result['cpu_model']}, {result['cpu_count']} CPUs, load "
-            f"average {result['load_average_at_start'][0]} at the start; server: "
+    table = markdown_table([{
+        "requests": f"{result['requests']:,}", "clients": str(args.clients),
+        "errors": str(result["errors"]), "requests/s": str(result["requests_per_s"]),
+        "p50": f"{result['p50_ms']} ms", "p99": f"{result['p99_ms']} ms",
+        "RSS after warm-up": f"{result['rss_after_warmup_mib']} MiB",
+        "RSS at 10%": f"{result['rss_after_10pct_mib']} MiB",
+        "RSS at end": f"{result['rss_at_end_mib']} MiB",
+        "peak RSS": f"{result['peak_rss_mib']} MiB"}])
+    note = (f"{machine['cpu_model']} ({', '.join(machine['isa'])}), {machine['cpu_count']} "
+            f"CPUs, load average {machine['load_average']} at the start; server: "
             f"{result['server']}; photo {result['photo']}")
-    write_results(args.out, result, table, note)
+    write_results(args.out, result, table, note, machine)
     return 1 if failures else 0
 
 
