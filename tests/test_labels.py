@@ -125,3 +125,12 @@ def test_labels_like():
     assert labels_like(["cat"], ["cat", "dog"]).tolist() == ["cat"]
     assert labels_like(["happiness", "sad", "cat"], ["Happy", "Sad"]).tolist() == ["Happy", "Sad", "cat"]
     assert labels_like([3, 4], ["Happy", "Sad"]).tolist() == ["Happy", "Sad"]
+
+
+def test_a_fit_shows_its_progress_by_default_as_skorch_does(small, capsys):
+    X, y = small
+    EmotionClassifier(random_state=0, device="cpu", **{**TINY_NET, "max_epochs": 1}).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out  # skorch's epoch table
+    EmotionClassifier(random_state=0, device="cpu", verbose=0,
+                      **{**TINY_NET, "max_epochs": 1}).fit(X, y)
+    assert capsys.readouterr().out == ""

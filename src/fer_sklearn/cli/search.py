@@ -110,8 +110,9 @@ def _search(args, grid, params, epochs, serial):
 
     from fer_sklearn import make_emotion_pipeline
 
+    # quiet fits: the search prints a line per fit, not an epoch table per fit
     pipe = make_emotion_pipeline(max_epochs=epochs, batch_size=args.batch_size,
-                                 random_state=args.seed, **params)
+                                 random_state=args.seed, verbose=0, **params)
     # serially, scikit-learn's own lines show each fit as it ends ([CV 2/3] END ...)
     options = dict(cv=args.cv, scoring=args.scoring, error_score="raise", verbose=3 * serial)
     if args.n_iter is None:

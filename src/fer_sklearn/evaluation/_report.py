@@ -67,7 +67,8 @@ def evaluate(estimator, X, y, *, n_bins=15, data=None):
     >>> from fer_sklearn import make_emotion_pipeline, make_faces
     >>> from fer_sklearn.evaluation import evaluate
     >>> X, y = make_faces(140, size=24, random_state=0)
-    >>> model = make_emotion_pipeline(max_epochs=1, module__width=4, random_state=0).fit(X, y)
+    >>> model = make_emotion_pipeline(max_epochs=1, module__width=4, random_state=0,
+    ...                               verbose=0).fit(X, y)
     >>> report = evaluate(model, X, y)
     >>> 0 <= report.accuracy <= 1
     True

@@ -72,7 +72,8 @@ class EmotionRecognizer:
     >>> import numpy as np
     >>> from fer_sklearn import EmotionRecognizer, make_emotion_pipeline, make_faces
     >>> X, y = make_faces(70, random_state=0)
-    >>> model = make_emotion_pipeline(max_epochs=1, module__width=4, module__depth=2).fit(X, y)
+    >>> model = make_emotion_pipeline(max_epochs=1, module__width=4, module__depth=2,
+    ...                               verbose=0).fit(X, y)
     >>> recognizer = EmotionRecognizer(model)
     >>> recognizer.analyze(np.zeros((240, 320, 3), dtype=np.uint8))  # no face in it
     []

@@ -106,8 +106,10 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         ``(n, h, w)`` carry their own shape.
     classes : array-like or None, default=None
         All class labels, when ``y`` may lack some; inferred from ``y`` if None.
-    verbose : int, default=0
-        1 prints skorch's per-epoch table.
+    verbose : int, default=1
+        1 prints skorch's per-epoch table as each epoch ends (skorch's
+        default: a fit can take minutes); 0 is quiet, e.g. for the many fits
+        of a grid search (``clf__verbose=0``).
     train_split : callable or None, default=None
         A skorch split (e.g. ``skorch.dataset.ValidSplit``) that replaces
         ``validation_fraction``.
@@ -138,7 +140,8 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
     --------
     >>> from fer_sklearn import EmotionClassifier, make_faces
     >>> X, y = make_faces(140, size=24, random_state=0)
-    >>> clf = EmotionClassifier(max_epochs=2, module__width=8, random_state=0).fit(X / 255, y)
+    >>> clf = EmotionClassifier(max_epochs=2, module__width=8, random_state=0,
+    ...                         verbose=0).fit(X / 255, y)
     >>> clf.predict(X[:3] / 255).shape
     (3,)
     """
@@ -188,7 +191,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         tta_shift=2,
         image_shape=None,
         classes=None,
-        verbose=0,
+        verbose=1,
         train_split=None,
         **kwargs,
     ):

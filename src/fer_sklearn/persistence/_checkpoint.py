@@ -50,7 +50,7 @@ class EpochCheckpoint(Checkpoint):
     >>> X, y = make_faces(70, size=24, random_state=0)
     >>> checkpoint = EpochCheckpoint(tempfile.mkdtemp())
     >>> net = EmotionClassifier(max_epochs=2, module__width=4, module__depth=2, random_state=0,
-    ...                         callbacks=[checkpoint, ResumeTraining(checkpoint)])
+    ...                         callbacks=[checkpoint, ResumeTraining(checkpoint)], verbose=0)
     >>> _ = net.fit(X / 255, y)
     >>> checkpoint.finished_epochs()
     2

@@ -137,9 +137,11 @@ class DistilledEmotionClassifier(EmotionClassifier):
     >>> from fer_sklearn import EmotionClassifier, make_faces
     >>> from fer_sklearn.training import DistilledEmotionClassifier
     >>> X, y = make_faces(140, size=24, random_state=0)
-    >>> teacher = EmotionClassifier(max_epochs=2, module__width=8, random_state=0).fit(X / 255, y)
+    >>> teacher = EmotionClassifier(max_epochs=2, module__width=8, random_state=0,
+    ...                             verbose=0).fit(X / 255, y)
     >>> student = DistilledEmotionClassifier(teacher=teacher, n_views=2, max_epochs=2,
-    ...                                      module__width=4, random_state=0).fit(X / 255, y)
+    ...                                      module__width=4, random_state=0,
+    ...                                      verbose=0).fit(X / 255, y)
     >>> student.predict(X[:3] / 255).shape
     (3,)
     """
