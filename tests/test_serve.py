@@ -242,7 +242,9 @@ def test_a_full_queue_answers_503_at_once(model, queue):
             assert blocking.entered.wait(30)
             for thread in held[1:]:  # waits in the queue
                 thread.start()
-            while httpx.get(f"{url}/healthz").json()["in_progress"] < 1 + queue:
+            deadline = time.monotonic() + 30
+            while (httpx.get(f"{url}/healthz").json()["in_progress"] < 1 + queue
+                   and time.monotonic() < deadline):
                 time.sleep(0.02)
             refused = httpx.post(f"{url}/v1/predict", files=crop, timeout=10)
             assert refused.status_code == 503 and "busy" in refused.json()["detail"]
