@@ -12,7 +12,6 @@ train the tiny model shared with the other face tests; the small-face search
 """
 
 import json
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -234,12 +233,3 @@ def test_cropper_and_recognizer_use_the_chosen_detector(tmp_path):
     assert EmotionRecognizer(model, detector="haar").analyze(photo) == []
     with pytest.raises(ValueError, match="detector must be one of"):
         EmotionRecognizer(model, detector="dlib").analyze(photo)
-
-
-def test_estimators_pickled_before_the_detector_option_keep_the_cascade():
-    cropper, recognizer = FaceCropper(), EmotionRecognizer()
-    for estimator in (cropper, recognizer):
-        del estimator.__dict__["detector"]  # as an older version pickled them
-        restored = pickle.loads(pickle.dumps(estimator))
-        assert restored.detector == "haar"
-    assert FaceCropper().get_params()["detector"] == "blazeface"

@@ -28,6 +28,7 @@ from fer_sklearn.cli import train as cli_train
 from fer_sklearn.cli._common import CLIError
 from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces import ROW_FIELDS, crop_face, read_image
+from fer_sklearn.io import resize_square
 
 from ._photos import cascade_or_skip, fer_faces, matches
 
@@ -365,6 +366,43 @@ def test_predict_no_detect_one_row_per_cropped_face(model_file, image_dir, tmp_p
         assert row["emotion"] == EMOTIONS[int(probabilities.argmax())]
         assert (row["status"], row["error"]) == ("ok", "")
     assert "5 face(s) in 5 of 5 image(s)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options", [["--pretrained", "fast"], ["--model", "fast"],
+                                     ["--pretrained", "fast", "--tta"]])
+def test_predict_takes_a_shipped_model_by_name(options, image_dir, tmp_path):
+    out = tmp_path / "rows.csv"
+    assert main(["predict", *options, "--no-detect", str(image_dir), "--output", str(out)]) == 0
+    model = fer_sklearn.load_pretrained("fast", tta="--tta" in options)
+    crops = np.stack([resize_square(read_image(Path(row["file"])), 48) for row in _rows_of(out)])
+    expected = model.predict_proba(crops)
+    got = np.array([[float(row[e]) for e in EMOTIONS] for row in _rows_of(out)])
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_evaluate_takes_a_shipped_model_and_tta(fer_csv, tmp_path, capsys):
+    assert main(["evaluate", "--pretrained", "fast", "--tta", "--data", str(fer_csv),
+                 "--out", str(tmp_path)]) == 0
+    model = json.loads((tmp_path / "metrics.json").read_text())["provenance"]["model"]
+    assert model["tta"] is True
+    assert main(["evaluate", "--model", "accurate", "--data", str(fer_csv),
+                 "--usage", "PublicTest", "--out", str(tmp_path / "accurate")]) == 0
+
+
+def test_tta_on_a_saved_model_file(model_file, fer_csv, tmp_path):
+    assert main(["evaluate", "--model", str(model_file), "--tta", "--data", str(fer_csv),
+                 "--out", str(tmp_path)]) == 0
+    assert json.loads((tmp_path / "metrics.json").read_text())["provenance"]["model"]["tta"]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--model", "huge"], "no model file at huge (nor a shipped model: accurate, default, fast)"),
+    (["--pretrained", "huge"], "no pretrained model named 'huge'; available:"),
+    (["--model", "fast", "--pretrained", "fast"], "not allowed with argument"),
+])
+def test_unknown_shipped_names_are_usage_errors(options, message, fer_csv, tmp_path, capsys):
+    assert main(["evaluate", *options, "--data", str(fer_csv), "--out", str(tmp_path)]) == 2
+    assert message in _one_error_line(capsys.readouterr().err)
 
 
 def test_predict_unreadable_file_is_a_row_and_exit_1(model_file, image_dir, tmp_path, capsys):

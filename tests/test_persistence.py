@@ -96,6 +96,16 @@ def test_load_model_reads_the_shipped_config_and_moves_devices(saved):
     assert load_model(saved, device="cpu")[-1].device == "cpu"
 
 
+def test_load_model_takes_a_shipped_model_by_name(faces):
+    X = faces[0][:4]
+    model = load_model("fast", device="cpu", tta=True)
+    assert model[-1].tta is True
+    np.testing.assert_array_equal(model.predict_proba(X),
+                                  load_pretrained("fast", device="cpu", tta=True).predict_proba(X))
+    with pytest.raises(ValueError, match="no model file at huge"):
+        load_model("huge")
+
+
 def test_no_pickle_on_the_load_path(saved, monkeypatch, faces):
     def refuse(*args, **kwargs):
         raise AssertionError("unpickling on the load path")

@@ -59,14 +59,6 @@ def test_fast_default_accurate_grow_in_size():
     assert len(load_pretrained("accurate", device="cpu")[-1].module_.members) == 3
 
 
-@pytest.mark.parametrize("old", ["vgg24", "vgg32"])
-def test_networks_that_no_longer_ship_load_their_replacement(old):
-    with pytest.warns(FutureWarning, match=f"{old}.*no longer ships.*'default'"):
-        model = load_pretrained(old, device="cpu")
-    faces = np.random.RandomState(3).randint(0, 256, size=(2, 48, 48)).astype(np.uint8)
-    np.testing.assert_allclose(model.predict_proba(faces), load_pretrained().predict_proba(faces), rtol=1e-6)
-
-
 def test_unknown_name_lists_the_available_ones():
     with pytest.raises(ValueError, match="no pretrained model named 'huge'; available: .*default"):
         load_pretrained("huge")

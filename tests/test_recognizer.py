@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
-from fer_sklearn import EMOTIONS, EmotionRecognizer, make_faces
+from fer_sklearn import EMOTIONS, EmotionRecognizer, _registry, load_pretrained, make_faces
 from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces import (
     ROW_FIELDS, annotate, crop_face, face_rows, iter_face_rows, read_image,
@@ -170,12 +170,23 @@ def test_model_by_path_and_lazy_pretrained(model, tmp_path, monkeypatch, drawn):
     face = EmotionRecognizer(str(path)).analyze(drawn[0][0], detect=False)[0]
     assert face == EmotionRecognizer(model).analyze(drawn[0][0], detect=False)[0]
     calls = []
-    monkeypatch.setattr("fer_sklearn.pretrained.load_pretrained", lambda: calls.append(1) or model)
+    _registry.shipped_model_names()  # the shipped models are registered, then one is replaced
+    monkeypatch.setitem(_registry._SHIPPED, "load", lambda *args, **kwargs: calls.append(1) or model)
     recognizer = EmotionRecognizer()
     assert calls == []  # nothing is loaded before the first analysis
     recognizer.analyze(drawn[0][0], detect=False)
     recognizer.analyze(drawn[0][1], detect=False)
     assert calls == [1]
+
+
+def test_a_shipped_model_by_name(drawn):
+    face = drawn[0][0]
+    got = EmotionRecognizer("fast").analyze(face, detect=False)[0]
+    want = EmotionRecognizer(load_pretrained("fast")).analyze(face, detect=False)[0]
+    assert got == want
+    with pytest.raises(ValueError, match="model file huge does not exist, and 'huge' is not the "
+                                         "name of a shipped model .*fast"):
+        EmotionRecognizer("huge").analyze(face, detect=False)
 
 
 class _NineClasses:

@@ -11,7 +11,7 @@ The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neura
 
 import importlib
 
-from ._compat import install_aliases
+from ._registry import provided_by
 
 __version__ = "0.1.0"
 
@@ -42,7 +42,10 @@ _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces
                 "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",
                 "training", "utils")
 
-install_aliases()
+# the modules that register the classes model files may name and the shipped models
+# (see _registry): imported when a lower layer first looks them up
+provided_by("fer_sklearn.neural_net", "fer_sklearn.preprocessing", "fer_sklearn.pipeline",
+            "fer_sklearn.faces", "fer_sklearn.pretrained")
 
 __all__ = list(_DEFINED_IN)
 

@@ -2,7 +2,8 @@
 
 from sklearn.pipeline import Pipeline
 
-from .neural_net._classifier import EmotionClassifier
+from ._registry import register_class
+from .neural_net import EmotionClassifier
 from .preprocessing import Grayscale, ImageResizer, PixelNormalizer
 
 
@@ -42,6 +43,10 @@ class EmotionPipeline(Pipeline):
                        if k.startswith(self.steps[-1][0] + "__")}
         self._final_estimator.fit(Xt, y, X_valid=Xv, y_valid=y_valid, **last_params)
         return self
+
+
+register_class("fer_sklearn.EmotionPipeline", EmotionPipeline)  # model files may name it
+register_class("sklearn.pipeline.Pipeline", Pipeline)
 
 
 def make_emotion_pipeline(**classifier_params):

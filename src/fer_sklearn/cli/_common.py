@@ -67,21 +67,49 @@ def output_folder(text):
 
 
 def add_model_argument(parser):
-    """The ``--model`` option of the verbs that apply a saved model."""
-    parser.add_argument("--model", metavar="FILE",
-                        help="model saved with joblib, or with save_model (.safetensors: no "
-                             "pickle, safe to share) (default: the shipped pretrained model)")
+    """The ``--model``, ``--pretrained`` and ``--tta`` options of the verbs that apply a model."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--model", metavar="FILE",
+                       help="model saved with joblib, or with save_model (.safetensors: no "
+                            "pickle, safe to share), or the name of a shipped model "
+                            "(default: the shipped model 'default')")
+    which.add_argument("--pretrained", metavar="NAME",
+                       help="a model that ships with the package: default, fast or accurate "
+                            "(see the model card)")
+    parser.add_argument("--tta", action="store_true",
+                        help="average each face over mirrored and shifted views (test-time "
+                             "augmentation: about 10x slower, a little more accurate)")
 
 
-def load_model(path):
-    """The model of ``--model``: a joblib or save_model file, or the pretrained model when None."""
+def load_model(args, **options):
+    """The model of ``--model``, ``--pretrained`` and ``--tta``.
+
+    ``--model`` is a joblib or save_model file, or the name of a shipped model;
+    with neither option, the shipped ``default``. ``options`` (e.g.
+    ``device="cpu"``) go to :func:`fer_sklearn.load_pretrained`.
+    """
     import fer_sklearn
 
-    if path is None:
-        return fer_sklearn.load_pretrained()
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"no model file at {path}")
+    name = args.pretrained
+    if args.model is not None and not Path(args.model).is_file():
+        shipped = fer_sklearn.available_models()
+        if args.model not in shipped:
+            raise CLIError(f"no model file at {args.model} (nor a shipped model: "
+                           f"{', '.join(shipped)})")
+        name = args.model
+    if args.tta:
+        options["tta"] = True
+    if args.model is None or name is not None:
+        with user_input(ValueError):
+            return fer_sklearn.load_pretrained(*[name] if name else [], **options)
+    model = _model_file(Path(args.model))
+    return _with_tta(model, args.model) if args.tta else model
+
+
+def _model_file(path):
+    """The model of a joblib or save_model file."""
+    import fer_sklearn
+
     if path.suffix.lower() == ".safetensors":
         with user_input(ValueError):
             return fer_sklearn.load_model(path)
@@ -94,6 +122,16 @@ def load_model(path):
                        f"({type(exc).__name__}: {exc})") from exc
     if not hasattr(model, "predict_proba"):
         raise CLIError(f"{path} holds a {type(model).__name__}, not a classifier with predict_proba")
+    return model
+
+
+def _with_tta(model, path):
+    """``model`` with test-time augmentation on (its classifier's ``tta`` parameter)."""
+    clf = model[-1] if hasattr(model, "steps") else model
+    if "tta" not in getattr(clf, "get_params", dict)():
+        raise CLIError(f"--tta needs a model of fer-sklearn's EmotionClassifier; {path} holds "
+                       f"a {type(clf).__name__}")
+    clf.set_params(tta=True)
     return model
 
 

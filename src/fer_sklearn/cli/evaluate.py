@@ -25,7 +25,7 @@ def run(args):
     from fer_sklearn.datasets import load_dataset
     from fer_sklearn.evaluation import evaluate
 
-    model = load_model(args.model)
+    model = load_model(args)
     with user_input(ValueError, OSError):
         data = load_dataset(args.data, usage=args.usage)
     print(f"Evaluating on {data.DESCR}.")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ._common import EXIT_OK, CLIError, add_model_argument, load_model, user_input
+from ._common import EXIT_OK, add_model_argument, load_model, user_input
 
 
 def add_parser(commands):
@@ -14,8 +14,6 @@ def add_parser(commands):
                     "the class names are in its metadata. Needs the onnx extra "
                     "(pip install fer-sklearn[onnx]).")
     add_model_argument(parser)
-    parser.add_argument("--pretrained", metavar="NAME",
-                        help="a shipped model instead of --model (default, fast or accurate)")
     parser.add_argument("--onnx", required=True, type=Path, metavar="FILE",
                         help="the .onnx file to write")
     parser.add_argument("--input-dtype", choices=("uint8", "float32"), default="uint8",
@@ -27,13 +25,7 @@ def run(args):
     """Export as ``args`` say; returns the exit code."""
     import fer_sklearn
 
-    if args.model and args.pretrained:
-        raise CLIError("give --model or --pretrained, not both")
-    if args.pretrained:
-        with user_input(ValueError):
-            model = fer_sklearn.load_pretrained(args.pretrained, device="cpu")
-    else:
-        model = load_model(args.model)
+    model = load_model(args, device="cpu")
     with user_input(ImportError, TypeError):  # no onnx extra; a model that is no pipeline
         with user_input(OSError, message="cannot write --onnx: {}"):
             path = fer_sklearn.export_onnx(model, args.onnx, input_dtype=args.input_dtype)

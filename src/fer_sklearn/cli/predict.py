@@ -90,7 +90,7 @@ def run(args):
     missing = [p for p in args.images if not Path(p).exists()]
     if missing:
         raise CLIError(f"no such file or folder: {missing[0]}")
-    model = load_model(args.model)
+    model = load_model(args)
     # crops at the model's input size: its pipeline resizes nothing more
     options = {} if args.min_score is None else {"min_score": args.min_score}
     recognizer = EmotionRecognizer(model, crop_size=_input_size(model), n_threads=args.threads,

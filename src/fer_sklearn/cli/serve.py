@@ -1,6 +1,7 @@
 """``fer-sklearn serve``: emotions over HTTP and a one-page web UI (the ``serve`` extra)."""
 
 import sys
+from pathlib import Path
 
 from ._common import CLIError, add_model_argument, load_model, positive_float, positive_int
 from .predict import _probability
@@ -18,10 +19,7 @@ def add_parser(commands):
                     "at / to drop a photo on. Listens on 127.0.0.1 (this machine only) unless "
                     "--host says otherwise. Needs the serve extra: pip install "
                     "'fer-sklearn[serve]'.")
-    model = parser.add_mutually_exclusive_group()
-    add_model_argument(model)
-    model.add_argument("--pretrained", metavar="NAME",
-                       help="a model shipped with the package (default, fast, accurate)")
+    add_model_argument(parser)
     parser.add_argument("--host", default="127.0.0.1",
                         help="interface to listen on (default: 127.0.0.1, this machine only; "
                              "0.0.0.0 opens the server to the network)")
@@ -49,15 +47,6 @@ def add_parser(commands):
     parser.set_defaults(handler=run)
 
 
-def _pretrained(name):
-    import fer_sklearn
-
-    try:
-        return fer_sklearn.load_pretrained(name)
-    except ValueError as exc:
-        raise CLIError(str(exc)) from None
-
-
 def run(args):
     """Serve as ``args`` say, until interrupted; returns the exit code."""
     try:
@@ -67,11 +56,9 @@ def run(args):
                        ) from None
     if args.queue < 0:
         raise CLIError(f"--queue must be 0 or more, got {args.queue}")
-    if args.model is not None:
-        model, name, source = load_model(args.model), args.model, "file"
-    else:
-        name = args.pretrained or "default"
-        model, source = _pretrained(name), "pretrained"
+    model = load_model(args)
+    name = args.model or args.pretrained or "default"
+    source = "file" if args.model is not None and Path(args.model).is_file() else "pretrained"
     app = create_app(model, name=str(name), source=source, detector=args.detector,
                      min_score=args.min_score, workers=args.workers, queue=args.queue,
                      max_upload_bytes=int(args.max_upload_mb * 2**20),

@@ -1,5 +1,6 @@
 """compose_photo: paste small face images onto a larger colour background (tests, benchmarks)."""
 
+import cv2
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -51,8 +52,6 @@ def compose_photo(faces, *, size=(640, 480), face_sizes=(110, 180), rotate=0.0,
     ValueError
         If the faces do not fit on the photo.
     """
-    import cv2
-
     rng = check_random_state(random_state)
     width, height = size
     photo = _background(height, width, rng)

@@ -13,7 +13,7 @@ import pandas as pd
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import validate_params
 
-from ..utils._labels import EMOTIONS
+from ..utils import EMOTIONS
 
 _IMAGE_SIDE = 48
 _N_PIXELS = _IMAGE_SIDE * _IMAGE_SIDE

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._labels import EMOTIONS, emotion_from_name
+from ..utils import EMOTIONS, emotion_from_name
 from ..io import IMAGE_SUFFIXES, read_image, resize_square
 
 

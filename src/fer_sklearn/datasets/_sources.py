@@ -5,7 +5,7 @@ from pathlib import Path
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
-from ..utils._labels import EMOTIONS
+from ..utils import EMOTIONS
 from ._fer2013 import load_fer2013, select_usage
 from ._image_folder import load_image_folder
 

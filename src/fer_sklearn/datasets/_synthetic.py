@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..utils._labels import EMOTIONS
+from ..utils import EMOTIONS
 
 # Per emotion: brow height (up is positive), brow slant (positive raises the inner
 # ends), eye openness, mouth curvature (positive smiles), mouth opening, mouth width.

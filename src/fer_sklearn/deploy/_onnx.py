@@ -8,8 +8,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from ..neural_net import EmotionClassifier
-from ..neural_net._inference import fold_batch_norm
+from ..neural_net import EmotionClassifier, fold_batch_norm
 from ..pipeline import EmotionPipeline
 from ..preprocessing import Grayscale, ImageResizer, PixelNormalizer
 

@@ -6,8 +6,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ..neural_net import EmotionClassifier
-from ..neural_net._device import resolve_device
+from ..neural_net import EmotionClassifier, resolve_device
 
 
 def quantize(model, X, *, n_images=512, random_state=0):

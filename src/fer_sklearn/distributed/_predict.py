@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 from sklearn.utils.validation import check_is_fitted, check_scalar
 
-from ..utils._labels import emotion_names
+from ..utils import emotion_names
 from ._chunks import image_chunks
 from ._cluster import require_dask
 from ._threads import TorchThreadsCall, host_slots

@@ -15,7 +15,7 @@ from sklearn.metrics import (
 )
 from sklearn.utils import check_array, check_consistent_length, check_scalar, column_or_1d
 
-from ..utils._labels import EMOTIONS, labels_like
+from ..utils import EMOTIONS, labels_like
 
 SUMMARY_METRICS = (
     ("accuracy", "Accuracy"),

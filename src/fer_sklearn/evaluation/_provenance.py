@@ -4,6 +4,10 @@ import datetime
 import os
 import platform
 
+import torch
+
+from .. import __version__
+
 _SIMPLE = (str, int, float, bool, type(None))
 # the vector instruction sets that change how fast torch runs on a CPU, as /proc/cpuinfo names them
 _ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
@@ -84,15 +88,8 @@ def provenance(estimator, data, n_images):
         What the images are (e.g. ``"3589 images from fer2013.csv.gz (PublicTest)"``).
     n_images : int
     """
-    from .. import __version__
-
-    versions = {"fer_sklearn": __version__, "python": platform.python_version()}
-    try:
-        import torch
-
-        versions["torch"] = torch.__version__
-    except ImportError:  # an estimator of another library
-        pass
+    versions = {"fer_sklearn": __version__, "python": platform.python_version(),
+                "torch": torch.__version__}
     return {
         "data": data or "images passed to evaluate()",
         "n_images": int(n_images),

@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..preprocessing import Grayscale
-from ..utils._validation import check_images, check_labels
+from ..utils import check_images, check_labels
 from ._export import report_dict, report_html, report_markdown, save_report
 from ._learning_curves import estimator_history, plot_learning_curves
 from ._metrics import (

@@ -9,12 +9,15 @@ rows that :func:`write_face_rows` writes as CSV or JSON, and :func:`annotate` /
 :func:`~fer_sklearn.io.read_image`, the reader of :mod:`fer_sklearn.datasets` too.
 """
 
+from .._registry import register_class
 from ..io import read_image
 from ._annotate import annotate, save_annotated
 from ._crop import FaceCropper, crop_face
 from ._detect import detect_faces
 from ._recognizer import EmotionRecognizer
 from ._rows import ROW_FIELDS, STATUSES, face_rows, iter_face_rows, write_face_rows
+
+register_class("fer_sklearn.FaceCropper", FaceCropper)  # model files may name it
 
 __all__ = [
     "ROW_FIELDS",

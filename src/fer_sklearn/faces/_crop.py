@@ -167,12 +167,6 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         self.detector = detector
         self.min_score = min_score
 
-    def __setstate__(self, state):
-        # a FaceCropper pickled before the detector option used the Haar cascade
-        state.setdefault("detector", "haar")
-        state.setdefault("min_score", DEFAULT_MIN_SCORE)  # the threshold before the option
-        super().__setstate__(state)
-
     def _check_params(self):
         check_crop_params(self.size, self.margin, self.color)
         if self.on_missing not in _ON_MISSING:

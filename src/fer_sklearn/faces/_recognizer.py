@@ -6,12 +6,15 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import joblib
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.utils import check_scalar
 
+from .._registry import load_shipped_model, shipped_model_names
 from ..io import resize_square
-from ..utils._labels import emotion_names
+from ..neural_net import torch_threads
+from ..utils import emotion_names
 from ._crop import check_crop_params, crop_face
 from ._detect import (
     DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detection, check_detector_params, find_faces,
@@ -31,8 +34,10 @@ class EmotionRecognizer:
     model : estimator, str, path-like or None, default=None
         A fitted classifier of face crops with ``predict_proba`` and
         ``classes_`` (e.g. a fitted :func:`~fer_sklearn.make_emotion_pipeline`),
-        a path to one saved with :func:`joblib.dump`, or None for
-        :func:`fer_sklearn.load_pretrained` (loaded at first use). Integer
+        a path to one saved with :func:`joblib.dump`, the name of a shipped
+        model (``"fast"``, ``"default"``, ``"accurate"``: see
+        :func:`~fer_sklearn.load_pretrained`), or None for ``"default"``; a
+        shipped model is loaded at first use. Integer
         classes are read as FER2013 codes and reported by name.
     crop_size : int, default=48
         Side of the crops given to ``model``.
@@ -97,13 +102,6 @@ class EmotionRecognizer:
         self.n_jobs = n_jobs
         self.min_score = min_score
 
-    def __setstate__(self, state):
-        # a recognizer pickled before the detector option used the Haar cascade
-        state.setdefault("detector", "haar")
-        state.setdefault("n_jobs", -1)
-        state.setdefault("min_score", DEFAULT_MIN_SCORE)
-        self.__dict__.update(state)
-
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
         check_crop_params(self.crop_size, self.margin, self.color, size_name="crop_size")
@@ -118,25 +116,13 @@ class EmotionRecognizer:
         """PyTorch's threads set to ``n_threads`` for a block (unchanged when None)."""
         if self.n_threads is None:
             return contextlib.nullcontext()
-        from ..neural_net._inference import torch_threads  # torch: at first use
-
         return torch_threads(self.n_threads)
 
     def _resolve_model(self):
         if getattr(self, "model_", None) is not None and getattr(self, "_model_source", None) is self.model:
             return self.model_
         self._check_params()
-        model = self.model
-        if model is None:
-            from ..pretrained import load_pretrained  # torch and the weights: at first use
-
-            model = load_pretrained()
-        elif isinstance(model, (str, os.PathLike)):
-            import joblib
-
-            if not os.path.isfile(model):
-                raise ValueError(f"model file {model} does not exist")
-            model = joblib.load(model)
+        model = _load(self.model)
         if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
             raise TypeError(
                 f"model must be a fitted classifier with predict_proba and classes_, got "
@@ -308,6 +294,21 @@ class EmotionRecognizer:
         for owner, face in zip(owners, self._face_dicts(found_faces, probas)):
             records[owner]["faces"].append(face)
         return records
+
+
+def _load(model):
+    """The model of ``model``: a shipped one by name (None: ``"default"``), a joblib file."""
+    if model is None:
+        return load_shipped_model()  # torch and the weights: at first use
+    if not isinstance(model, (str, os.PathLike)):
+        return model
+    if os.path.isfile(model):
+        return joblib.load(model)
+    names = shipped_model_names()
+    if str(model) in names:
+        return load_shipped_model(str(model))
+    raise ValueError(f"model file {model} does not exist, and {str(model)!r} is not the name "
+                     f"of a shipped model ({', '.join(names)})")
 
 
 def _name(image, index):

@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..utils._labels import EMOTIONS
+from ..utils import EMOTIONS
 from ._recognizer import EmotionRecognizer
 
 STATUSES = ("ok", "no_face", "error")

@@ -13,10 +13,11 @@ import os
 import stat
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..utils._validation import eight_bit_values, pixel_scale
+from ..utils import eight_bit_values, pixel_scale
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 """The file suffixes read as images (matched without regard to case)."""
@@ -241,8 +242,6 @@ def resize_square(gray, size):
     """
     if gray.shape[:2] == (size, size):
         return gray.copy()
-    import cv2
-
     interpolation = cv2.INTER_AREA if max(gray.shape[:2]) > size else cv2.INTER_LINEAR
     return cv2.resize(gray, (size, size), interpolation=interpolation)
 

@@ -18,8 +18,8 @@ from skorch.utils import to_device
 from torch import nn
 from torch.utils.data import Dataset as TorchDataset
 
-from ..utils._labels import labels_like
-from ..utils._validation import check_images, check_labels
+from ..utils import labels_like
+from ..utils import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
 from ._device import on_resolved_device, resolve_device

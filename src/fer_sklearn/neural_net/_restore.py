@@ -30,8 +30,6 @@ class RestoreMixin:
         return self
 
     def __setstate__(self, state):
-        for name, default in (("precision", "auto"), ("image_shape", None)):
-            state.setdefault(name, default)  # pickled before the parameter existed
         requested = state.get("device")
         if requested == "auto":  # skorch maps the weights to the device it finds
             state["device"] = resolve_device("auto")

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
 
-from ..utils._labels import check_one_spelling, is_emotion_name, labels_like
+from ..utils import check_one_spelling, is_emotion_name, labels_like
 
 
 def labels_for_fit(y, classes=None):

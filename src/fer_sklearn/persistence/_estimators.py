@@ -12,11 +12,14 @@ import numbers
 
 import numpy as np
 import torch
+from skorch import NeuralNetClassifier
+from skorch.history import History
+from skorch.net import NeuralNet
 from sklearn.utils.validation import check_is_fitted
 
+from ._codec import decode, decode_params, encode, encode_array
 from ._values import (
-    ModelFileError, construct, decode, decode_params, encode, encode_array, expect, expect_keys,
-    init_params, lookup, name_of, refuse,
+    ModelFileError, construct, expect, expect_keys, init_params, lookup, name_of, refuse,
 )
 
 PIPELINES = ("fer_sklearn.EmotionPipeline", "sklearn.pipeline.Pipeline")
@@ -214,8 +217,6 @@ class Builder:
         except RuntimeError as exc:  # e.g. a device that this machine does not have
             raise ModelFileError(f"{where}: cannot build the network here ({exc})") from None
         clf.module_.eval()
-        from skorch.history import History
-
         clf.history_ = History(history)
         if calibrated:
             calibration = self.source.tensor(f"{prefix}int8_calibration_", torch.float16)
@@ -226,9 +227,6 @@ class Builder:
 def _names(cls):
     names = init_params(cls)
     if name_of(cls) == CLASSIFIER:  # skorch's own parameters come through **kwargs
-        from skorch import NeuralNetClassifier
-        from skorch.net import NeuralNet
-
         names += init_params(NeuralNetClassifier) + init_params(NeuralNet)
     return names
 

@@ -17,16 +17,14 @@ import tempfile
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
+from .. import __version__
+from .._registry import load_shipped_model, shipped_model_names
 from ._estimators import Builder, describe
+from ._legacy import read_config
+from ._source import FORMAT, METADATA_KEY, SafetensorsSource
 from ._values import ModelFileError, expect, expect_keys
-
-FORMAT = 2
-"""The version of the model files that :func:`save_model` writes."""
-METADATA_KEY = "fer_sklearn"
-_FLOATS = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
 
 
 def save_model(model, path):
@@ -63,8 +61,6 @@ def save_model(model, path):
     >>> bool((load_model(path).predict(faces) == model.predict(faces)).all())
     True
     """
-    from .. import __version__
-
     node, tensors = describe(model)
     document = {"format": FORMAT, "fer_sklearn": __version__, "model": node}
     path = Path(path)
@@ -79,7 +75,7 @@ def save_model(model, path):
     return path
 
 
-def load_model(path, *, device=None):
+def load_model(path, *, device=None, tta=None):
     """Load a model written by :func:`save_model` (or a shipped model's JSON config).
 
     Never runs code from the file: its JSON may name only the library's
@@ -89,10 +85,15 @@ def load_model(path, *, device=None):
     Parameters
     ----------
     path : str or path-like
-        A ``.safetensors`` file of :func:`save_model`, or the ``.json`` config
-        of a model in the shipped format.
+        A ``.safetensors`` file of :func:`save_model`, the ``.json`` config
+        of a model in the shipped format, or the name of a shipped model
+        (``"fast"``, ``"default"``, ``"accurate"``, when no such file exists:
+        see :func:`~fer_sklearn.load_pretrained`).
     device : str or None, default=None
         Where the network runs (e.g. ``"cpu"``); None keeps the saved setting.
+    tta : bool or None, default=None
+        Average the classifier's predictions over mirrored and shifted views
+        (see :class:`~fer_sklearn.EmotionClassifier`); None keeps the saved setting.
 
     Returns
     -------
@@ -105,7 +106,10 @@ def load_model(path, *, device=None):
         If the file is missing, truncated, tampered with or of a newer format,
         naming the problem.
     """
-    overrides = {} if device is None else {"device": device}
+    overrides = {key: value for key, value in (("device", device), ("tta", tta))
+                 if value is not None}
+    if not Path(path).is_file() and str(path) in shipped_model_names():
+        return load_shipped_model(str(path), **overrides)
     return read_model(path, overrides)
 
 
@@ -115,8 +119,6 @@ def read_model(path, overrides):
     if not path.is_file():
         raise ValueError(f"no model file at {path}")
     if path.suffix.lower() == ".json":
-        from ._legacy import read_config
-
         document, source = read_config(path)
     else:
         source = SafetensorsSource(path)
@@ -150,65 +152,3 @@ def check_document(document, path):
         raise ModelFileError(f"{path} is of model format {version}, from a newer fer-sklearn; "
                              f"this one reads formats 1 to {FORMAT}: upgrade fer-sklearn")
     expect_keys(document, ["format", "model"], str(path), optional=["fer_sklearn", "metrics"])
-
-
-class SafetensorsSource:
-    """The tensors of safetensors files, checked against what a model expects.
-
-    Parameters
-    ----------
-    path : path
-        A safetensors file, or None to add files with :meth:`add`.
-    """
-
-    def __init__(self, path=None):
-        self.infos, self.metadata, self._where, self._loaded = {}, {}, {}, {}
-        if path is not None:
-            self.metadata = self.add(path)
-
-    def add(self, path, rename=lambda key: key):
-        """Index the tensors of ``path`` under ``rename(key)``; return its metadata."""
-        try:
-            with safe_open(path, "pt") as file:
-                for key in file.keys():
-                    info = file.get_slice(key)
-                    self.infos[rename(key)] = (info.get_dtype(), tuple(info.get_shape()))
-                    self._where[rename(key)] = (path, key)
-                return file.metadata() or {}
-        except (SafetensorError, OSError) as exc:
-            raise ModelFileError(f"{path} is truncated or not a safetensors file ({exc})") from None
-
-    def check(self, expected):
-        """Compare the file's tensors with ``{name: (shape, dtype)}`` (None: any size)."""
-        missing = sorted(set(expected) - set(self.infos))
-        if missing:
-            raise ModelFileError(f"missing tensor {missing[0]!r} ({len(missing)} missing)")
-        unexpected = sorted(set(self.infos) - set(expected))
-        if unexpected:
-            raise ModelFileError(f"unexpected tensor {unexpected[0]!r}: the file holds tensors "
-                                 "its description does not")
-        for name, (shape, dtype) in expected.items():
-            found_dtype, found_shape = self.infos[name]
-            allowed = sorted(_FLOATS) if dtype.is_floating_point else ["I64"]
-            if found_dtype not in allowed:
-                raise ModelFileError(f"tensor {name!r} has dtype {found_dtype}, expected "
-                                     f"{' or '.join(allowed)}")
-            if len(found_shape) != len(shape) or any(
-                    want is not None and want != got for want, got in zip(shape, found_shape)):
-                raise ModelFileError(f"tensor {name!r} has shape {found_shape}, expected "
-                                     f"{tuple('n' if s is None else s for s in shape)}")
-            if 0 in found_shape:
-                raise ModelFileError(f"tensor {name!r} is empty")
-
-    def tensor(self, name, dtype):
-        """The tensor ``name`` in ``dtype``, checked to be finite."""
-        path, key = self._where[name]
-        if path not in self._loaded:
-            try:
-                self._loaded[path] = load_file(path)
-            except (SafetensorError, OSError) as exc:
-                raise ModelFileError(f"{path}: cannot read its tensors ({exc})") from None
-        value = self._loaded[path][key]
-        if value.is_floating_point() and not torch.isfinite(value).all():
-            raise ModelFileError(f"tensor {name!r} holds NaN or infinite values")
-        return value.to(dtype)

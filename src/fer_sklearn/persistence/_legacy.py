@@ -12,14 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ._estimators import check_count, check_finite, check_positive
+from ._source import FORMAT, SafetensorsSource
 from ._values import ModelFileError, expect, expect_keys
 
 
 def read_config(path):
     """``(document, source)``: the format-2 description of a format-1 config, and its tensors."""
-    from ._estimators import check_count, check_finite, check_positive
-    from ._format import FORMAT, SafetensorsSource
-
     path = Path(path)
     try:
         config = json.loads(path.read_text(encoding="utf-8"))

@@ -16,12 +16,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..utils._validation import (
-    check_image_shape,
-    check_images,
-    check_pixels,
-    pixel_scale,
-    pixels_per_image,
+from ..utils import (
+    check_image_shape, check_images, check_pixels, pixel_scale, pixels_per_image,
 )
 
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]
@@ -169,10 +165,6 @@ class ImageResizer(_StatelessImageTransformer):
             )
         return resized[:, 0].numpy()
 
-    def __setstate__(self, state):
-        state.setdefault("image_shape", None)  # pickled by 0.1.0, before image_shape existed
-        super().__setstate__(state)
-
 
 class PixelNormalizer(_ImageTransformer):
     """Standardise pixels with one mean and standard deviation.
@@ -297,9 +289,3 @@ class PixelNormalizer(_ImageTransformer):
         """Map standardised images back to the original pixel scale."""
         pixels = self._check_fitted_input(X, allow_channels=False)
         return pixels * np.float32(self.scale_) + np.float32(self.mean_)
-
-    def __setstate__(self, state):
-        state.setdefault("mean", None)  # pickled by 0.1.0, before mean and std existed
-        state.setdefault("std", None)
-        state.setdefault("pixel_range", None)  # and before the scale was checked
-        super().__setstate__(state)

@@ -8,18 +8,15 @@ float32, twice the size), an ensemble's members one file each: format 1 of
 """
 
 import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 from safetensors.torch import save_file
 
-from ..persistence._format import read_model
+from ..persistence import load_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 """The folder inside the package that holds the shipped models (safetensors and JSON)."""
-# Names of networks that no longer ship, and the model that replaced each.
-RENAMED = {"vgg24": "default", "vgg32": "default"}
 
 
 def available_models():
@@ -66,14 +63,10 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     >>> model.predict_proba(np.zeros((2, 48, 48), dtype=np.uint8)).shape
     (2, 7)
     """
-    if name in RENAMED and not (WEIGHTS_DIR / f"{name}.json").exists():
-        warnings.warn(f"the pretrained network {name!r} no longer ships; loading "
-                      f"{RENAMED[name]!r}, which replaced it", FutureWarning, stacklevel=2)
-        name = RENAMED[name]
     path = WEIGHTS_DIR / f"{name}.json"
     if not path.exists():
         raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
-    return read_model(path, {"tta": tta, "device": device})
+    return load_model(path, device=device, tta=tta)
 
 
 def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None):

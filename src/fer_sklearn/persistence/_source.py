@@ -1,0 +1,74 @@
+"""The tensors of a model's safetensors files, checked against what its description expects."""
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file
+
+from ._values import ModelFileError
+
+FORMAT = 2
+"""The version of the model files that :func:`~fer_sklearn.save_model` writes."""
+METADATA_KEY = "fer_sklearn"
+_FLOATS = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
+
+
+class SafetensorsSource:
+    """The tensors of safetensors files, checked against what a model expects.
+
+    Parameters
+    ----------
+    path : path
+        A safetensors file, or None to add files with :meth:`add`.
+    """
+
+    def __init__(self, path=None):
+        self.infos, self.metadata, self._where, self._loaded = {}, {}, {}, {}
+        if path is not None:
+            self.metadata = self.add(path)
+
+    def add(self, path, rename=lambda key: key):
+        """Index the tensors of ``path`` under ``rename(key)``; return its metadata."""
+        try:
+            with safe_open(path, "pt") as file:
+                for key in file.keys():
+                    info = file.get_slice(key)
+                    self.infos[rename(key)] = (info.get_dtype(), tuple(info.get_shape()))
+                    self._where[rename(key)] = (path, key)
+                return file.metadata() or {}
+        except (SafetensorError, OSError) as exc:
+            raise ModelFileError(f"{path} is truncated or not a safetensors file ({exc})") from None
+
+    def check(self, expected):
+        """Compare the file's tensors with ``{name: (shape, dtype)}`` (None: any size)."""
+        missing = sorted(set(expected) - set(self.infos))
+        if missing:
+            raise ModelFileError(f"missing tensor {missing[0]!r} ({len(missing)} missing)")
+        unexpected = sorted(set(self.infos) - set(expected))
+        if unexpected:
+            raise ModelFileError(f"unexpected tensor {unexpected[0]!r}: the file holds tensors "
+                                 "its description does not")
+        for name, (shape, dtype) in expected.items():
+            found_dtype, found_shape = self.infos[name]
+            allowed = sorted(_FLOATS) if dtype.is_floating_point else ["I64"]
+            if found_dtype not in allowed:
+                raise ModelFileError(f"tensor {name!r} has dtype {found_dtype}, expected "
+                                     f"{' or '.join(allowed)}")
+            if len(found_shape) != len(shape) or any(
+                    want is not None and want != got for want, got in zip(shape, found_shape)):
+                raise ModelFileError(f"tensor {name!r} has shape {found_shape}, expected "
+                                     f"{tuple('n' if s is None else s for s in shape)}")
+            if 0 in found_shape:
+                raise ModelFileError(f"tensor {name!r} is empty")
+
+    def tensor(self, name, dtype):
+        """The tensor ``name`` in ``dtype``, checked to be finite."""
+        path, key = self._where[name]
+        if path not in self._loaded:
+            try:
+                self._loaded[path] = load_file(path)
+            except (SafetensorError, OSError) as exc:
+                raise ModelFileError(f"{path}: cannot read its tensors ({exc})") from None
+        value = self._loaded[path][key]
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise ModelFileError(f"tensor {name!r} holds NaN or infinite values")
+        return value.to(dtype)
