@@ -14,7 +14,7 @@ from sklearn.utils import check_scalar
 from ..faces import EmotionRecognizer
 from ._limits import RequestLimits, WorkerPool
 from ._schemas import Analysis, Health, Models, Predictions, Problem
-from ._uploads import UploadError, decode_upload
+from ._uploads import UploadError, decode_upload, memory_file, upload_size
 
 # the page's script and style are inline, and it may fetch from this server only
 _PAGE_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -36,16 +36,24 @@ class _Service:
         return {name: round(p, 6) for name, p in face["scores"].items()}
 
     def analyze(self, data):
-        pixels = decode_upload(data, max_pixels=self.max_pixels, what="the photo")
+        what = "the photo"
+        width, height = upload_size(data, max_pixels=self.max_pixels, what=what)
+        with memory_file(data) as path:
+            image = decode_upload(data, max_pixels=self.max_pixels, what=what) if path is None \
+                else path
+            try:
+                found = self.recognizer.analyze(image)
+            except ValueError as exc:  # the library's reader refused the file: name no path
+                raise UploadError(400, f"{what}: {str(exc).removeprefix(f'{path}: ')}") from None
         faces = []
-        for face in self.recognizer.analyze(pixels):
+        for face in found:
             x, y, w, h = face["box"]
             score = face.get("score")  # BlazeFace's probability; None for the Haar cascade
             faces.append({"box": {"x": x, "y": y, "w": w, "h": h},
                           "score": None if score is None else round(float(score), 6),
                           "emotion": face["emotion"],
                           "probabilities": self._probabilities(face)})
-        return {"width": pixels.shape[1], "height": pixels.shape[0], "faces": faces}
+        return {"width": width, "height": height, "faces": faces}
 
     def predict(self, crops):
         if len(crops) > self.max_crops:
