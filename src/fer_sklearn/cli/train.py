@@ -57,10 +57,15 @@ def add_parser(commands):
                         help=f"a small run to try things out: --width {_QUICK['width']} "
                              f"--limit {_QUICK['limit']} --epochs {_QUICK['epochs']} unless "
                              "given (about a minute on 2 CPU cores)")
-    parser.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
-                        help="images per batch (default: 64)")
-    parser.add_argument("--lr", type=positive_float, default=1e-3, metavar="X",
-                        help="learning rate (default: 0.001)")
+    parser.add_argument("--batch-size", type=positive_int, metavar="N",
+                        help="images per batch (default: 64; a recipe's own: 128)")
+    parser.add_argument("--lr", type=positive_float, metavar="X",
+                        help="learning rate (default: 0.001; a recipe's own peak: 0.002)")
+    parser.add_argument("--recipe", metavar="NAME",
+                        help="train with the recipe of a shipped model: fast, default, or a "
+                             "network of one (s12, s16, s24, m40, m40p3, m32d3): its network, "
+                             "AdamW, warm-up + cosine set every batch, augmentation with "
+                             "erasing, the best epoch kept (fer_sklearn.training.make_recipe)")
     parser.add_argument("--out", type=output_folder, default="fer-sklearn-run", metavar="DIR",
                         help="output folder (default: ./fer-sklearn-run)")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
@@ -98,7 +103,8 @@ def _progress(n_batches):
     return [("progress", ProgressBar(batches_per_epoch=n_batches))]
 
 
-_SETTINGS = ("data", "valid_usage", "epochs", "width", "limit", "batch_size", "lr", "seed")
+_SETTINGS = ("data", "valid_usage", "epochs", "width", "limit", "batch_size", "lr", "seed",
+             "recipe")
 
 
 def _settings(args, epochs):
@@ -111,7 +117,7 @@ def _command(args):
     """The command line that resumes this run."""
     options = {"--data": args.data, "--valid-usage": args.valid_usage, "--epochs": args.epochs,
                "--width": args.width, "--limit": args.limit, "--batch-size": args.batch_size,
-               "--lr": args.lr, "--seed": args.seed, "--threads": args.threads,
+               "--lr": args.lr, "--recipe": args.recipe, "--seed": args.seed, "--threads": args.threads,
                "--out": args.out}
     words = [f"{k} {shlex.quote(str(v))}" for k, v in options.items() if v is not None]
     return " ".join(["fer-sklearn train", *words, "--resume"])
@@ -166,11 +172,26 @@ def _ctrl_c_stops_training():
         signal.signal(signal.SIGINT, previous)
 
 
+def _model(args, epochs, batch_size, callbacks, params):
+    """The pipeline to train: the default classifier, or a recipe's."""
+    from fer_sklearn import make_emotion_pipeline
+
+    common = dict(max_epochs=epochs, batch_size=batch_size, random_state=args.seed, verbose=1,
+                  callbacks=callbacks, **params)
+    if not args.recipe:
+        return make_emotion_pipeline(lr=args.lr or 1e-3, **common)
+    from fer_sklearn.training import make_recipe
+
+    with user_input(ValueError):
+        clf = make_recipe(args.recipe, **common, **({"lr": args.lr} if args.lr else {}))
+    return make_emotion_pipeline().set_params(clf=clf)
+
+
 def run(args):
     """Train as ``args`` say; returns the exit code."""
     import joblib
 
-    from fer_sklearn import make_emotion_pipeline, save_model
+    from fer_sklearn import save_model
     from fer_sklearn.datasets import load_train_valid
     from fer_sklearn.evaluation import evaluate
     from fer_sklearn.persistence import ResumeTraining
@@ -184,12 +205,18 @@ def run(args):
             if getattr(args, name) is None:
                 setattr(args, name, value)
     epochs = args.epochs or (12 if args.data is None else 30)
+    if args.recipe == "accurate":
+        raise CLIError("the accurate recipe is an ensemble: train its members (--recipe m40, "
+                       "m40p3 and m32d3) and combine them with "
+                       "fer_sklearn.training.ensemble_classifier")
+    batch_size = args.batch_size or (128 if args.recipe else 64)
     checkpoint = _prepare_checkpoint(args, _settings(args, epochs))
     done = checkpoint.finished_epochs()
     if args.data is None:
         print("No --data given: training on the embedded synthetic faces (make_faces), not "
               "real photographs. The model will not recognise real expressions.")
-        (train, valid), params = synthetic_data(args.seed), SYNTHETIC_NET
+        (train, valid) = synthetic_data(args.seed)
+        params = {} if args.recipe else SYNTHETIC_NET
     else:
         with user_input(ValueError, OSError):
             train, valid = load_train_valid(args.data, valid_usage=args.valid_usage,
@@ -202,13 +229,11 @@ def run(args):
     print(f"Training on {train.DESCR}; validating on {valid.DESCR}.")
     if done:
         print(f"Resuming after epoch {done} of {epochs} (checkpoint in {checkpoint.dirname}).")
-    batches = sum(math.ceil(len(d.target) / args.batch_size) for d in (train, valid))
+    batches = sum(math.ceil(len(d.target) / batch_size) for d in (train, valid))
     callbacks = _progress(batches) + [("checkpoint", checkpoint)]
     if args.resume:
         callbacks.append(("resume", ResumeTraining(checkpoint)))
-    model = make_emotion_pipeline(max_epochs=epochs, batch_size=args.batch_size, lr=args.lr,
-                                  random_state=args.seed, verbose=1, callbacks=callbacks,
-                                  **params)
+    model = _model(args, epochs, batch_size, callbacks, params)
     with _ctrl_c_stops_training() as interrupted:
         model.fit(train.data, train.target, X_valid=valid.data, y_valid=valid.target,
                   clf__epochs=epochs - done)

@@ -1,6 +1,18 @@
-"""Training the library's models: distillation from a fitted teacher, recipes and callbacks."""
+"""Training the library's models: recipes, distillation from a fitted teacher, callbacks.
 
-from ._callbacks import InitialWeights
+:func:`make_recipe` gives the estimators the shipped models were trained with;
+:class:`DistilledEmotionClassifier` learns from any fitted model of the library;
+:class:`TrainingClassifier` keeps the loss on the device and adds mixup/cutmix;
+:class:`WarmupCosine`, :class:`TimeBudget`, :class:`EMA` and
+:class:`InitialWeights` are skorch callbacks for any of them.
+"""
+
+from ._callbacks import EMA, InitialWeights, TimeBudget, WarmupCosine
 from ._distill import DistillationLoss, DistilledEmotionClassifier, resolve_teacher
+from ._loop import TrainingClassifier, mix_batch
+from ._recipes import NETWORKS, RECIPES, available_recipes, ensemble_classifier, make_recipe
 
-__all__ = ["DistillationLoss", "DistilledEmotionClassifier", "InitialWeights", "resolve_teacher"]
+__all__ = ["EMA", "NETWORKS", "RECIPES", "DistillationLoss", "DistilledEmotionClassifier",
+           "InitialWeights", "TimeBudget", "TrainingClassifier", "WarmupCosine",
+           "available_recipes", "ensemble_classifier", "make_recipe", "mix_batch",
+           "resolve_teacher"]

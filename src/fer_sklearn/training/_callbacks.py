@@ -1,6 +1,10 @@
 """skorch callbacks for the library's training recipes."""
 
-from skorch.callbacks import Callback
+import math
+import time
+
+import torch
+from skorch.callbacks import Callback, EarlyStopping
 
 from ._distill import resolve_teacher
 
@@ -34,3 +38,138 @@ class InitialWeights(Callback):
         except RuntimeError as exc:
             raise ValueError(f"InitialWeights({self.source!r}): its network does not have the "
                              f"shape of this one ({exc})") from None
+
+
+class WarmupCosine(Callback):
+    """Set the learning rate before every training batch: linear warm-up, then cosine to ``floor``.
+
+    A callback of the shape of skorch's ``LRScheduler(step_every="batch")``:
+    the rate is a function of the training's progress alone, the steps done so
+    far (counted from the history, so a resumed run stays on the curve) out of
+    ``max_epochs`` epochs, or, with ``budget``, the seconds trained so far out
+    of ``budget`` (a run that must end on time). Recorded as ``lr`` each epoch.
+
+    Parameters
+    ----------
+    warmup : float, default=0.03
+        Share of the training spent warming up.
+    floor : float, default=0.0
+        The last factor of the peak rate ``net.lr``.
+    budget : float or None, default=None
+        Seconds of training the curve spans instead of ``max_epochs`` epochs
+        (pair it with :class:`TimeBudget`).
+    """
+
+    def __init__(self, warmup=0.03, floor=0.0, budget=None):
+        self.warmup = warmup
+        self.floor = floor
+        self.budget = budget
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Count the steps and seconds of the finished epochs."""
+        done = net.history[:-1]
+        self.steps_done_ = sum(epoch.get("train_batch_count", 0) for epoch in done)
+        self.seconds_done_ = sum(epoch.get("dur", 0.0) for epoch in done)
+        per_epoch = -(-len(dataset_train) // net.batch_size) if dataset_train is not None else 1
+        self.total_steps_ = max(1, per_epoch * net.max_epochs)
+        self.epoch_steps_ = 0
+        self.started_ = time.perf_counter()
+        net.history.record("lr", net.lr * self.factor(self._progress()))
+
+    def _progress(self):
+        if self.budget:
+            return (self.seconds_done_ + time.perf_counter() - self.started_) / self.budget
+        return (self.steps_done_ + self.epoch_steps_) / self.total_steps_
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        """Set the rate of this step."""
+        if not training:
+            return
+        lr = net.lr * self.factor(self._progress())
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+        self.epoch_steps_ += 1
+
+    def factor(self, progress):
+        """The factor of the peak rate at ``progress`` (0 to 1) of the training."""
+        if progress < self.warmup:
+            return (progress + 1e-3) / (self.warmup + 1e-3)
+        span = max(1e-9, 1 - self.warmup)
+        done = min(1.0, (progress - self.warmup) / span)
+        return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * done))
+
+
+class TimeBudget(Callback):
+    """Stop training when the next epoch would end past ``seconds`` of training.
+
+    Counts the ``dur`` of the epochs in the history (a resumed run keeps its
+    earlier epochs' time) and stops as early stopping does.
+
+    Parameters
+    ----------
+    seconds : float
+        The wall-clock budget of the whole training.
+    """
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+
+    def on_epoch_end(self, net, **kwargs):
+        """Stop when one more epoch of the mean length would pass the budget."""
+        durations = [epoch.get("dur", 0.0) for epoch in net.history]
+        spent = sum(durations)
+        if spent + spent / max(1, len(durations)) > self.seconds:
+            net.history.record("stopped_by_budget", True)
+            raise KeyboardInterrupt
+
+
+class EMA(Callback):
+    """An exponential moving average of the weights, validated and kept instead of the weights.
+
+    After every training step the average moves towards the weights by
+    ``1 - decay``; the validation of each epoch runs on the average, and the
+    trained network ends with it. Put it after the classifier's early stopping
+    (the default order), which then keeps the best average.
+
+    Parameters
+    ----------
+    decay : float, default=0.999
+        Weight of the old average at each step.
+    """
+
+    def __init__(self, decay=0.999):
+        self.decay = decay
+
+    def on_train_begin(self, net, **kwargs):
+        """Start the average at the current weights."""
+        self.average_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        self.raw_ = None
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        """Move the average (on the device, without waiting for it)."""
+        if not training:
+            return
+        with torch.no_grad():
+            for key, value in net.module_.state_dict().items():
+                if value.is_floating_point():
+                    self.average_[key].lerp_(value, 1 - self.decay)
+                else:
+                    self.average_[key].copy_(value)
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        """Before the first validation batch of an epoch, put the average in place."""
+        if not training and self.raw_ is None:
+            self.raw_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            net.module_.load_state_dict(self.average_)
+
+    def on_epoch_end(self, net, **kwargs):
+        """Put the trained weights back to go on training."""
+        if self.raw_ is not None:
+            net.module_.load_state_dict(self.raw_)
+            self.raw_ = None
+
+    def on_train_end(self, net, **kwargs):
+        """End with the average, unless early stopping restored its best (an average too)."""
+        restored = any(isinstance(cb, EarlyStopping) and cb.load_best for _, cb in net.callbacks_)
+        if not restored:
+            net.module_.load_state_dict(self.average_)

@@ -12,11 +12,12 @@ from sklearn.utils._param_validation import Interval
 from torch import nn
 from torch.utils.data import Subset
 
-from ..neural_net import EmotionClassifier, EmotionCNN
+from ..neural_net import EmotionCNN
 from ..persistence import load_model
 from ..pretrained import available_models, load_pretrained
 from ..utils import check_images, labels_like
 from ._cache import TeacherCache
+from ._loop import TrainingClassifier
 
 DISTILL_PARAMS = ("teacher", "alpha", "temperature", "n_views", "cache_dir")
 
@@ -96,8 +97,8 @@ class CachedViewBatches:
             yield images, targets.to(self.device, non_blocking=True)
 
 
-class DistilledEmotionClassifier(EmotionClassifier):
-    """An :class:`~fer_sklearn.EmotionClassifier` that learns from a fitted teacher model.
+class DistilledEmotionClassifier(TrainingClassifier):
+    """A :class:`TrainingClassifier` that learns from a fitted teacher model.
 
     The loss mixes the KL divergence to the teacher's temperature-softened
     outputs with the cross-entropy on the labels (:class:`DistillationLoss`).
@@ -130,7 +131,8 @@ class DistilledEmotionClassifier(EmotionClassifier):
         Folder for the teacher's outputs, reused by a later ``fit`` on the same
         faces with the same teacher, augmenter and ``random_state``.
     **kwargs
-        :class:`~fer_sklearn.EmotionClassifier` parameters.
+        :class:`TrainingClassifier` parameters (mixup and cutmix apply to
+        batches of labels only: not to the teacher's copies).
 
     Examples
     --------
@@ -147,12 +149,13 @@ class DistilledEmotionClassifier(EmotionClassifier):
     """
 
     _parameter_constraints = {
-        **EmotionClassifier._parameter_constraints,
+        **TrainingClassifier._parameter_constraints,
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "n_views": [Interval(Integral, 1, None, closed="left")],
         "cache_dir": [None, str, Path],
     }
+    _training_only = TrainingClassifier._training_only + DISTILL_PARAMS
 
     def __init__(self, module=EmotionCNN, *, teacher=None, alpha=0.75, temperature=2.0, n_views=4,
                  cache_dir=None, criterion=DistillationLoss, **kwargs):
@@ -249,33 +252,6 @@ class DistilledEmotionClassifier(EmotionClassifier):
         if getattr(self, "_distill", None) is not None:
             return NeuralNetClassifier.train_step_single(self, batch, **fit_params)
         return super().train_step_single(batch, **fit_params)
-
-    # ------------------------------------------------------------------ after fitting
-    def to_classifier(self):
-        """The fitted student as a plain :class:`~fer_sklearn.EmotionClassifier`, without teacher.
-
-        It holds a copy of this student's weights; :func:`~fer_sklearn.save_model` writes
-        a distilled student this way.
-        """
-        params = {k: v for k, v in self.get_params(deep=False).items() if k not in DISTILL_PARAMS}
-        if params.get("criterion") is DistillationLoss:
-            params["criterion"] = nn.CrossEntropyLoss
-            for key in [k for k in params if k.startswith("criterion__")]:
-                if key not in ("criterion__label_smoothing", "criterion__weight"):
-                    del params[key]
-        clf = EmotionClassifier(**params)
-        if not getattr(self, "initialized_", False):
-            return clf
-        for name in ("classes_inferred_", "image_shape_", "n_features_in_", "class_weight_",
-                     "int8_calibration_"):
-            if hasattr(self, name):
-                setattr(clf, name, getattr(self, name))
-        clf.augmenter_, clf._split_seed = None, None
-        clf.initialize()
-        clf.module_.load_state_dict(self.module_.state_dict())
-        clf.module_.train(self.module_.training)
-        clf.history_ = self.history_
-        return clf
 
 
 def resolve_teacher(teacher):
