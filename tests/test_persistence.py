@@ -5,6 +5,7 @@ Budget: about 10 s (tiny networks; the shipped models are loaded, not trained).
 
 import copy
 import json
+import os
 import pickle
 
 import numpy as np
@@ -20,6 +21,7 @@ from fer_sklearn import (
     make_emotion_pipeline, save_model,
 )
 from fer_sklearn.persistence import FORMAT, ModelFileError
+from fer_sklearn.utils import atomic_write
 
 from .conftest import TINY_NET
 
@@ -130,6 +132,26 @@ def test_what_cannot_be_stored_is_refused_on_save(name, value, message, fitted_p
     with pytest.raises(ValueError, match=message):
         save_model(model, tmp_path / "m.safetensors")
     assert not list(tmp_path.iterdir())  # no partial file is left
+
+
+def test_a_saved_file_has_the_umask_permissions(saved):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_an_atomic_write_that_fails_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "model.safetensors"
+    path.write_text("old")
+    with pytest.raises(RuntimeError), atomic_write(path) as partial:
+        partial.write_text("half")
+        raise RuntimeError("killed while writing")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
+    assert path.read_text() == "old"
+    with atomic_write(path) as partial:
+        partial.write_text("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
+    assert path.read_text() == "new"
 
 
 def test_other_estimators_and_unfitted_ones_are_refused(tmp_path):

@@ -23,6 +23,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from skorch.callbacks import Checkpoint, EarlyStopping, LoadInitState, LRScheduler
 
+from ..utils import atomic_write
+
 _LATEST = "latest.json"
 _STATE = ("state.json", "state.safetensors")
 
@@ -85,22 +87,21 @@ class EpochCheckpoint(Checkpoint):
         """Write the epoch's checkpoint into a new folder, then point ``latest.json`` at it."""
         root = Path(self.dirname)
         final = root / f"epoch-{len(net.history):04d}"
-        partial = root / f".{final.name}.partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        self.dirname = str(partial)
-        try:
-            super().save_model(net)  # skorch reports a failed write only to its sink
-        finally:
-            self.dirname = str(root)
-        missing = [p for p in self.files(partial).values() if not os.path.exists(p)]
-        if missing:
-            raise OSError(f"could not write the checkpoint file {missing[0]}")
-        _save_state(net, partial)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(partial, final)
-        _replace_json(root / _LATEST, {"folder": final.name, "epochs": len(net.history)})
-        for old in root.glob("epoch-*"):
+        with atomic_write(final) as partial:
+            partial.mkdir(parents=True)
+            self.dirname = str(partial)
+            try:
+                super().save_model(net)  # skorch reports a failed write only to its sink
+            finally:
+                self.dirname = str(root)
+            missing = [p for p in self.files(partial).values() if not os.path.exists(p)]
+            if missing:
+                raise OSError(f"could not write the checkpoint file {missing[0]}")
+            _save_state(net, partial)
+        with atomic_write(root / _LATEST) as partial:
+            partial.write_text(json.dumps({"folder": final.name, "epochs": len(net.history)}))
+        # older epochs, and what a run killed while writing one left behind
+        for old in [*root.glob("epoch-*"), *root.glob(".epoch-*.partial*")]:
             if old != final:
                 shutil.rmtree(old, ignore_errors=True)
 
@@ -133,15 +134,6 @@ class ResumeTraining(LoadInitState):
         if folder is not None:
             net.load_params(**self.checkpoint.files(folder))
             _restore_state(net, folder)
-
-
-def _replace_json(path, data):
-    partial = path.with_name(f".{path.name}.partial")
-    with open(partial, "w") as file:
-        json.dump(data, file)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(partial, path)
 
 
 def _save_state(net, folder):

@@ -12,8 +12,6 @@ describes, all before any weight is read; nothing is unpickled or imported.
 """
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -21,6 +19,7 @@ from safetensors.torch import save_file
 
 from .. import __version__
 from .._registry import load_shipped_model, shipped_model_names
+from ..utils import atomic_write
 from ._estimators import Builder, describe
 from ._legacy import read_config
 from ._source import FORMAT, METADATA_KEY, SafetensorsSource
@@ -64,14 +63,8 @@ def save_model(model, path):
     node, tensors = describe(model)
     document = {"format": FORMAT, "fer_sklearn": __version__, "model": node}
     path = Path(path)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
-    os.close(handle)
-    try:
+    with atomic_write(path) as partial:
         save_file(tensors, partial, metadata={METADATA_KEY: json.dumps(document)})
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
     return path
 
 

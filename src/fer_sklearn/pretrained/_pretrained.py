@@ -14,6 +14,7 @@ import numpy as np
 from safetensors.torch import save_file
 
 from ..persistence import load_model
+from ..utils import atomic_write
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 """The folder inside the package that holds the shipped models (safetensors and JSON)."""
@@ -108,7 +109,8 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
         stem = member_names[i] if member_names else f"{name}-{i}"
         state = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu()
                  for k, v in clf.module_.state_dict().items()}
-        save_file(state, directory / f"{stem}.safetensors")
+        with atomic_write(directory / f"{stem}.safetensors") as partial:
+            save_file(state, partial)
         module = {k: v for k, v in clf.get_params_for("module").items()}
         module["n_classes"] = len(clf.classes_)
         members.append({"module": module, "weights": f"{stem}.safetensors"})
@@ -121,6 +123,7 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
         "metrics": metrics or {},
     }
     path = directory / f"{name}.json"
-    path.write_text(json.dumps(config, indent=2) + "\n")
+    with atomic_write(path) as partial:
+        partial.write_text(json.dumps(config, indent=2) + "\n")
     return path
 

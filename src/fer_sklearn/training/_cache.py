@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..utils import atomic_write
+
 _CHUNK = 1024  # faces per teacher call and per progress line
 _WAIT_S = 5.0  # how often a process waiting for another one's copy looks again
 
@@ -124,9 +126,8 @@ class TeacherCache:
                 elif _claim(path):
                     try:
                         out = self._compute(views[k], k)
-                        partial = path.with_name(f".{path.name}.partial.npy")
-                        np.save(partial, out)
-                        os.replace(partial, path)
+                        with atomic_write(path) as partial:
+                            np.save(partial, out)
                     finally:
                         path.with_suffix(".lock").unlink(missing_ok=True)
                     outs[k] = out

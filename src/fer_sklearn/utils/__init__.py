@@ -1,5 +1,7 @@
-"""Helpers shared by the areas of the package: emotion labels, input checks, search grids."""
+"""Helpers shared by the areas of the package: emotion labels, input checks, search grids,
+atomic file writes."""
 
+from ._files import atomic_write
 from ._labels import (
                       EMOTIONS,
                       check_one_spelling,
@@ -18,6 +20,7 @@ from ._validation import (
 
 __all__ = [
     "EMOTIONS",
+    "atomic_write",
     "check_image_shape",
     "check_images",
     "check_labels",
