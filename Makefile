@@ -3,12 +3,20 @@
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
+# Where torch comes from. Empty (the default): pip's index, as pyproject.toml pins it; on Linux
+# that is the CUDA build, several GB. PyTorch's CPU wheel index gives the CPU build instead:
+#   make TORCH_INDEX=https://download.pytorch.org/whl/cpu test
+# (not tried on the project's machine, which cannot reach that index).
+TORCH_INDEX ?=
+TORCH_PIN := $(shell sed -n 's/^ *"\(torch[<>=,.0-9]*\)",.*/\1/p' pyproject.toml)
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .PHONY: demo test test-fast bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(if $(TORCH_INDEX),$(PIP) "$(TORCH_PIN)" --index-url $(TORCH_INDEX))
+	$(PIP) -e ".[test]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -29,7 +37,7 @@ docs: $(VENV)/.docs-installed
 	$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
 
 $(VENV)/.docs-installed: $(VENV)/.installed
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[docs]"
+	$(PIP) -e ".[docs]"
 	touch $@
 
 clean:

@@ -1,13 +1,18 @@
-"""The documentation: every public name has an API page, and the Sphinx build passes with -W.
+"""The documentation: every public name has an API page and a valid numpydoc docstring, and
+the Sphinx build passes with -W.
 
 ``make docs`` builds the whole site, running the gallery; ``.ci/run`` calls it. Here:
-the API reference's coverage of the public names (under 1 s, no Sphinx needed), and,
+the API reference's coverage of the public names (under 1 s, no Sphinx needed), their
+docstrings checked by ``numpydoc.validate`` with the checks ``docs/conf.py`` turns on
+(as scikit-learn's ``test_docstrings.py`` does; a few seconds), and,
 where the ``docs`` extra is installed, a build without running the gallery, in a copy of
 the sources (about 30 s on 2 CPU cores; marked slow and ``docs``).
 """
 
 import importlib
+import inspect
 import re
+import runpy
 import shutil
 import subprocess
 import sys
@@ -69,6 +74,42 @@ def test_every_public_name_has_an_api_page(api_text):
             missing.append(f"{module}.{name}")
     assert not missing, (f"public names without an API page: {missing}; add them to an "
                          "autosummary list in docs/api/index.rst")
+
+
+def _documented_members(cls):
+    """``cls``'s own public methods and properties with a docstring: what ``:members:`` shows."""
+    for name, value in vars(cls).items():
+        function = value.__func__ if isinstance(value, (classmethod, staticmethod)) else value
+        if not name.startswith("_") and (inspect.isfunction(function)
+                                         or isinstance(function, property)):
+            yield name
+
+
+def _api_objects():
+    """The import path of every public name and of each public member of its classes."""
+    paths = []
+    for module, name in _public_names():
+        obj = getattr(importlib.import_module(module), name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            paths.append(f"{module}.{name}")
+        if inspect.isclass(obj):
+            paths += [f"{module}.{name}.{member}" for member in _documented_members(obj)]
+    return paths
+
+
+def test_public_docstrings_pass_numpydoc_validation():
+    numpydoc_validate = pytest.importorskip(
+        "numpydoc.validate", reason="the docs extra is not installed (pip install -e .[docs])")
+    if not (DOCS / "conf.py").is_file():
+        pytest.skip("not running from a source checkout")
+    checks = numpydoc_validate.get_validation_checks(
+        runpy.run_path(str(DOCS / "conf.py"))["numpydoc_validation_checks"])
+    assert checks, "numpydoc validation is off in docs/conf.py"
+    paths = _api_objects()
+    assert len(paths) > 100, paths  # the public names and their methods were found
+    failures = [f"{path}: {code} {message}" for path in paths
+                for code, message in numpydoc_validate.validate(path)["errors"] if code in checks]
+    assert not failures, "\n".join(failures)
 
 
 def test_every_subpackage_has_a_section(api_text):

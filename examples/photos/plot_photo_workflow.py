@@ -10,36 +10,39 @@ The command line does the same in one line::
 
     fer-sklearn predict photos/ --output rows.csv --annotate annotated/
 
-The photos here are generated: :func:`~fer_sklearn.datasets.compose_photo` pastes the drawn
-faces of :func:`~fer_sklearn.make_faces` onto colour backgrounds, so the example needs no
-download and we know where each face is and what it shows.
+The photos are real faces that ship with the repository and its dependencies, on which the
+shipped model is right, so that the example shows what it does on faces like those it was
+trained on: three FER2013 PublicTest faces pasted on a background
+(``docs/images/example_photo.png``; FER2013 labels them surprise, happy and angry), the
+smiling astronaut Eileen Collins (``tests/data/photos/astronaut.jpg``, from scikit-image) and
+Grace Hopper (matplotlib's sample photo, without a label). The example runs from a clone of the
+repository. On drawn or unusual faces the model is often wrong: it knows only FER2013's
+photographs.
 """
 
 # %%
-# Write a folder of photos
-# ------------------------
-# Four 640x480 JPEG files with one to three faces each, and one file that is not an
-# image, to see what happens to it.
+# A folder of photos
+# ------------------
+# Three photos with one to three faces, and one file that is not an image, to see what
+# happens to it. ``labels`` holds the emotion each face is labelled with, by the centre of
+# its face.
+import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
+from matplotlib import cbook
 from PIL import Image
 
-from fer_sklearn import EMOTIONS, make_faces
-from fer_sklearn.datasets import compose_photo
+import fer_sklearn
 
+repository = Path(fer_sklearn.__file__).resolve().parents[2]  # src/fer_sklearn/__init__.py
 folder = Path(tempfile.mkdtemp(prefix="fer-photos-"))
-faces, codes = make_faces(8, size=48, random_state=3)
-truth = {}
-start = 0
-for i, n_faces in enumerate([1, 2, 3, 2]):
-    photo, boxes = compose_photo(faces[start:start + n_faces], random_state=i)
-    path = folder / f"photo_{i}.jpg"
-    Image.fromarray(photo).save(path, quality=92)
-    truth[path.name] = [(box, EMOTIONS[c]) for box, c in zip(boxes, codes[start:start + n_faces])]
-    start += n_faces
+shutil.copy(repository / "docs" / "images" / "example_photo.png", folder / "three_faces.png")
+shutil.copy(repository / "tests" / "data" / "photos" / "astronaut.jpg", folder / "astronaut.jpg")
+shutil.copy(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), folder / "hopper.jpg")
 (folder / "notes.jpg").write_text("not an image")
+labels = {"three_faces.png": [((181, 250), "surprise"), ((432, 124), "happy"), ((395, 272), "angry")],
+          "astronaut.jpg": [((227, 117), "happy")]}
 print(f"photos in {folder}:", sorted(p.name for p in folder.iterdir()))
 
 # %%
@@ -51,10 +54,10 @@ print(f"photos in {folder}:", sorted(p.name for p in folder.iterdir()))
 from fer_sklearn import EmotionRecognizer
 
 recognizer = EmotionRecognizer()  # the shipped model, loaded at first use
-for face in recognizer.analyze(folder / "photo_2.jpg"):
+for face in recognizer.analyze(folder / "three_faces.png"):
     top3 = sorted(face["scores"].items(), key=lambda item: -item[1])[:3]
     print(face["box"], face["emotion"], " ".join(f"{e}={p:.2f}" for e, p in top3))
-print("drawn as:", truth["photo_2.jpg"])
+print("labelled:", [emotion for _, emotion in labels["three_faces.png"]])
 
 # %%
 # The faces drawn on the photo
@@ -65,7 +68,7 @@ import matplotlib.pyplot as plt
 
 from fer_sklearn.faces import annotate
 
-annotated = annotate(folder / "photo_2.jpg", recognizer.analyze(folder / "photo_2.jpg"))
+annotated = annotate(folder / "three_faces.png", recognizer.analyze(folder / "three_faces.png"))
 fig, ax = plt.subplots(figsize=(8, 6), layout="constrained")
 ax.imshow(annotated)
 ax.set_axis_off()
@@ -98,26 +101,24 @@ print(f"\n{write_face_rows(rows, csv)} rows written to {csv}")
 print(f"annotated copies in {out}:", sorted(p.name for p in out.iterdir()))
 
 # %%
-# How many faces were found and recognised
-# ----------------------------------------
-# We know where each face was pasted, so we can check the detector and the model. The
-# model was trained on photographs, not drawings: expect mistakes on these faces.
-found = correct = total = 0
-for row in rows:
-    if row["status"] != "ok":
-        continue
-    for (x, y, w, h), emotion in truth[Path(row["file"]).name]:
-        cx, cy = row["x"] + row["w"] / 2, row["y"] + row["h"] / 2
-        if x <= cx <= x + w and y <= cy <= y + h:
+# How many labelled faces were found and recognised
+# -------------------------------------------------
+# A labelled face is found when a box contains its centre. These few faces were chosen to
+# show the model at work, not to measure it: its accuracy on FER2013 is in the
+# performance guide (66% for the default model on PublicTest).
+found = correct = 0
+for row in [row for row in rows if row["status"] == "ok"]:
+    for (cx, cy), emotion in labels.get(Path(row["file"]).name, []):
+        if row["x"] <= cx <= row["x"] + row["w"] and row["y"] <= cy <= row["y"] + row["h"]:
             found += 1
             correct += row["emotion"] == emotion
-total = sum(len(faces) for faces in truth.values())
-print(f"{found} of {total} faces found, {correct} of them with the drawn emotion")
+total = sum(len(faces) for faces in labels.values())
+print(f"{found} of {total} labelled faces found, {correct} of them with their label")
 
 # %%
 # The annotated copies
 # --------------------
-fig, axes = plt.subplots(2, 2, figsize=(10, 7.6), layout="constrained")
+fig, axes = plt.subplots(1, 3, figsize=(12, 4), layout="constrained")
 for ax, path in zip(axes.flat, sorted(out.iterdir())):
     ax.imshow(Image.open(path))
     ax.set_title(path.name, fontsize=10)

@@ -53,6 +53,7 @@ def parse_fer2013_pixels(pixels, start, path):
     Returns
     -------
     images : ndarray of uint8, shape (n, 48, 48)
+        One image per field.
 
     Raises
     ------

@@ -14,6 +14,7 @@ def require_dask():
     Returns
     -------
     distributed : module
+        The ``distributed`` package.
 
     Raises
     ------
@@ -42,6 +43,7 @@ def connect(address, *, timeout=5):
     Returns
     -------
     client : distributed.Client
+        Connected to the scheduler.
 
     Raises
     ------

@@ -114,10 +114,14 @@ def write_predictions(model, images, path, *, client, chunk_size=2048, torch_thr
 
     Parameters
     ----------
-    model, images, client, chunk_size, torch_threads, max_in_flight
+    model : fitted pipeline or classifier with ``predict_proba``
+        As in :func:`iter_predictions`.
+    images : array-like, dask array, or str or path-like
         As in :func:`iter_predictions`.
     path : str or path-like
         The CSV file to write.
+    client, chunk_size, torch_threads, max_in_flight : Client, int, int or None
+        As in :func:`iter_predictions`.
     progress : callable or None, default=None
         Called with the number of rows written so far after each chunk.
 

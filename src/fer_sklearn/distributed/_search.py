@@ -26,7 +26,7 @@ _INLINE_MAX_BYTES = 1 << 20
 
 
 class TorchDaskBackend(DaskDistributedBackend):
-    """joblib's Dask backend for torch fits: threads set per fit, no data on one worker only.
+    """Joblib's Dask backend for torch fits: threads set per fit, no data on one worker only.
 
     Registered with joblib as ``"fer-dask"``: ``GridSearchCV(...).fit(X, y)``
     inside ``joblib.parallel_config("fer-dask", scatter=[X, y],
@@ -36,12 +36,14 @@ class TorchDaskBackend(DaskDistributedBackend):
 
     Parameters
     ----------
-    *args, **kwargs
-        As joblib's Dask backend (``client``, ``scatter``: data to broadcast
-        to every worker, ``scheduler_host``...).
+    *args : tuple
+        As joblib's Dask backend.
     progress : callable or None, default=None
         Called with the number of calls of each batch that finishes (in the
         client's event-loop thread).
+    **kwargs : dict
+        As joblib's Dask backend (``client``, ``scatter``: data to broadcast
+        to every worker, ``scheduler_host``...).
     """
 
     supports_inner_max_num_threads = True
@@ -93,12 +95,13 @@ def count_fits(search, X, y=None, groups=None):
     ----------
     search : GridSearchCV or RandomizedSearchCV
         An unfitted search.
-    X, y, groups
+    X, y, groups : array-like or None
         What it will be fitted on.
 
     Returns
     -------
     n_fits : int
+        Candidates times cross-validation splits.
 
     Examples
     --------
@@ -161,7 +164,8 @@ def fit_on_dask(search, X, y=None, *, client=None, torch_threads=None, progress=
 
     Returns
     -------
-    search : the fitted search
+    search : GridSearchCV or RandomizedSearchCV
+        The search, fitted.
 
     Raises
     ------

@@ -215,6 +215,7 @@ class EvaluationReport:
         Returns
         -------
         markdown : str
+            The document, tables as Markdown pipe tables.
         """
         return report_markdown(self, images)
 
@@ -229,6 +230,7 @@ class EvaluationReport:
         Returns
         -------
         html : str
+            The page, readable offline.
         """
         return report_html(self, self.figures() if figures is None else figures)
 

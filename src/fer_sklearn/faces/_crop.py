@@ -41,6 +41,7 @@ def crop_face(gray, box, *, margin=0.0, size=48):
     Returns
     -------
     crop : ndarray of uint8, shape (size, size)
+        The face, grayscale.
     """
     cv2 = opencv()
     x, y, w, h = box

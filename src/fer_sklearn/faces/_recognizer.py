@@ -44,13 +44,8 @@ class EmotionRecognizer:
     margin : float, default=0.0
         Border added around each detected box before cropping, as a fraction of
         its side; see :class:`~fer_sklearn.FaceCropper` for why none is the default.
-    min_size, scale_factor, min_neighbors, max_side :
+    min_size, scale_factor, min_neighbors, max_side : int, float or None
         Detector parameters, see :func:`~fer_sklearn.detect_faces`.
-    detector : {"blazeface", "haar"}, default="blazeface"
-        The face detector, see :func:`~fer_sklearn.detect_faces`.
-    min_score : float, default=0.5
-        BlazeFace's smallest detection score of a face kept, see
-        :func:`~fer_sklearn.detect_faces`.
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays (``"bgr"`` for ``cv2.imread`` output).
     n_threads : int or None, default=1
@@ -58,12 +53,17 @@ class EmotionRecognizer:
         afterwards); None keeps PyTorch's setting. One thread is the safe
         choice for the few faces of a photo: on a busy machine PyTorch's
         thread pool can be 50x slower on a single face than one thread.
+    detector : {"blazeface", "haar"}, default="blazeface"
+        The face detector, see :func:`~fer_sklearn.detect_faces`.
     n_jobs : int, default=-1
         Threads that read and search the photos of a batch at once in
         :meth:`analyze_many` (Pillow's decoders, OpenCV and onnxruntime
         release the GIL; the Haar cascade is copied for each thread); -1
         means one per core, 1 one photo after the other. The faces of a batch
         are then classified in one call.
+    min_score : float, default=0.5
+        BlazeFace's smallest detection score of a face kept, see
+        :func:`~fer_sklearn.detect_faces`.
 
     Attributes
     ----------

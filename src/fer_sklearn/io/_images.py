@@ -110,6 +110,7 @@ def open_reduced(path, mode, least_scale=None):
     Parameters
     ----------
     path : str or path-like
+        The image file.
     mode : str
         PIL mode of the result.
     least_scale : callable or None, default=None
@@ -122,6 +123,7 @@ def open_reduced(path, mode, least_scale=None):
     Returns
     -------
     image : PIL.Image.Image
+        The decoded image, in ``mode``.
     scale : float
         Pixels of ``image`` per pixel of the file (1.0 unless reduced).
     """

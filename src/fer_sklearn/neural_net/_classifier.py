@@ -261,8 +261,30 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         self.criterion_ = self.initialized_instance(self.criterion, kwargs)
         return self
 
-    initialize = on_resolved_device(NeuralNetClassifier.initialize)
-    load_params = on_resolved_device(NeuralNetClassifier.load_params)
+    @on_resolved_device
+    def initialize(self):
+        """Build the module, criterion and optimizer on the resolved device, as skorch does.
+
+        Returns
+        -------
+        self : EmotionClassifier
+            The initialized classifier.
+        """
+        return super().initialize()
+
+    @on_resolved_device
+    def load_params(self, *args, **kwargs):
+        """Load what ``save_params`` wrote onto the resolved device, as skorch does.
+
+        Parameters
+        ----------
+        *args : tuple
+            As skorch's ``NeuralNet.load_params`` (``f_params``, ...).
+        **kwargs : dict
+            As skorch's ``NeuralNet.load_params`` (``f_params``, ``f_optimizer``,
+            ``f_history``, ``checkpoint``, ...).
+        """
+        return super().load_params(*args, **kwargs)
 
     # ------------------------------------------------------------------ data
     def _images(self, X, *, reset):
@@ -327,10 +349,14 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
 
         Parameters
         ----------
-        X, y, X_valid, y_valid
-            As in :meth:`fit`.
+        X : array-like of shape (n_samples, height, width) or (n_samples, height*width)
+            Grayscale images, as in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Labels, as in :meth:`fit`.
         classes : array-like, default=None
             Ignored (set the ``classes`` parameter to fix the classes up front).
+        X_valid, y_valid : array-like, default=None
+            A fixed validation set, as in :meth:`fit`.
         **fit_params : dict
             Passed to skorch's ``partial_fit``.
 

@@ -105,11 +105,11 @@ class EmotionCNN(nn.Module):
         return self.pool(self.features(x))
 
     def forward_head(self, features):
-        """Logits from pooled features."""
+        """Compute the logits ``(n, n_classes)`` from the pooled features."""
         return self.head(features)
 
     def forward(self, x):
-        """Logits ``(n, n_classes)`` for images ``(n, in_channels, h, w)``."""
+        """Compute the logits ``(n, n_classes)`` of images ``(n, in_channels, h, w)``."""
         return self.forward_head(self.forward_features(x))
 
 

@@ -21,7 +21,7 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def available_models():
-    """Names of the pretrained models that ship with the package."""
+    """List the names of the pretrained models that ship with the package."""
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
 
 
@@ -81,6 +81,7 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
     name : str
         The model's name (``<name>.json``).
     directory : path, default=the package's weights folder
+        Where the config and the weights go.
     member_names : list of str, default=None
         File stems of the members' weights (``<stem>.safetensors``), so that
         several configs can share one weights file; default ``<name>-<i>``.

@@ -204,9 +204,11 @@ def run_server(app, *, host="127.0.0.1", port=8000, sockets=None, log_level="inf
     host : str, default="127.0.0.1"
         Interface to listen on; the default is reachable from this machine only.
     port : int, default=8000
+        Port to listen on.
     sockets : list of socket.socket or None, default=None
         Already bound sockets to serve on instead of ``host`` and ``port``.
     log_level : str, default="info"
+        Uvicorn's log level (``"warning"`` keeps it quiet).
     """
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level,
                                            server_header=False))

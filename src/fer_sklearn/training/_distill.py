@@ -173,7 +173,7 @@ class DistilledEmotionClassifier(TrainingClassifier):
         return type(self)(**params)
 
     def get_params_for(self, prefix):
-        """skorch's routed parameters; the criterion also gets ``alpha`` and ``temperature``."""
+        """Route skorch's parameters; the criterion also gets ``alpha`` and ``temperature``."""
         params = super().get_params_for(prefix)
         if prefix == "criterion" and self.criterion is DistillationLoss:
             params.setdefault("alpha", self.alpha)
@@ -186,8 +186,12 @@ class DistilledEmotionClassifier(TrainingClassifier):
 
         Parameters
         ----------
-        X, y, X_valid, y_valid
-            As in :meth:`EmotionClassifier.fit`.
+        X : array-like of shape (n_samples, height, width) or (n_samples, height*width)
+            Grayscale images, as in :meth:`EmotionClassifier.fit`.
+        y : array-like of shape (n_samples,)
+            Labels, as in :meth:`EmotionClassifier.fit`.
+        X_valid, y_valid : array-like, default=None
+            A fixed validation set, as in :meth:`EmotionClassifier.fit`.
         X_unlabelled : array-like of images or None, default=None
             Faces without labels (e.g. an image folder without emotion
             folders), learnt from the teacher's outputs alone; needs a teacher.
@@ -197,6 +201,7 @@ class DistilledEmotionClassifier(TrainingClassifier):
         Returns
         -------
         self : DistilledEmotionClassifier
+            The fitted student.
         """
         if X_unlabelled is not None and self.teacher is None:
             raise ValueError("X_unlabelled needs a teacher: set teacher= to a fitted model")

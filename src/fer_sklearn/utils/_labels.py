@@ -148,7 +148,7 @@ def _is_text(values):
 
 
 def normalize_emotion_labels(y):
-    """Labels with every emotion name or alias, in any case, written as its canonical name.
+    """Write every emotion name or alias in ``y``, in any case, as its canonical name.
 
     Integer labels and strings that are no emotion are kept as they are.
 
@@ -194,6 +194,7 @@ def labels_like(y, classes):
     Returns
     -------
     y : ndarray
+        The labels, emotions written as ``classes`` writes them.
 
     Raises
     ------

@@ -261,6 +261,7 @@ def check_labels(y, n_samples):
     Returns
     -------
     y : ndarray of shape (n_samples,)
+        The labels, raveled.
 
     Raises
     ------
