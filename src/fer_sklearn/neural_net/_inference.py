@@ -99,7 +99,18 @@ def inference_threads(n_images):
 
 @contextlib.contextmanager
 def torch_threads(n):
-    """Run the block with ``n`` torch threads, then restore the setting."""
+    """Run the block with ``n`` torch threads, then restore the setting.
+
+    Parameters
+    ----------
+    n : int
+        Torch's intra-op threads inside the block.
+
+    Yields
+    ------
+    None
+        The block runs with ``n`` threads.
+    """
     before = torch.get_num_threads()
     if n != before:
         torch.set_num_threads(n)

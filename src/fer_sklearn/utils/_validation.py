@@ -64,7 +64,7 @@ def eight_bit_values(X):
     Returns
     -------
     X : array-like
-        float32 pixels on the 0-255 scale for 16-bit input, else ``X``.
+        The pixels as float32 on the 0-255 scale for 16-bit input, else ``X``.
     """
     if isinstance(X, np.ndarray) and X.dtype == np.uint16 and X.size and X.max() > 255:
         return X.astype(np.float32) * np.float32(255 / 65535)
@@ -85,6 +85,7 @@ def pixel_scale(pixels):
     Returns
     -------
     scale : {"0-255", "0-1"} or None
+        The scale the values are on; None where they fit neither or both.
     """
     if pixels.size == 0 or pixels.min() < 0:
         return None
