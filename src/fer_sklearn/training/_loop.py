@@ -49,7 +49,7 @@ class TrainingClassifier(EmotionClassifier):
         self.cutmix = cutmix
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """skorch's epoch, with the batches' losses read from the device once, at its end."""
+        """Run skorch's epoch, with the batches' losses read from the device once, at its end."""
         if iterator is None:
             return
         losses = []
@@ -84,9 +84,16 @@ class TrainingClassifier(EmotionClassifier):
         return {"loss": loss, "y_pred": y_pred}
 
     def to_classifier(self):
-        """The fitted network as a plain :class:`~fer_sklearn.EmotionClassifier` (what
-        :func:`~fer_sklearn.save_model` writes): the training-only parameters dropped, a copy
-        of the weights."""
+        """Return the fitted network as a plain :class:`~fer_sklearn.EmotionClassifier`.
+
+        That is what :func:`~fer_sklearn.save_model` writes: the training-only parameters
+        dropped, a copy of the weights.
+
+        Returns
+        -------
+        clf : EmotionClassifier
+            A fitted classifier of its own.
+        """
         params = {k: v for k, v in self.get_params(deep=False).items()
                   if k not in self._training_only}
         if params.get("criterion") is not nn.CrossEntropyLoss and issubclass(
