@@ -7,7 +7,8 @@ itself: after the requests, or after ``--max-seconds`` whatever is left. Reports
 requests/s, p50/p99 latency, errors (any answer but 200, 503 included), and the server's
 resident memory: after a warm-up of 50 requests, after the first 10% of the measured
 requests, at the end, and its peak (``VmHWM``); flat memory means the last two of the
-first three agree within a few MiB.
+first three agree within a few MiB. The server's CPU time per request (user and system,
+all threads) says what a request costs whatever else the machine runs.
 
 Run::
 
@@ -51,6 +52,12 @@ def memory_mib(pid):
         return None
     values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", text, re.M))
     return {k: int(v) / 1024 for k, v in values.items()}
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time a process has used so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def upload_body(photo):
@@ -150,7 +157,7 @@ def main(argv=None):
         wait_ready(port, server)
         body = upload_body(args.photo)
         blast(port, body, 50, 4, time.monotonic() + 120)  # warm-up, not counted
-        warm = memory_mib(server.pid)
+        warm, cpu_before = memory_mib(server.pid), cpu_seconds(server.pid)
         early = {}
 
         def on_progress(count):
@@ -159,7 +166,7 @@ def main(argv=None):
 
         latencies, failures, seconds = blast(port, body, args.requests, args.clients,
                                              time.monotonic() + args.max_seconds, on_progress)
-        end = memory_mib(server.pid)
+        end, cpu = memory_mib(server.pid), cpu_seconds(server.pid) - cpu_before
     finally:
         server.terminate()
         server.wait(30)
@@ -173,6 +180,7 @@ def main(argv=None):
         "requests_per_s": round(len(latencies) / seconds, 1),
         "p50_ms": round(float(np.percentile(ms, 50)), 1),
         "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        "server_cpu_ms_per_request": round(1000 * cpu / max(1, len(latencies)), 1),
         "rss_after_warmup_mib": round(warm["VmRSS"], 1),
         "rss_after_10pct_mib": round(early.get("VmRSS", float("nan")), 1),
         "rss_at_end_mib": round(end["VmRSS"], 1),
@@ -182,6 +190,7 @@ def main(argv=None):
         "requests": f"{result['requests']:,}", "clients": str(args.clients),
         "errors": str(result["errors"]), "requests/s": str(result["requests_per_s"]),
         "p50": f"{result['p50_ms']} ms", "p99": f"{result['p99_ms']} ms",
+        "server CPU per request": f"{result['server_cpu_ms_per_request']} ms",
         "RSS after warm-up": f"{result['rss_after_warmup_mib']} MiB",
         "RSS at 10%": f"{result['rss_after_10pct_mib']} MiB",
         "RSS at end": f"{result['rss_at_end_mib']} MiB",
