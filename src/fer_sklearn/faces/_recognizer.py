@@ -9,6 +9,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 from joblib import effective_n_jobs
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_scalar
 
 from .._registry import load_shipped_model, shipped_model_names
@@ -22,7 +23,7 @@ from ._detect import (
 )
 
 
-class EmotionRecognizer:
+class EmotionRecognizer(BaseEstimator):
     """Find the faces of photos and recognise the emotion of each.
 
     Faces are found with :func:`~fer_sklearn.detect_faces`, cut out as square

@@ -29,9 +29,11 @@ from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
 from ._splits import validation_split
 from ._targets import class_weights, encode_labels, fitted_classes, labels_for_fit
+from ._signature import with_skorch_defaults
 from ._tta import test_time_views
 
 
+@with_skorch_defaults
 class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
     """A convolutional emotion classifier for grayscale face images.
 
@@ -448,6 +450,10 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         """The most probable label of each image, of the same kind as ``y`` in ``fit``."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        with_skorch_defaults(cls)  # a subclass's own __init__ too
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,5 +1,7 @@
 """The convolutional network: VGG-style blocks and a fully connected head."""
 
+import inspect
+
 from torch import nn
 
 
@@ -73,6 +75,10 @@ class EmotionCNN(nn.Module):
         pool_size=1,
     ):
         super().__init__()
+        self.config = dict(n_classes=n_classes, in_channels=in_channels, width=width, depth=depth,
+                           convs_per_block=convs_per_block, hidden_units=hidden_units,
+                           dropout=dropout, block_dropout=block_dropout, act_layer=act_layer,
+                           pool_size=pool_size)
         for name, value, low in [
             ("n_classes", n_classes, 1), ("in_channels", in_channels, 1), ("width", width, 1),
             ("depth", depth, 1), ("convs_per_block", convs_per_block, 1),
@@ -99,6 +105,21 @@ class EmotionCNN(nn.Module):
             )
         else:
             self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, n_classes))
+
+    __str__ = nn.Module.__repr__  # print(network): PyTorch's tree of layers
+
+    def __repr__(self):
+        """One line: the arguments that differ from the defaults, and the size.
+
+        A repr nested in an estimator's (``EmotionClassifier(module=...)``)
+        stays readable; ``print(network)`` shows PyTorch's tree of layers.
+        """
+        defaults = {name: p.default for name, p in inspect.signature(EmotionCNN).parameters.items()}
+        changed = [f"{name}={getattr(value, '__name__', value)!s}" if name == "act_layer"
+                   else f"{name}={value!r}"
+                   for name, value in self.config.items() if value != defaults[name]]
+        size = sum(p.numel() for p in self.parameters()) / 1e6
+        return f"EmotionCNN({', '.join(changed)}{'; ' if changed else ''}{size:.2f} M parameters)"
 
     def forward_features(self, x):
         """The pooled features of each image, ``(n, channels, pool_size, pool_size)``."""
@@ -136,6 +157,12 @@ class EnsembleCNN(nn.Module):
         if not members:
             raise ValueError("EnsembleCNN needs at least one member network")
         self.members = nn.ModuleList(members)
+
+    __str__ = nn.Module.__repr__
+
+    def __repr__(self):
+        """One line: the members' own one-line reprs."""
+        return f"EnsembleCNN([{', '.join(repr(m) for m in self.members)}])"
 
     def forward(self, x):
         """The mean of the members' logits."""

@@ -36,6 +36,11 @@ class SafetensorsSource:
                     self._where[rename(key)] = (path, key)
                 return file.metadata() or {}
         except (SafetensorError, OSError) as exc:
+            if _looks_pickled(path):
+                raise ModelFileError(
+                    f"{path} looks like a joblib or pickle file, not a file of save_model: open "
+                    "it with joblib.load(path), and only if you trust where it came from "
+                    "(unpickling runs code from the file)") from None
             raise ModelFileError(f"{path} is truncated or not a safetensors file ({exc})") from None
 
     def check(self, expected):
@@ -72,3 +77,16 @@ class SafetensorsSource:
         if value.is_floating_point() and not torch.isfinite(value).all():
             raise ModelFileError(f"tensor {name!r} holds NaN or infinite values")
         return value.to(dtype)
+
+
+_PICKLED = (b"\x80", b"\x78", b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"\x5d\x00\x00")
+"""How pickles (protocol 2+) and joblib's compressed files (zlib, gzip, xz, bz2, lzma) start."""
+
+
+def _looks_pickled(path):
+    try:
+        with open(path, "rb") as file:
+            head = file.read(6)
+    except OSError:
+        return False
+    return head.startswith(_PICKLED)

@@ -244,7 +244,11 @@ def check_images(X, *, allow_channels=True, image_shape=None, what="X"):
     """
     X = check_pixels(X, allow_channels=allow_channels, what=what)
     if X.ndim == 2:
-        X = X.reshape(len(X), *_row_image_shape(X.shape[1], image_shape, what))
+        try:
+            X = X.reshape(len(X), *_row_image_shape(X.shape[1], image_shape, what))
+        except ValueError as exc:  # often one image, read as rows of pixels
+            raise ValueError(f"{exc}. If {what} is one {X.shape[0]}x{X.shape[1]} image, pass "
+                             f"{what}[None] (a batch of one image)") from None
     return X
 
 
