@@ -43,3 +43,20 @@ def test_fractions_are_refused_by_predict_and_analyze_alike(model, faces):
 def test_16_bit_photos_read_as_8_bit(faces):
     photo, _ = compose_photo(faces[:1], random_state=0)
     np.testing.assert_array_equal(read_image(photo.astype(np.uint16) * 257), read_image(photo))
+
+
+def test_whole_photos_given_as_faces_are_warned_about_or_named(model, faces):
+    from PIL import Image
+
+    photo, _ = compose_photo(faces[:1], random_state=0)
+    same = [Image.fromarray(photo), Image.fromarray(photo[::-1])]
+    with pytest.warns(UserWarning, match=r"look like whole photos.*EmotionRecognizer"):
+        assert model.predict(same).shape == (2,)
+    smaller = Image.fromarray(photo).resize((320, 200))
+    with pytest.raises(ValueError, match=r"images of different sizes \(\d+x\d+, 200x320\).*"
+                                         "EmotionRecognizer"):
+        model.predict([Image.fromarray(photo), smaller])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # face crops of any size are no photos
+        model.predict([Image.fromarray(face).resize((200, 200)) for face in faces[:2]])

@@ -7,6 +7,7 @@ keep the layout (rows stay rows); :class:`ImageResizer` returns
 ``(n, size, size)`` images, reading rows as images of its ``image_shape``.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -157,6 +158,7 @@ class ImageResizer(_StatelessImageTransformer):
         images = self._check_input(X)
         if images.shape[1:] == (self.size, self.size):
             return images
+        _warn_if_photos(images.shape[1:3], self.size)
         with torch.no_grad():
             batch = torch.from_numpy(np.ascontiguousarray(images))[:, None]
             resized = F.interpolate(
@@ -164,6 +166,17 @@ class ImageResizer(_StatelessImageTransformer):
                 align_corners=False, antialias=True,
             )
         return resized[:, 0].numpy()
+
+
+def _warn_if_photos(shape, size):
+    """Warn when images look like whole photos (large, not square), not face crops."""
+    height, width = shape
+    if max(height, width) >= 4 * size and not 0.8 <= height / width <= 1.25:
+        warnings.warn(
+            f"X holds {height}x{width} images, which look like whole photos rather than face "
+            "crops: each is classified as one face, without looking for faces in it. For "
+            "photos use EmotionRecognizer(...).analyze (or a FaceCropper in the pipeline)",
+            UserWarning, stacklevel=3)
 
 
 class PixelNormalizer(_ImageTransformer):

@@ -29,6 +29,14 @@ def _as_float_array(X, what):
             ensure_min_samples=0, ensure_min_features=0, input_name=what,
         )
     except (TypeError, ValueError) as exc:
+        sizes = _sizes_of(X)
+        if len(sizes) > 1:
+            raise ValueError(
+                f"{what} holds images of different sizes ({', '.join(sizes[:3])}"
+                f"{', ...' if len(sizes) > 3 else ''}): a model takes face images of one size. "
+                "For whole photos, find the faces first with EmotionRecognizer(...).analyze or "
+                "FaceCropper; for face crops, resize them to one size"
+            ) from None
         try:
             dtype = np.asarray(X).dtype
         except (TypeError, ValueError):  # ragged nested lists
@@ -47,6 +55,25 @@ def _as_float_array(X, what):
         raise TypeError(
             f"{what} must hold numeric pixel values, got dtype {dtype} ({exc}){hint}"
         ) from None
+
+
+def _sizes_of(X):
+    """The distinct ``HxW`` sizes of a list of images (PIL images or arrays), else []."""
+    if not isinstance(X, (list, tuple)):
+        return []
+    sizes = []
+    for image in X:
+        size = getattr(image, "size", None)  # PIL: (width, height)
+        if isinstance(size, tuple) and len(size) == 2 and not hasattr(image, "shape"):
+            text = f"{size[1]}x{size[0]}"
+        else:
+            shape = np.shape(image) if isinstance(image, (np.ndarray, list, tuple)) else ()
+            if len(shape) < 2:
+                return []
+            text = f"{shape[0]}x{shape[1]}"
+        if text not in sizes:
+            sizes.append(text)
+    return sizes
 
 
 def eight_bit_values(X):
