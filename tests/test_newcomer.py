@@ -63,3 +63,13 @@ def test_saved_models_respect_the_umask(fast, tmp_path):
 def test_a_verbs_usage_error_points_to_its_own_help(capsys):
     assert main(["train", "--epochs", "x"]) == 2
     assert "(see 'fer-sklearn train --help')" in capsys.readouterr().err
+
+
+def test_the_cli_refuses_a_csv_of_one_huge_line_with_exit_2(tmp_path, capsys):
+    import gzip
+
+    path = tmp_path / "huge.csv.gz"
+    with gzip.open(path, "wb") as out:
+        out.write(b"emotion,pixels,Usage\n0," + b"7" * 200_000)
+    assert main(["train", "--data", str(path), "--out", str(tmp_path / "run")]) == 2
+    assert "huge.csv.gz, line 2: longer than 65,536 characters" in capsys.readouterr().err
