@@ -1,11 +1,8 @@
 """EmotionClassifier: the skorch CNN classifier with scikit-learn conventions."""
 
-import inspect
 from numbers import Integral, Real
 
-import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
@@ -13,28 +10,24 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
-from skorch.dataset import unpack_data
-from skorch.utils import to_device
 from torch import nn
 from torch.utils.data import Dataset as TorchDataset
 
 from ..utils import labels_like
-from ..utils import check_images, check_labels
 from ._augment import ImageAugmenter
 from ._cnn import EmotionCNN
-from ._device import on_resolved_device, resolve_device
+from ._device import on_resolved_device
+from ._fit_data import FitDataMixin
 from ._logging import TerminalPrintLog
 from ._restore import RestoreMixin
 from ._schedules import training_callbacks
 from ._speed import PRECISIONS, DeviceSpeedMixin
-from ._splits import validation_split
-from ._targets import class_weights, encode_labels, fitted_classes, labels_for_fit
 from ._signature import with_skorch_defaults
 from ._tta import test_time_views
 
 
 @with_skorch_defaults
-class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
+class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
     """A convolutional emotion classifier for grayscale face images.
 
     A :class:`skorch.NeuralNetClassifier` with working defaults: an
@@ -241,28 +234,6 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         params = {name: getattr(self, name) for name in self._parameter_constraints}
         validate_parameter_constraints(self._parameter_constraints, params, type(self).__name__)
 
-    def initialize_module(self):
-        """Build ``module_``, filling in ``n_classes`` from the fitted classes."""
-        kwargs = self.get_params_for("module")
-        if (
-            inspect.isclass(self.module)
-            and "n_classes" not in kwargs
-            and "n_classes" in inspect.signature(self.module).parameters
-            and hasattr(self, "classes_inferred_")
-        ):
-            kwargs["n_classes"] = len(self.classes_)
-        self.module_ = self.initialized_instance(self.module, kwargs)
-        return self
-
-    def initialize_criterion(self):
-        """Build ``criterion_``, weighting the classes by ``class_weight_``."""
-        kwargs = self.get_params_for("criterion")
-        weight = getattr(self, "class_weight_", None)
-        if weight is not None and "weight" not in kwargs:
-            kwargs["weight"] = torch.as_tensor(weight, dtype=torch.float32)
-        self.criterion_ = self.initialized_instance(self.criterion, kwargs)
-        return self
-
     @on_resolved_device
     def initialize(self):
         """Build the module, criterion and optimizer on the resolved device, as skorch does.
@@ -287,38 +258,6 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
             ``f_history``, ``checkpoint``, ...).
         """
         return super().load_params(*args, **kwargs)
-
-    # ------------------------------------------------------------------ data
-    def _images(self, X, *, reset):
-        images = check_images(X, allow_channels=False, image_shape=self.image_shape)
-        if reset:
-            self.image_shape_ = images.shape[1:]
-            self.n_features_in_ = images.shape[1] * images.shape[2]
-        elif images.shape[1:] != self.image_shape_:
-            raise ValueError(
-                f"X has {images.shape[1] * images.shape[2]} features, but {type(self).__name__} "
-                f"is expecting {self.n_features_in_} features as input: X has images of size "
-                f"{images.shape[1]}x{images.shape[2]}, but {type(self).__name__} was fitted on "
-                f"{self.image_shape_[0]}x{self.image_shape_[1]} images"
-            )
-        return images[:, None]
-
-    def _set_classes(self, y):
-        self.classes_inferred_ = fitted_classes(y, self.classes)
-        self.class_weight_ = class_weights(self.class_weight, self.classes_inferred_, y)
-
-    def _encode(self, y, what="y"):
-        return encode_labels(y, self.classes_, what)
-
-    def check_data(self, X, y):
-        """No-op: ``fit`` validates the data and sets the classes before skorch sees them."""
-
-    def _seed(self):
-        if self.random_state is not None:
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            torch.manual_seed(seed)
-            return seed
-        return None
 
     # ------------------------------------------------------------------ fitting
     @on_resolved_device
@@ -369,56 +308,6 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
         """
         return self._train(X, y, X_valid, y_valid, fresh=not self.initialized_, **fit_params)
 
-    def _train(self, X, y, X_valid, y_valid, *, fresh, **fit_params):
-        """Validate, (re)initialise when ``fresh``, then run skorch's training loop.
-
-        For the duration of the loop ``train_split`` is the split of this fit
-        (see ``_validation_split``); the user's value is restored afterwards.
-        """
-        X, codes, valid = self._prepare(X, y, X_valid, y_valid, reset=fresh)
-        if fresh:
-            self._split_seed = self._seed()
-        requested = self.train_split
-        self.train_split = validation_split(codes, valid, self.train_split,
-                                            self.validation_fraction, self._split_seed)
-        try:
-            if fresh:
-                self.initialize()
-            super().partial_fit(X, codes, **fit_params)
-        finally:
-            self.train_split = requested
-        return self
-
-    def _prepare(self, X, y, X_valid, y_valid, *, reset):
-        """Checked images ``(n, 1, h, w)``, class codes, and the ``(images, codes)`` of ``X_valid``."""
-        self._check_params()
-        images = self._images(X, reset=reset)
-        y = labels_for_fit(check_labels(y, len(images)), self.classes if reset else self.classes_)
-        if reset:
-            self._set_classes(y)
-        codes = self._encode(y)
-        if (X_valid is None) != (y_valid is None):
-            raise ValueError("pass both X_valid and y_valid, or neither")
-        valid = None
-        if X_valid is not None:
-            valid_images = check_images(X_valid, allow_channels=False, image_shape=self.image_shape,
-                                        what="X_valid")
-            if valid_images.shape[1:] != images.shape[2:]:
-                raise ValueError(
-                    f"X_valid has images of size {valid_images.shape[1:]}, X has {images.shape[2:]}"
-                )
-            y_valid = labels_like(check_labels(y_valid, len(valid_images)), self.classes_)
-            valid = (valid_images[:, None], self._encode(y_valid, "y_valid"))
-        self.augmenter_ = ImageAugmenter() if self.augment is True else (self.augment or None)
-        return images, codes, valid
-
-    def train_step_single(self, batch, **fit_params):
-        """One training step, with the batch augmented on the device first."""
-        if self.augmenter_ is not None:
-            Xi, yi = unpack_data(batch)
-            batch = (self.augmenter_(to_device(Xi, resolve_device(self.device))), yi)
-        return super().train_step_single(batch, **fit_params)
-
     # ------------------------------------------------------------------ prediction
     def __sklearn_is_fitted__(self):
         return bool(getattr(self, "initialized_", False)) and hasattr(self, "n_features_in_")
@@ -434,8 +323,7 @@ class EmotionClassifier(DeviceSpeedMixin, RestoreMixin, NeuralNetClassifier):
             return super().predict_proba(X)
         check_is_fitted(self)
         images = self._images(X, reset=False)
-        tta = getattr(self, "tta", False)  # models pickled before tta existed have none
-        views = test_time_views(images, self.tta_shift) if tta else [images]
+        views = test_time_views(images, self.tta_shift) if self.tta else [images]
         return self._fast_predictor().predict_proba(views, self.batch_size)
 
     def score(self, X, y, sample_weight=None):
