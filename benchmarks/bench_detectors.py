@@ -39,7 +39,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
+import torch
 from PIL import Image
 
 from _results import markdown_table, write_results  # benchmarks/_results.py
@@ -128,7 +130,7 @@ def markdown(rows):
         "accuracy on true boxes (all)": f"{r['accuracy_on_true_boxes_all']:.3f}"} for r in rows)
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n-photos", type=int, default=200,
                         help="photos with one face, and as many with three")
@@ -139,16 +141,11 @@ def main(argv=None):
     parser.add_argument("--full-decode", action="store_true",
                         help="decode every JPEG whole, as before 83b76d1 (to measure what the "
                              "reduced decoding of the recognizer changes)")
-    args = parser.parse_args(argv)
-    import cv2
-    import torch
+    return parser.parse_args(argv)
 
-    if args.full_decode:  # the least decoding scale of read_photo, forced to 1
-        import fer_sklearn.faces._detect as detect_module
 
-        detect_module.least_scale = lambda *args, **kwargs: 1.0
-
-    model = load_pretrained(args.pretrained)
+def measure_both(args, model):
+    """The rows of the table: each detector on the one-face and the three-face photos."""
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         compose(folder, args.n_photos, "PublicTest", args.seed)
@@ -163,6 +160,17 @@ def main(argv=None):
                              "photos_per_s": len(truth) / seconds[d],
                              **score(truth, found[d], on_truth)})
             print(markdown(rows[-2:]), flush=True)
+    return rows
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.full_decode:  # the least decoding scale of read_photo, forced to 1
+        import fer_sklearn.faces._detect as detect_module
+
+        detect_module.least_scale = lambda *args, **kwargs: 1.0
+
+    rows = measure_both(args, load_pretrained(args.pretrained))
     table = markdown(rows)
     result = {"rows": rows, "seed": args.seed, "model": f"load_pretrained({args.pretrained!r})",
               "full_decode": args.full_decode,
