@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
-from fer_sklearn import EMOTIONS, EmotionRecognizer, _registry, load_pretrained, make_faces
+from fer_sklearn import (
+    EMOTIONS, EmotionRecognizer, _registry, load_pretrained, make_faces, save_model,
+)
 from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces import (
     ROW_FIELDS, annotate, crop_face, face_rows, iter_face_rows, read_image,
@@ -177,6 +179,12 @@ def test_model_by_path_and_lazy_pretrained(model, tmp_path, monkeypatch, drawn):
     recognizer.analyze(drawn[0][0], detect=False)
     recognizer.analyze(drawn[0][1], detect=False)
     assert calls == [1]
+
+
+def test_a_model_file_of_save_model(model, tmp_path, drawn):
+    path = save_model(model, tmp_path / "model.safetensors")
+    face = EmotionRecognizer(str(path)).analyze(drawn[0][0], detect=False)[0]
+    assert face == EmotionRecognizer(model).analyze(drawn[0][0], detect=False)[0]
 
 
 def test_a_shipped_model_by_name(drawn):

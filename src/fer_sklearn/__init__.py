@@ -45,7 +45,7 @@ _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces
 # the modules that register the classes model files may name and the shipped models
 # (see _registry): imported when a lower layer first looks them up
 provided_by("fer_sklearn.neural_net", "fer_sklearn.preprocessing", "fer_sklearn.pipeline",
-            "fer_sklearn.faces", "fer_sklearn.pretrained")
+            "fer_sklearn.faces", "fer_sklearn.persistence", "fer_sklearn.pretrained")
 
 __all__ = list(_DEFINED_IN)
 

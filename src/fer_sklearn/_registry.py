@@ -2,7 +2,7 @@
 
 A model file (:mod:`fer_sklearn.persistence`) may name the library's estimators,
 and a photo recognizer (:mod:`fer_sklearn.faces`) takes a shipped model by name
-(``EmotionRecognizer(model="fast")``). The modules that define those register
+(``EmotionRecognizer(model="fast")``) or a file of ``save_model``. The modules that define those register
 them here when they are imported; the package's ``__init__`` names the modules
 that register (:func:`provided_by`), which are imported at the first lookup.
 Pure Python, importing nothing: the bottom of the layers.
@@ -12,6 +12,7 @@ import importlib
 
 _CLASSES = {}
 _SHIPPED = {}
+_READERS = {}
 _PROVIDERS = []
 
 
@@ -35,6 +36,17 @@ def registered_classes():
     """``{name: class}`` of every class registered by :func:`register_class`."""
     _import_providers()
     return dict(_CLASSES)
+
+
+def register_model_reader(suffix, read):
+    """Let ``read(path)`` open the model files whose name ends in ``suffix`` (``".safetensors"``)."""
+    _READERS[suffix.lower()] = read
+
+
+def model_reader(suffix):
+    """The function registered to read model files ending in ``suffix``, or None."""
+    _import_providers()
+    return _READERS.get(suffix.lower())
 
 
 def register_shipped_models(available, load):

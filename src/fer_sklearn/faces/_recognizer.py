@@ -12,7 +12,7 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_scalar
 
-from .._registry import load_shipped_model, shipped_model_names
+from .._registry import load_shipped_model, model_reader, shipped_model_names
 from ..io import resize_square
 from ..neural_net import torch_threads
 from ..utils import emotion_names
@@ -35,7 +35,8 @@ class EmotionRecognizer(BaseEstimator):
     model : estimator, str, path-like or None, default=None
         A fitted classifier of face crops with ``predict_proba`` and
         ``classes_`` (e.g. a fitted :func:`~fer_sklearn.make_emotion_pipeline`),
-        a path to one saved with :func:`joblib.dump`, the name of a shipped
+        a path to one saved with :func:`~fer_sklearn.save_model` (``.safetensors``)
+        or :func:`joblib.dump`, the name of a shipped
         model (``"fast"``, ``"default"``, ``"accurate"``: see
         :func:`~fer_sklearn.load_pretrained`), or None for ``"default"``; a
         shipped model is loaded at first use. Integer
@@ -298,13 +299,14 @@ class EmotionRecognizer(BaseEstimator):
 
 
 def _load(model):
-    """The model of ``model``: a shipped one by name (None: ``"default"``), a joblib file."""
+    """The model of ``model``: a shipped one by name (None: ``"default"``), or a model file."""
     if model is None:
         return load_shipped_model()  # torch and the weights: at first use
     if not isinstance(model, (str, os.PathLike)):
         return model
     if os.path.isfile(model):
-        return joblib.load(model)
+        read = model_reader(Path(model).suffix)  # save_model's files
+        return read(model) if read is not None else joblib.load(model)
     names = shipped_model_names()
     if str(model) in names:
         return load_shipped_model(str(model))

@@ -6,9 +6,14 @@ JSON configs) without running code from it. :class:`EpochCheckpoint` and
 :class:`ResumeTraining` make a training run resumable after a crash.
 """
 
+from .._registry import register_model_reader
 from ._checkpoint import EpochCheckpoint, ResumeTraining
 from ._format import FORMAT, load_model, save_model
 from ._values import ModelFileError
+
+# a model file given by path (EmotionRecognizer("model.safetensors")) is read here
+register_model_reader(".safetensors", load_model)
+register_model_reader(".json", load_model)
 
 __all__ = ["FORMAT", "EpochCheckpoint", "ModelFileError", "ResumeTraining", "load_model",
            "save_model"]
