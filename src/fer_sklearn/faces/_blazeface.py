@@ -19,6 +19,7 @@ from importlib import resources
 import numpy as np
 
 from ._opencv import opencv
+from ._presence import second_look
 
 INPUT_SIZE = 128
 STRIDE = 16  # the network's coarsest stride: the sides of its input are multiples of it
@@ -289,9 +290,16 @@ def fer_frames(boxes, keypoints):
     return np.stack([centres[:, 0] + dx * sides, centres[:, 1] + dy * sides, ratio * sides], 1)
 
 
-def detect_blazeface(rgb, min_size=None, threshold=0.5):
-    """Faces of an RGB photo as dicts: ``box`` (FER2013 framing), ``score``, ``keypoints``."""
+def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
+    """Faces of an RGB photo as dicts: ``box`` (FER2013 framing), ``score``, ``keypoints``.
+
+    With ``look_again``, the less sure candidates must pass
+    :func:`~fer_sklearn.faces._presence.second_look`.
+    """
     boxes, scores, points = raw_detections(rgb, min_size, threshold)
+    if look_again and len(boxes):
+        keep = second_look(rgb, boxes, scores, points)
+        boxes, scores, points = boxes[keep], scores[keep], points[keep]
     height, width = rgb.shape[:2]
     faces = []
     for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):

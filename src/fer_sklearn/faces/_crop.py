@@ -136,7 +136,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Channel order of colour arrays.
     detector : {"blazeface", "haar"}, default="blazeface"
         The face detector; see :func:`detect_faces`.
-    min_score : float, default=0.5
+    min_score : float, default=0.4
         BlazeFace's smallest detection score of a face kept; see
         :func:`detect_faces`.
 

@@ -18,8 +18,9 @@ DETECTORS = ("blazeface", "haar")
 DEFAULT_DETECTOR = "blazeface"
 HAAR_MIN_SIZE = 30
 HAAR_WINDOW = 24  # the cascade's smallest window, in pixels of the photo it searches
-DEFAULT_MIN_SCORE = 0.5
-"""BlazeFace's default smallest detection score of a face kept (MediaPipe's own default)."""
+DEFAULT_MIN_SCORE = 0.4
+"""BlazeFace's default smallest detection score of a face kept (chosen on real photos:
+``benchmarks/bench_real_photos.py``)."""
 
 
 def _load_cascade():
@@ -117,11 +118,16 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
         smallest face it can report 48 across (the crops' side).
     color : {"rgb", "bgr"}, default="rgb"
         Channel order of colour arrays.
-    min_score : float, default=0.5
+    min_score : float, default=0.4
         BlazeFace only: smallest detection score (probability, in (0, 1))
-        of a face kept. Higher drops more animals and objects taken for faces
-        and more real faces too; ``benchmarks/bench_real_photos.py`` measures
-        both on real photos. The Haar cascade has no comparable score.
+        of a face kept. A face scoring 0.66 or less is kept only if a second
+        look (the face-presence output of MediaPipe's face mesh model, on the
+        face turned upright) also calls it a face: this drops the cats,
+        motorbikes and colour wheels BlazeFace alone scores 0.5-0.66, and
+        lets a lower threshold keep small or turned faces. Higher drops more
+        real faces too; the photo guide gives both rates on real photos
+        (``benchmarks/bench_real_photos.py``). The Haar cascade has no
+        comparable score.
 
     Returns
     -------

@@ -63,7 +63,7 @@ class EmotionRecognizer(BaseEstimator):
         release the GIL; the Haar cascade is copied for each thread); -1
         means one per core, 1 one photo after the other. The faces of a batch
         are then classified in one call.
-    min_score : float, default=0.5
+    min_score : float, default=0.4
         BlazeFace's smallest detection score of a face kept, see
         :func:`~fer_sklearn.detect_faces`.
 
