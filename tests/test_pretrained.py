@@ -1,13 +1,17 @@
 """The pretrained model that ships in the package."""
 
+import hashlib
 import json
 import pickle
+import shutil
 
 import numpy as np
 import pytest
 from sklearn.utils.validation import check_is_fitted
 
 from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained, make_emotion_pipeline
+from fer_sklearn import evaluate, load_model, make_faces
+from fer_sklearn.persistence import ModelFileError
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 
 from .conftest import TINY_NET
@@ -100,3 +104,23 @@ def test_beats_chance_by_far_on_public_test(fer2013_csv, model):
     # all of PublicTest: fast 64.9%, default 66.4%, accurate 70.4%; chance 0.14, majority 0.25
     assert min(accuracy.values()) > 0.6
     assert accuracy["accurate"] > accuracy["fast"]
+
+
+def test_shipped_models_carry_their_version_and_weights_sha256(tmp_path):
+    model = load_pretrained("fast")
+    info = model.pretrained_
+    assert info["name"] == "fast" and info["version"]
+    for file, digest in info["weights_sha256"].items():
+        assert hashlib.sha256((WEIGHTS_DIR / file).read_bytes()).hexdigest() == digest
+    report = evaluate(model, *make_faces(14, random_state=0))
+    assert report.provenance["model"]["pretrained_version"] == info["version"]
+    assert any(digest in row for row in report.provenance["model"]["weights_sha256"]
+               for digest in info["weights_sha256"].values())
+    # a weights file that is not the one the config names is refused
+    config = json.loads((WEIGHTS_DIR / "fast.json").read_text())
+    for name in ["fast.json", config["members"][0]["weights"]]:
+        shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
+    damaged = tmp_path / config["members"][0]["weights"]
+    damaged.write_bytes(damaged.read_bytes()[:-2] + b"\x00\x00")
+    with pytest.raises(ModelFileError, match="sha256"):
+        load_model(tmp_path / "fast.json")

@@ -62,6 +62,12 @@ def model_settings(estimator):
     settings = {"estimator": type(estimator).__name__}
     if hasattr(estimator, "steps"):
         settings["steps"] = [name for name, _ in estimator.steps]
+    shipped = getattr(estimator, "pretrained_", None)  # a shipped model: which one, exactly
+    if isinstance(shipped, dict):
+        settings["pretrained"] = shipped.get("name")
+        settings["pretrained_version"] = shipped.get("version")
+        settings["weights_sha256"] = [f"{file} {digest}" for file, digest
+                                      in (shipped.get("weights_sha256") or {}).items()]
     module = getattr(final, "module_", None)
     if module is not None:
         settings["network"] = type(module).__name__

@@ -1,12 +1,13 @@
 """Format 1, the shipped models' layout: a JSON config naming one fp16 safetensors file per network.
 
 ``{"format": 1, "classes": [...], "size": 48, "normalize": {"mean", "scale"},
-"members": [{"module": EmotionCNN kwargs, "weights": "file.safetensors"}, ...],
-"metrics": {...}}``, written by :func:`~fer_sklearn.pretrained.export_pretrained`.
+"members": [{"module": EmotionCNN kwargs, "weights": "file.safetensors", "sha256": hex}, ...],
+"version": "...", "metrics": {...}}``, written by :func:`~fer_sklearn.pretrained.export_pretrained`.
 The config is turned into the description of format 2 (the standard pipeline
 of those settings), so both formats are checked and built by the same code.
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -15,6 +16,15 @@ import numpy as np
 from ._estimators import check_count, check_finite, check_positive
 from ._source import FORMAT, SafetensorsSource
 from ._values import ModelFileError, expect, expect_keys
+
+
+def file_sha256(path):
+    """The sha256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_config(path):
@@ -33,7 +43,7 @@ def read_config(path):
         raise ModelFileError(f"{path}: a JSON model config is of format 1, got {version!r} "
                              "(format 2 models are single .safetensors files)")
     expect_keys(config, ["format", "classes", "size", "normalize", "members"], str(path),
-                optional=["metrics"])
+                optional=["metrics", "version"])
     classes = expect(config["classes"], list, f"{path}: classes")
     kinds = {type(c) for c in classes}
     if not classes or not (kinds <= {str} or kinds <= {int}):
@@ -48,13 +58,16 @@ def read_config(path):
     source, networks = SafetensorsSource(), []
     for i, member in enumerate(members):
         where = f"{path}: members[{i}]"
-        expect_keys(member, ["module", "weights"], where)
+        expect_keys(member, ["module", "weights"], where, optional=["sha256"])
         weights = expect(member["weights"], str, f"{where}.weights")
         if Path(weights).name != weights or weights.startswith(".") or not weights:
             raise ModelFileError(f"{where}.weights must name a file beside the config, "
                                  f"got {weights!r}")
         if not (path.parent / weights).is_file():
             raise ModelFileError(f"{where}: missing weights file {weights}")
+        if "sha256" in member and member["sha256"] != file_sha256(path.parent / weights):
+            raise ModelFileError(f"{where}: {weights} is not the file the config names (its "
+                                 "sha256 differs): a damaged or replaced weights file")
         prefix = "clf.module_." + (f"members.{i}." if len(members) > 1 else "")
         source.add(path.parent / weights, rename=lambda key, prefix=prefix: prefix + key)
         networks.append({"$module": "fer_sklearn.EmotionCNN",

@@ -7,6 +7,7 @@ float32, twice the size), an ensemble's members one file each: format 1 of
 :func:`~fer_sklearn.save_model`, with the same checks and no pickle.
 """
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     pipeline : EmotionPipeline
         A fitted pipeline (grayscale, resize to 48x48, normalize, classifier)
         with ``predict``, ``predict_proba`` and ``classes_`` = the emotion names
-        in :data:`EMOTIONS` order. It takes images of any size, grayscale or
+        in :data:`EMOTIONS` order, and ``pretrained_``: the model's name,
+        version and the sha256 of its weight files (checked on loading). It takes images of any size, grayscale or
         colour, as the pipeline does.
 
     Examples
@@ -67,10 +69,16 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     path = WEIGHTS_DIR / f"{name}.json"
     if not path.exists():
         raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
-    return load_model(path, device=device, tta=tta)
+    model = load_model(path, device=device, tta=tta)  # which checks the weights' sha256
+    config = json.loads(path.read_text())
+    model.pretrained_ = {"name": name, "version": config.get("version"),
+                         "weights_sha256": {m["weights"]: m.get("sha256")
+                                            for m in config["members"]}}
+    return model
 
 
-def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None):
+def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None,
+                      version=None):
     """Write fitted pipelines as a pretrained model: fp16 safetensors and a JSON config.
 
     Parameters
@@ -87,6 +95,8 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
         several configs can share one weights file; default ``<name>-<i>``.
     metrics : dict, default=None
         Scores to record in the config.
+    version : str, default=None
+        The model's version (e.g. the date of the run it comes from).
 
     Returns
     -------
@@ -114,13 +124,15 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=No
             save_file(state, partial)
         module = {k: v for k, v in clf.get_params_for("module").items()}
         module["n_classes"] = len(clf.classes_)
-        members.append({"module": module, "weights": f"{stem}.safetensors"})
+        digest = hashlib.sha256((directory / f"{stem}.safetensors").read_bytes()).hexdigest()
+        members.append({"module": module, "weights": f"{stem}.safetensors", "sha256": digest})
     config = {
         "format": 1,
         "classes": classes,
         "size": int(size),
         "normalize": {"mean": float(normalizer.mean_), "scale": float(normalizer.scale_)},
         "members": members,
+        "version": version,
         "metrics": metrics or {},
     }
     path = directory / f"{name}.json"
