@@ -13,23 +13,8 @@ import sys
 import time
 
 
-def run_ours(folder, out, detector="blazeface"):
-    """Time ``EmotionRecognizer(detector=...).analyze(path)`` per photo; write a report like the runner's."""
-    start = time.perf_counter()
-    import cv2  # imported inside the timer: load_s counts them, as _fer_runner.py counts fer's
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    import fer_sklearn
-    from fer_sklearn import EmotionRecognizer
-
-    recognizer = EmotionRecognizer(detector=detector)  # load_pretrained(), n_threads=1
-    with open(os.path.join(folder, "files.json")) as f:
-        names = json.load(f)
-    paths = [os.path.join(folder, n) for n in names]
-    recognizer.analyze(paths[0])  # warm-up: model load, cascade load, torch kernels
-    load_s = time.perf_counter() - start
+def one_at_a_time(recognizer, names, paths):
+    """``analyze(path)`` per photo: its faces, the seconds of each and the CPU seconds of all."""
     results, times = [], []
     cpu_start = time.process_time()
     for name, path in zip(names, paths):
@@ -39,27 +24,50 @@ def run_ours(folder, out, detector="blazeface"):
         results.append({"file": name,
                         "faces": [{"box": list(face["box"]), "emotion": face["emotion"],
                                    "scores": face["scores"]} for face in faces]})
-    cpu_seconds = time.process_time() - cpu_start
+    return results, times, time.process_time() - cpu_start
+
+
+def on_true_boxes(recognizer, folder):
+    """The emotion of the known box of each photo, cut out and classified without detection."""
+    import numpy as np
+    from PIL import Image
+
+    emotions = []
+    with open(os.path.join(folder, "truth.json")) as f:
+        for t in json.load(f):
+            x, y, w, h = t["box"]
+            rgb = np.asarray(Image.open(os.path.join(folder, t["file"])).convert("RGB"))
+            emotions.append(recognizer.analyze(rgb[y:y + h, x:x + w], detect=False)[0]["emotion"])
+    return emotions
+
+
+def run_ours(folder, out, detector="blazeface"):
+    """Time ``EmotionRecognizer(detector=...).analyze(path)`` per photo; write a report like the runner's."""
+    start = time.perf_counter()
+    import cv2  # imported inside the timer: load_s counts them, as _fer_runner.py counts fer's
+    import torch
+
+    import fer_sklearn
+    from fer_sklearn import EmotionRecognizer
+
+    recognizer = EmotionRecognizer(detector=detector)  # load_pretrained(), n_threads=1
+    with open(os.path.join(folder, "files.json")) as f:
+        names = json.load(f)
+    paths = [os.path.join(folder, n) for n in names]
+    recognizer.analyze(paths[0])  # warm-up: model load, detector load, torch kernels
+    load_s = time.perf_counter() - start
+    results, times, cpu_seconds = one_at_a_time(recognizer, names, paths)
     # the same photos batched: analyze_many reads and searches 32 photos, then classifies their
     # faces in one call (as fer-sklearn predict does)
     start = time.perf_counter()
     batched = list(recognizer.analyze_many(paths, batch_size=32))
     batched_seconds = time.perf_counter() - start
     assert [len(r["faces"]) for r in batched] == [len(r["faces"]) for r in results]
-    # classification alone: the known box of each photo, cut out and classified (untimed)
-    on_truth = []
-    with open(os.path.join(folder, "truth.json")) as f:
-        for t in json.load(f):
-            x, y, w, h = t["box"]
-            rgb = np.asarray(Image.open(os.path.join(folder, t["file"])).convert("RGB"))
-            faces = recognizer.analyze(rgb[y:y + h, x:x + w], detect=False)
-            on_truth.append(faces[0]["emotion"])
     report = {
-        "tool": f"fer-sklearn {getattr(fer_sklearn, '__version__', '?')} "
+        "tool": f"fer-sklearn {fer_sklearn.__version__} "
                 f"(EmotionRecognizer(detector={detector!r}), load_pretrained('default'))",
-        "versions": {"fer_sklearn": getattr(fer_sklearn, "__version__", "?"),
-                     "torch": torch.__version__, "opencv": cv2.__version__,
-                     "python": sys.version.split()[0]},
+        "versions": {"fer_sklearn": fer_sklearn.__version__, "torch": torch.__version__,
+                     "opencv": cv2.__version__, "python": sys.version.split()[0]},
         "opencv_threads": cv2.getNumThreads(),
         "torch_threads": recognizer.n_threads,
         "load_s": load_s,  # imports, model load and the warm-up photo
@@ -68,7 +76,7 @@ def run_ours(folder, out, detector="blazeface"):
         "batched_seconds": batched_seconds,  # analyze_many over all photos, batches of 32
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "results": results,
-        "emotion_on_true_box": on_truth,
+        "emotion_on_true_box": on_true_boxes(recognizer, folder),  # untimed
     }
     with open(out, "w") as f:
         json.dump(report, f)

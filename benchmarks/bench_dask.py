@@ -191,7 +191,7 @@ def _table(result):
     return markdown_table(dict(zip(header, row)) for row in rows)
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--search-rounds", type=int, default=5)
     parser.add_argument("--predict-rounds", type=int, default=2)
@@ -200,8 +200,29 @@ def main(argv=None):
     parser.add_argument("--n-faces", type=int, default=100_000)
     parser.add_argument("--chunk-size", type=int, default=2048)
     parser.add_argument("--out", default=str(RESULTS))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def run_rounds(args, X, y, faces_path, tmp, result):
+    """Start a local cluster of 2 workers, then the search and the predict rounds in turn."""
+    start = time.perf_counter()
+    with dask_client(n_workers=2) as client:
+        client.run(importlib.import_module, "fer_sklearn.pipeline")
+        result["cluster_start_s"] = round(time.perf_counter() - start, 1)
+        for key, rounds, run in [
+            ("search_rounds", args.search_rounds,
+             lambda: _search_round(client, args, X[:args.n_train], y[:args.n_train])),
+            ("predict_rounds", args.predict_rounds,
+             lambda: _predict_round(client, args, load_pretrained("default"), faces_path, tmp)),
+        ]:
+            result[key] = []
+            for i in range(rounds):
+                result[key].append(run())
+                print(f"{key} {i + 1}: {result[key][-1]}", flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     machine = machine_info()
     result = {"torch_threads_serial": torch.get_num_threads(), "n_faces": args.n_faces,
               "n_fits": 12, "args": vars(args)}
@@ -212,21 +233,7 @@ def main(argv=None):
         tmp = Path(tmp)
         faces_path = tmp / "faces.npy"
         np.save(faces_path, np.resize(public, (args.n_faces, *public.shape[1:])))
-        start = time.perf_counter()
-        with dask_client(n_workers=2) as client:
-            client.run(importlib.import_module, "fer_sklearn.pipeline")
-            result["cluster_start_s"] = round(time.perf_counter() - start, 1)
-            for key, rounds, run in [
-                ("search_rounds", args.search_rounds,
-                 lambda: _search_round(client, args, X[:args.n_train], y[:args.n_train])),
-                ("predict_rounds", args.predict_rounds,
-                 lambda: _predict_round(client, args, load_pretrained("default"), faces_path,
-                                        tmp)),
-            ]:
-                result[key] = []
-                for i in range(rounds):
-                    result[key].append(run())
-                    print(f"{key} {i + 1}: {result[key][-1]}", flush=True)
+        run_rounds(args, X, y, faces_path, tmp, result)
     write_results(args.out, result, _table(result),
                   f"{datetime.date.today()}, {machine['cpu_model']}, "
                   f"{machine['cpu_count']} cores; cluster start "

@@ -15,7 +15,7 @@ def quantize(model, X, *, n_images=512, random_state=0):
     Post-training static quantization, calibrated on up to ``n_images`` of
     ``X`` (a few hundred training faces suffice): typically 2-3x the images/s of
     the float32 model on a CPU, at a small cost in agreement with it (see the
-    README's speed table for the shipped models). The calibration images are
+    speed table of the performance guide for the shipped models). The calibration images are
     kept in the model (``int8_calibration_``), so the int8 network is rebuilt
     after pickling or further training; delete that attribute to go back to
     float32.
