@@ -146,5 +146,12 @@ def test_cli_distills_a_shipped_student_shape_and_resumes_only_the_same_run(
     model = load_model(tmp_path / "run" / "model.safetensors")
     assert model[-1].module_.features[0][0].out_channels == 16  # the shape of fast
     assert list((tmp_path / "run" / "teacher-cache").glob("copy-*.npy"))
+    first = model[-1].predict_proba(np.zeros((2, 24, 24), np.float32))
+    (tmp_path / "run" / "model.safetensors").unlink()
+    assert main(args + ["--resume", "--finish"]) == 0  # the best epoch, written again
+    again = load_model(tmp_path / "run" / "model.safetensors")
+    np.testing.assert_allclose(again[-1].predict_proba(np.zeros((2, 24, 24), np.float32)), first,
+                               atol=1e-6)
+    capsys.readouterr()
     assert main(args + ["--resume", "--lr", "0.5"]) == 2
     assert "lr was" in capsys.readouterr().err

@@ -60,6 +60,9 @@ def add_parser(commands):
                              "runs may share it")
     parser.add_argument("--resume", action="store_true",
                         help="continue the run in --out from its last finished epoch")
+    parser.add_argument("--finish", action="store_true",
+                        help="with --resume: train no further, write the model of the best "
+                             "epoch the checkpoint holds (a run stopped before its end)")
     parser.set_defaults(handler=run)
 
 
@@ -144,6 +147,8 @@ def run(args):
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     args.cache = Path(args.cache) if args.cache else args.out / "teacher-cache"
+    if args.finish and not args.resume:
+        raise CLIError("--finish ends a checkpointed run: give it with --resume")
     checkpoint = _checkpoint(args)
     done = checkpoint.finished_epochs()
     with user_input(ValueError, OSError):
@@ -166,7 +171,8 @@ def run(args):
     if done:
         print(f"Resuming after epoch {done} of {args.epochs}.", flush=True)
     model = build_student(args, teacher, checkpoint)
-    model.fit(X, y, X_valid=valid.data, y_valid=valid.target, clf__epochs=args.epochs - done)
+    epochs = 0 if args.finish else args.epochs - done
+    model.fit(X, y, X_valid=valid.data, y_valid=valid.target, clf__epochs=epochs)
     student = model[-1]
     best = max(student.history_[:, "valid_acc"])
     model.set_params(clf__verbose=0, clf__callbacks=None, clf__teacher=None)
