@@ -187,15 +187,8 @@ def _model(args, epochs, batch_size, callbacks, params):
     return make_emotion_pipeline().set_params(clf=clf)
 
 
-def run(args):
-    """Train as ``args`` say; returns the exit code."""
-    import joblib
-
-    from fer_sklearn import save_model
-    from fer_sklearn.datasets import load_train_valid
-    from fer_sklearn.evaluation import evaluate
-    from fer_sklearn.persistence import ResumeTraining
-
+def _options(args):
+    """Fill in ``args``' defaults (``--quick``, the recipe's); the epochs and batch size."""
     if args.threads is not None:
         import torch
 
@@ -204,14 +197,18 @@ def run(args):
         for name, value in _QUICK.items():
             if getattr(args, name) is None:
                 setattr(args, name, value)
-    epochs = args.epochs or (12 if args.data is None else 30)
     if args.recipe == "accurate":
         raise CLIError("the accurate recipe is an ensemble: train its members (--recipe m40, "
                        "m40p3 and m32d3) and combine them with "
                        "fer_sklearn.training.ensemble_classifier")
-    batch_size = args.batch_size or (128 if args.recipe else 64)
-    checkpoint = _prepare_checkpoint(args, _settings(args, epochs))
-    done = checkpoint.finished_epochs()
+    return args.epochs or (12 if args.data is None else 30), args.batch_size or (
+        128 if args.recipe else 64)
+
+
+def _data(args):
+    """The training and validation Bunches of ``args``, and the pipeline parameters they call for."""
+    from fer_sklearn.datasets import load_train_valid
+
     if args.data is None:
         print("No --data given: training on the embedded synthetic faces (make_faces), not "
               "real photographs. The model will not recognise real expressions.")
@@ -226,6 +223,17 @@ def run(args):
         params = dict(params, module__width=args.width)
     if args.limit is not None and args.limit < len(train.target):
         train = _subset(train, args.limit, args.seed)
+    return train, valid, params
+
+
+def run(args):
+    """Train as ``args`` say; returns the exit code."""
+    from fer_sklearn.persistence import ResumeTraining
+
+    epochs, batch_size = _options(args)
+    checkpoint = _prepare_checkpoint(args, _settings(args, epochs))
+    done = checkpoint.finished_epochs()
+    train, valid, params = _data(args)
     print(f"Training on {train.DESCR}; validating on {valid.DESCR}.")
     if done:
         print(f"Resuming after epoch {done} of {epochs} (checkpoint in {checkpoint.dirname}).")
@@ -241,8 +249,17 @@ def run(args):
         return _stopped(args, checkpoint)
     # the saved model should not print tables or bars when refitted by someone else
     model.set_params(clf__verbose=0, clf__callbacks=None)
+    _save(model, valid, args.out, checkpoint)
+    return EXIT_OK
 
-    out = args.out
+
+def _save(model, valid, out, checkpoint):
+    """Write the model (joblib and safetensors) and its report; remove the checkpoint."""
+    import joblib
+
+    from fer_sklearn import save_model
+    from fer_sklearn.evaluation import evaluate
+
     with _writing_out():
         out.mkdir(parents=True, exist_ok=True)
         joblib.dump(model, out / "model.joblib")
@@ -256,7 +273,6 @@ def run(args):
     print(f"Model written to {out / 'model.joblib'} and {out / 'model.safetensors'} (no "
           "pickle: the one to share)")
     print(f"Report written to {paths['report.html']}")
-    return EXIT_OK
 
 
 def _stopped(args, checkpoint):

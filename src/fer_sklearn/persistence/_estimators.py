@@ -178,36 +178,16 @@ class Builder:
 
     def _restore_classifier(self, clf, fitted, where, prefix):
         where = f"{where}.fitted"
-        fitted = expect_keys(fitted, _CLASSIFIER_FITTED, where)
-        classes = _classes(fitted["classes_"], f"{where}.classes_")
-        if clf.classes is not None and np.asarray(clf.classes).tolist() != classes.tolist():
-            raise ModelFileError(f"{where}.classes_ differ from the classes parameter")
-        shape = expect(fitted["image_shape_"], list, f"{where}.image_shape_")
-        if len(shape) != 2:
-            raise ModelFileError(f"{where}.image_shape_: expected [height, width], got {shape}")
-        shape = tuple(check_count(v, f"{where}.image_shape_") for v in shape)
-        n_features = check_count(fitted["n_features_in_"], f"{where}.n_features_in_")
-        if n_features != shape[0] * shape[1]:
-            raise ModelFileError(f"{where}.n_features_in_ is {n_features}, but the images are "
-                                 f"{shape[0]}x{shape[1]}")
-        history = expect(fitted["history_"], list, f"{where}.history_")
-        if not all(isinstance(epoch, dict) for epoch in history):
-            raise ModelFileError(f"{where}.history_: expected a list of epochs (objects)")
-        clf.classes_inferred_ = classes
-        clf.class_weight_ = _class_weights(fitted["class_weight_"], len(classes), where)
-        clf.image_shape_, clf.n_features_in_ = shape, n_features
-        clf.augmenter_ = None
-        clf._split_seed = None
-        calibrated = fitted["int8_calibration_"]
-        if not isinstance(calibrated, bool):
-            raise ModelFileError(f"{where}.int8_calibration_: expected true or false")
+        history, calibrated = _set_fitted(clf, expect_keys(fitted, _CLASSIFIER_FITTED, where),
+                                          where)
         if self.dry:
             with clf._current_init_context("module"):
                 clf.initialize_module()
             for key, value in clf.module_.state_dict().items():
                 self.expected[f"{prefix}module_.{key}"] = (tuple(value.shape), value.dtype)
             if calibrated:
-                self.expected[f"{prefix}int8_calibration_"] = ((None, 1, *shape), torch.float16)
+                self.expected[f"{prefix}int8_calibration_"] = ((None, 1, *clf.image_shape_),
+                                                               torch.float16)
             return clf
         try:
             clf.initialize()
@@ -222,6 +202,33 @@ class Builder:
             calibration = self.source.tensor(f"{prefix}int8_calibration_", torch.float16)
             clf.int8_calibration_ = calibration.numpy().astype(np.float16)
         return clf
+
+
+def _set_fitted(clf, fitted, where):
+    """Check and set a classifier's fitted attributes; its history and whether it is int8."""
+    classes = _classes(fitted["classes_"], f"{where}.classes_")
+    if clf.classes is not None and np.asarray(clf.classes).tolist() != classes.tolist():
+        raise ModelFileError(f"{where}.classes_ differ from the classes parameter")
+    shape = expect(fitted["image_shape_"], list, f"{where}.image_shape_")
+    if len(shape) != 2:
+        raise ModelFileError(f"{where}.image_shape_: expected [height, width], got {shape}")
+    shape = tuple(check_count(v, f"{where}.image_shape_") for v in shape)
+    n_features = check_count(fitted["n_features_in_"], f"{where}.n_features_in_")
+    if n_features != shape[0] * shape[1]:
+        raise ModelFileError(f"{where}.n_features_in_ is {n_features}, but the images are "
+                             f"{shape[0]}x{shape[1]}")
+    history = expect(fitted["history_"], list, f"{where}.history_")
+    if not all(isinstance(epoch, dict) for epoch in history):
+        raise ModelFileError(f"{where}.history_: expected a list of epochs (objects)")
+    calibrated = fitted["int8_calibration_"]
+    if not isinstance(calibrated, bool):
+        raise ModelFileError(f"{where}.int8_calibration_: expected true or false")
+    clf.classes_inferred_ = classes
+    clf.class_weight_ = _class_weights(fitted["class_weight_"], len(classes), where)
+    clf.image_shape_, clf.n_features_in_ = shape, n_features
+    clf.augmenter_ = None
+    clf._split_seed = None
+    return history, calibrated
 
 
 def _names(cls):
