@@ -17,10 +17,9 @@ import fer_sklearn
 
 PACKAGE = Path(fer_sklearn.__file__).resolve().parent
 ROOT = PACKAGE.parents[1]
-# an import inside a function only for an optional extra, or a library the package loads
-# when first needed with an install hint (OpenCV, onnxruntime) or a backend choice
-# (matplotlib's pyplot, as scikit-learn's displays do)
-LAZY = ("onnx", "onnxruntime", "dask", "distributed", "matplotlib", "cv2", "torch.ao")
+# an import inside a function only for an optional extra, or a native library that
+# faces loads at its first use behind an install hint (OpenCV, onnxruntime)
+LAZY = ("onnx", "onnxruntime", "dask", "distributed", "cv2", "torch.ao")
 # the command line imports the library when a verb runs, so that ``--help`` stays light
 # (test_cli.py::test_help_imports_nothing_heavy)
 LAZY_PACKAGES = ("cli",)

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -158,8 +159,6 @@ def save_report(report, directory):
             paths[name] = directory / name
             paths[name].write_text(text, encoding="utf-8")
     finally:
-        import matplotlib.pyplot as plt
-
         for fig in figures.values():
             plt.close(fig)
     return paths

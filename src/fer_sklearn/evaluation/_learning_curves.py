@@ -1,6 +1,8 @@
 """The training history of a skorch model, and its learning curves."""
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
 
 from ._style import BLUE, GREEN, GREY, ORANGE, is_report, percent_formatter, pyplot
 
@@ -121,8 +123,6 @@ def plot_learning_curves(estimator_or_history, *, ax=None):
         if len(epochs) <= 12:
             panel.set_xticks(epochs)
     if best is not None:
-        from matplotlib.lines import Line2D
-
         handles.append(Line2D([], [], color=GREEN, linestyle=":", linewidth=1.5))
         labels.append(f"best epoch ({best}, {monitored.replace('_', ' ')})")
     loss_ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
@@ -143,8 +143,6 @@ def _plot_learning_rate(ax, epochs, lr):
     """Draw the learning rate on a secondary axis of ``ax``; return its line (None without one)."""
     if not np.isfinite(lr).any():
         return None
-    from matplotlib.ticker import FuncFormatter
-
     lr_ax = ax.twinx()
     (line,) = lr_ax.plot(epochs, lr, color=GREY, linestyle="--", linewidth=1.2,
                          drawstyle="steps-mid", label="learning rate")

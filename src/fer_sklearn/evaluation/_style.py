@@ -1,13 +1,14 @@
 """What the charts share: colours, new axes, percent ticks and the check of their report argument."""
 
+import matplotlib.pyplot as plt
+from matplotlib.ticker import PercentFormatter
+
 # Okabe-Ito colours: distinguishable with colour-blindness and in grayscale print
 BLUE, ORANGE, GREEN, VERMILION, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#777777"
 
 
 def pyplot():
-    """matplotlib.pyplot, imported when a chart is drawn (it picks Agg where there is no display)."""
-    import matplotlib.pyplot as plt
-
+    """matplotlib.pyplot (it picks Agg where there is no display)."""
     return plt
 
 
@@ -20,8 +21,6 @@ def new_axes(ax, figsize):
 
 def percent_formatter():
     """Tick labels for fractions in [0, 1], written as percentages."""
-    from matplotlib.ticker import PercentFormatter
-
     return PercentFormatter(xmax=1, decimals=0)
 
 
