@@ -46,7 +46,7 @@ RECIPES = {
 }
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/fer2013/fer2013.csv.gz")
     parser.add_argument("--out", default="runs/pretrained")
@@ -54,8 +54,31 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=36)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training faces")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def resumable_pipeline(out, params):
+    """The recipe's pipeline, checkpointing every epoch to ``out/last`` and the best to ``out/best``."""
+    last = Checkpoint(dirname=str(out / "last"), monitor=None, f_pickle=None, event_name="event_saved")
+    best = Checkpoint(dirname=str(out / "best"), monitor="valid_acc_best", f_pickle=None,
+                      f_history=None, f_optimizer=None, f_criterion=None)
+    return make_emotion_pipeline(**params, callbacks=[("checkpoint_last", last),
+                                                      ("checkpoint_best", best),
+                                                      ("resume", LoadInitState(last))])
+
+
+def finished_epochs(out):
+    """Epochs already in ``out/last`` (0 for a new run)."""
+    history_file = out / "last" / "history.json"
+    if not history_file.exists():
+        return 0
+    done = len(json.loads(history_file.read_text()))
+    print(f"resuming after epoch {done} from {out / 'last'}", flush=True)
+    return done
+
+
+def main(argv=None):
+    args = parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     X, y = load_fer2013(args.data, usage="Training", return_X_y=True)
@@ -63,29 +86,17 @@ def main(argv=None):
     if args.limit:
         X, y = X[: args.limit], y[: args.limit]
     y, y_valid = np.asarray(y), np.asarray(y_valid)
-
-    last = Checkpoint(dirname=str(out / "last"), monitor=None, f_pickle=None, event_name="event_saved")
-    best = Checkpoint(dirname=str(out / "best"), monitor="valid_acc_best", f_pickle=None,
-                      f_history=None, f_optimizer=None, f_criterion=None)
     params = dict(RECIPES[args.recipe], max_epochs=args.epochs, random_state=args.seed,
                   classes=list(range(7)), verbose=1)
-    pipe = make_emotion_pipeline(**params, callbacks=[("checkpoint_last", last),
-                                                      ("checkpoint_best", best),
-                                                      ("resume", LoadInitState(last))])
-    done = 0
-    history_file = out / "last" / "history.json"
-    if history_file.exists():
-        done = len(json.loads(history_file.read_text()))
-        print(f"resuming after epoch {done} from {out / 'last'}", flush=True)
-    start = time.time()
-    if done < args.epochs:
-        pipe.fit(X, y, X_valid=X_valid, y_valid=y_valid, clf__epochs=args.epochs - done)
-    else:
+    pipe = resumable_pipeline(out, params)
+    done = finished_epochs(out)
+    if done >= args.epochs:
         raise SystemExit(f"{out} already holds {done} epochs; nothing to do")
+    start = time.time()
+    pipe.fit(X, y, X_valid=X_valid, y_valid=y_valid, clf__epochs=args.epochs - done)
     elapsed = time.time() - start
     clf = pipe[-1]
     clf.load_params(f_params=str(out / "best" / "params.pt"))
-    accuracy = float((pipe.predict(X_valid) == y_valid).mean())
     history = clf.history
     result = {
         "recipe": args.recipe,
@@ -93,7 +104,7 @@ def main(argv=None):
         "train_faces": int(len(X)),
         "epochs": len(history),
         "best_epoch": int(np.argmax(history[:, "valid_acc"])) + 1,
-        "public_test_accuracy": accuracy,
+        "public_test_accuracy": float((pipe.predict(X_valid) == y_valid).mean()),
         "train_seconds_this_run": round(elapsed, 1),
         "machine": dict(machine_info(), threads=torch.get_num_threads(),
                         device=torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"),
