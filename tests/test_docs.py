@@ -86,14 +86,15 @@ def _documented_members(cls):
 
 
 def _api_objects():
-    """The import path of every public name and of each public member of its classes."""
+    """The import path of every public name and of each public member of its classes, and
+    whether it is a function (not a class or method)."""
     paths = []
     for module, name in _public_names():
         obj = getattr(importlib.import_module(module), name)
         if inspect.isclass(obj) or inspect.isfunction(obj):
-            paths.append(f"{module}.{name}")
+            paths.append((f"{module}.{name}", inspect.isfunction(obj)))
         if inspect.isclass(obj):
-            paths += [f"{module}.{name}.{member}" for member in _documented_members(obj)]
+            paths += [(f"{module}.{name}.{member}", False) for member in _documented_members(obj)]
     return paths
 
 
@@ -107,8 +108,11 @@ def test_public_docstrings_pass_numpydoc_validation():
     assert checks, "numpydoc validation is off in docs/conf.py"
     paths = _api_objects()
     assert len(paths) > 100, paths  # the public names and their methods were found
-    failures = [f"{path}: {code} {message}" for path in paths
-                for code, message in numpydoc_validate.validate(path)["errors"] if code in checks]
+    # functions also document every parameter and their return value (PR01, RT01), which
+    # docs/conf.py does not yet ask of the methods that override other libraries' hooks
+    failures = [f"{path}: {code} {message}" for path, is_function in paths
+                for code, message in numpydoc_validate.validate(path)["errors"]
+                if code in checks or (is_function and code in {"PR01", "RT01"})]
     assert not failures, "\n".join(failures)
 
 

@@ -24,7 +24,13 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def build_parser():
-    """The argument parser of the ``fer-sklearn`` command."""
+    """Build the argument parser of the ``fer-sklearn`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        With one sub-command per verb.
+    """
     from fer_sklearn import __version__
 
     parser = _ArgumentParser(

@@ -11,7 +11,13 @@ from collections import Counter
 
 
 def available_cores():
-    """The cores this process may run on (its CPU affinity where the OS has one)."""
+    """Count the cores this process may run on (its CPU affinity where the OS has one).
+
+    Returns
+    -------
+    n_cores : int
+        At least 1.
+    """
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows

@@ -25,7 +25,13 @@ COLORS = ("rgb", "bgr")
 
 
 def check_color(color):
-    """Raise a ValueError unless ``color`` is one of :data:`COLORS`."""
+    """Raise a ValueError unless ``color`` is one of :data:`COLORS`.
+
+    Parameters
+    ----------
+    color : str
+        The channel order asked for, ``"rgb"`` or ``"bgr"``.
+    """
     if color not in COLORS:
         raise ValueError(f"color must be one of {COLORS}, got {color!r}")
 
@@ -74,6 +80,16 @@ def eight_bit(pil):
     """High bit-depth grayscale (16-bit PNG or TIFF, 32-bit or float) scaled to 8-bit ``L``.
 
     Pillow's own conversion clips these at 255, which turns a 16-bit photo white.
+
+    Parameters
+    ----------
+    pil : PIL.Image.Image
+        An image of any mode.
+
+    Returns
+    -------
+    image : PIL.Image.Image
+        ``pil`` in mode ``L`` if it had more than 8 bits per pixel, else ``pil``.
     """
     if pil.mode not in ("I", "F") and not pil.mode.startswith("I;16"):
         return pil
@@ -95,6 +111,18 @@ def open_image(path, mode):
     of another format, or an image over Pillow's pixel limit (refused before it
     is decoded) is a ValueError naming the file and the problem; the first
     frame of an animation is read; 16-bit images are scaled to 8 bits.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The image file.
+    mode : str
+        PIL mode of the result (``"L"``, ``"RGB"``...).
+
+    Returns
+    -------
+    image : PIL.Image.Image
+        The decoded image.
 
     Raises
     ------
@@ -156,6 +184,18 @@ def image_array(image, *, what="image"):
 
     16-bit arrays (uint16 beyond 255) are scaled to 0-255 and booleans become
     0/255; float fractions in [0, 1] are refused, as by ``predict``.
+
+    Parameters
+    ----------
+    image : array-like
+        One image, gray ``(h, w)`` or colour ``(h, w, 3|4)``.
+    what : str, default="image"
+        How error messages name it.
+
+    Returns
+    -------
+    image : ndarray of uint8
+        The image, same shape.
     """
     if isinstance(image, bytes) or image is None or isinstance(image, (numbers.Number, dict)):
         raise TypeError(
@@ -241,6 +281,18 @@ def resize_square(gray, size):
     Shrinking averages pixel areas (OpenCV's ``INTER_AREA``), growing is
     bilinear. Image folders and face crops are resized by this one function,
     so a face file gives the same pixels to training and to prediction.
+
+    Parameters
+    ----------
+    gray : ndarray of uint8, shape (h, w)
+        The image.
+    size : int
+        The side of the result.
+
+    Returns
+    -------
+    image : ndarray of uint8, shape (size, size)
+        The resized image.
     """
     if gray.shape[:2] == (size, size):
         return gray.copy()

@@ -6,7 +6,18 @@ import torch
 
 
 def resolve_device(device):
-    """Return ``"cuda"`` for ``"auto"`` where CUDA is available, else ``"cpu"``; others as given."""
+    """Return ``"cuda"`` for ``"auto"`` where CUDA is available, else ``"cpu"``; others as given.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        A classifier's ``device`` parameter.
+
+    Returns
+    -------
+    device : str or torch.device
+        The device to run on.
+    """
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     return device

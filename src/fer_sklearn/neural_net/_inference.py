@@ -19,6 +19,16 @@ def fold_batch_norm(module):
     rounding). Works on any module whose convolutions and batch norms sit next
     to each other in an ``nn.Sequential`` (:class:`EmotionCNN`, :class:`EnsembleCNN`).
 
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network; it is not changed.
+
+    Returns
+    -------
+    folded : torch.nn.Module
+        The copy, in eval mode.
+
     Examples
     --------
     >>> import torch

@@ -22,7 +22,13 @@ WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 
 def available_models():
-    """List the names of the pretrained models that ship with the package."""
+    """List the names of the pretrained models that ship with the package.
+
+    Returns
+    -------
+    names : list of str
+        Sorted, e.g. ``["accurate", "default", "fast"]``.
+    """
     return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
 
 

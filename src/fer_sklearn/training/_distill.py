@@ -260,7 +260,19 @@ class DistilledEmotionClassifier(TrainingClassifier):
 
 
 def resolve_teacher(teacher):
-    """A fitted model from ``teacher``: itself, a pretrained model's name or a model file's path."""
+    """Resolve ``teacher`` into a fitted model: itself, a shipped model's name or a file's path.
+
+    Parameters
+    ----------
+    teacher : estimator, str or path-like
+        A fitted model, a name of :func:`~fer_sklearn.available_models` or a
+        :func:`~fer_sklearn.save_model` file.
+
+    Returns
+    -------
+    model : estimator
+        The fitted teacher.
+    """
     if isinstance(teacher, (str, Path)):
         if str(teacher) in available_models():
             return load_pretrained(str(teacher))

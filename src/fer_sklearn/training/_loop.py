@@ -118,10 +118,29 @@ class TrainingClassifier(EmotionClassifier):
 
 
 def mix_batch(images, mixup, cutmix, rng=np.random):
-    """``(mixed, other, lam)``: images mixed with ``images[other]``, ``lam`` the share of the first.
+    """Mix a batch of images with a shuffled copy of itself (mixup, or cutmix's pasted box).
 
     The mixing weight is drawn on the host (no wait for the device); with
     cutmix, ``lam`` is the share of the image left uncovered by the box.
+
+    Parameters
+    ----------
+    images : Tensor of shape (n, channels, height, width)
+        The batch.
+    mixup, cutmix : float
+        The Beta distributions' parameters (0: off); with both on, each batch
+        takes one of the two at random.
+    rng : numpy.random.RandomState or module, default=numpy.random
+        Where the mixing weight is drawn.
+
+    Returns
+    -------
+    mixed : Tensor
+        The mixed images, shaped as ``images``.
+    other : Tensor of int
+        The index of the image each was mixed with.
+    lam : float
+        The share of the first image.
     """
     n, _, h, w = images.shape
     other = torch.randperm(n, device=images.device)

@@ -39,7 +39,13 @@ AUGMENT = dict(max_shift=0.1, max_rotation=12, max_scale=0.12, flip=True, erasin
 
 
 def available_recipes():
-    """The names :func:`make_recipe` takes."""
+    """List the names :func:`make_recipe` takes.
+
+    Returns
+    -------
+    names : list of str
+        The recipes' names.
+    """
     return sorted(RECIPES)
 
 

@@ -31,7 +31,18 @@ _CODES = {name: code for code, name in enumerate(EMOTIONS)}
 
 
 def is_emotion_name(name):
-    """Whether ``name`` is an emotion or a known alias (case-insensitive)."""
+    """Tell whether ``name`` is an emotion or a known alias (case-insensitive).
+
+    Parameters
+    ----------
+    name : object
+        A label.
+
+    Returns
+    -------
+    is_emotion : bool
+        True for an emotion name or alias in any case.
+    """
     key = str(name).strip().lower()
     return key in _CODES or key in _ALIASES
 

@@ -70,7 +70,17 @@ def _known_names(params):
 
 
 def valid_prefixes(estimator):
-    """The prefixes of the parameters of ``estimator``'s steps and of the skorch nets among them.
+    """List the parameter prefixes of ``estimator``'s steps and of the skorch nets among them.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A pipeline, or any estimator.
+
+    Returns
+    -------
+    prefixes : list of str
+        E.g. ``"clf__"`` and ``"clf__module__"``.
 
     Examples
     --------

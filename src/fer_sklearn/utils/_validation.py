@@ -189,12 +189,28 @@ def check_pixels(X, *, allow_channels=True, what="X"):
 
 
 def pixels_per_image(X):
-    """The number of pixels of each image (or row) of a :func:`check_pixels` array."""
+    """Count the pixels of each image (or row) of a :func:`check_pixels` array.
+
+    Parameters
+    ----------
+    X : ndarray
+        Images ``(n, h, w)`` or ``(n, h, w, c)``, or rows ``(n, p)``.
+
+    Returns
+    -------
+    n_pixels : int
+        Pixels per image, channels excluded.
+    """
     return int(np.prod(X.shape[1:3]))
 
 
 def check_image_shape(image_shape):
     """Validate an ``image_shape`` parameter: None, or ``(height, width)`` with at most one -1.
+
+    Parameters
+    ----------
+    image_shape : tuple of int or None
+        The parameter's value.
 
     Raises
     ------
