@@ -1,0 +1,298 @@
+"""Training throughput: FLOPs per image, timed training steps, and the speed levers of a GPU run.
+
+:func:`training_flops` counts one training step's arithmetic with torch's
+``FlopCounterMode``; :func:`time_training_steps` times bare training steps
+under one set of levers (batch size, bf16 autocast, channels-last,
+``torch.compile``, augmentation per batch or per epoch, a host sync per step
+or one at the end); :func:`speed_levers` turns them on one after another and
+reports what each gave. :class:`FastTrainingClassifier` is the recipes'
+:class:`TrainingClassifier` with two of those levers: the epoch's augmentation
+generated in one call and a compiled training step.
+"""
+
+import copy
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from ..neural_net import EmotionCNN
+from ._loop import TrainingClassifier
+
+SPEED_LEVERS = (
+    ("baseline: batch 128, fp32, eager, augment per batch, host sync per step", {}),
+    ("+ no host sync per step (loss read once)", dict(sync_every_step=False)),
+    ("+ large batch", dict(large_batch=True)),
+    ("+ bf16 autocast", dict(bf16=True)),
+    ("+ channels-last", dict(channels_last=True)),
+    ("+ the epoch's augmentation in one call", dict(epoch_augment=True)),
+    ("+ torch.compile", dict(compiled=True)),
+)
+"""The levers :func:`speed_levers` turns on in turn: (name, :func:`time_training_steps` settings)."""
+
+
+def training_flops(module, image_shape=(48, 48), batch_size=2):
+    """Count the FLOPs per image of one training step (forward and backward) with ``FlopCounterMode``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network (a copy is counted, so its batch-norm statistics stay as they are).
+    image_shape : tuple of int, default=(48, 48)
+        ``(height, width)`` of its one-channel inputs.
+    batch_size : int, default=2
+        Images of the counted step.
+
+    Returns
+    -------
+    flops : float
+        Floating-point operations per training image (a multiply-add counts 2).
+    """
+    net = copy.deepcopy(module).train()
+    device = next(net.parameters()).device
+    x = torch.randn(batch_size, 1, *image_shape, device=device)
+    y = torch.zeros(batch_size, dtype=torch.long, device=device)
+    with FlopCounterMode(display=False) as counter:
+        F.cross_entropy(net(x), y).backward()
+    return counter.get_total_flops() / batch_size
+
+
+def time_training_steps(module, images, labels, *, batch_size=128, steps=20, warmup=3,
+                        bf16=False, channels_last=False, compiled=False, augmenter=None,
+                        epoch_augment=False, sync_every_step=True):
+    """Time bare training steps (SGD, cross-entropy) of a copy of ``module``: images per second.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network; a copy trains, on the device of ``images``.
+    images, labels : torch.Tensor
+        Float images ``(n, 1, h, w)`` and class codes ``(n,)``, on the device.
+    batch_size, steps, warmup : int
+        Images per step, timed steps, and untimed steps before them (where
+        ``torch.compile`` compiles).
+    bf16, channels_last, compiled : bool
+        Use bf16 autocast, the channels-last layout, ``torch.compile``.
+    augmenter : callable or None
+        Augmentation of a batch (:class:`~fer_sklearn.ImageAugmenter`).
+    epoch_augment : bool
+        Augment all the steps' images in one call instead of batch by batch.
+    sync_every_step : bool
+        Read the loss on the host after every step (as ``loss.item()`` does).
+
+    Returns
+    -------
+    result : dict
+        ``images_per_s`` and ``warmup_s`` (the warm-up steps' seconds,
+        compilation included).
+    """
+    layout = torch.channels_last if channels_last else torch.contiguous_format
+    net = copy.deepcopy(module).to(images.device, memory_format=layout).train()
+    optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9, nesterov=True)
+    forward = torch.compile(net) if compiled else net
+
+    def run(count):
+        index = torch.randint(len(images), (count * batch_size,), device=images.device)
+        x_all = images[index]
+        if augmenter is not None and epoch_augment:
+            x_all = augmenter(x_all)
+        losses = []
+        for i in range(count):
+            x = x_all[i * batch_size:(i + 1) * batch_size]
+            if augmenter is not None and not epoch_augment:
+                x = augmenter(x)
+            with torch.autocast(images.device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = F.cross_entropy(forward(x.contiguous(memory_format=layout)).float(),
+                                       labels[index[i * batch_size:(i + 1) * batch_size]])
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item() if sync_every_step else loss.detach())
+        return float(torch.as_tensor(losses).sum() if sync_every_step
+                     else torch.stack(losses).sum().item())
+
+    start = time.perf_counter()
+    run(warmup)
+    warmup_s = time.perf_counter() - start
+    start = time.perf_counter()
+    run(steps)
+    return {"images_per_s": steps * batch_size / (time.perf_counter() - start),
+            "warmup_s": warmup_s}
+
+
+def speed_levers(module, images, labels, augmenter, *, small_batch=128, large_batch=1024,
+                 steps=20, levers=SPEED_LEVERS, log=print):
+    """Turn the levers of a GPU run on one after another and measure what each gave.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network to time.
+    images, labels : torch.Tensor
+        Training images and codes on the device (see :func:`time_training_steps`).
+    augmenter : callable
+        Augmentation of a batch.
+    small_batch, large_batch : int
+        The batch of the baseline and the one of the ``large_batch`` lever.
+    steps : int
+        Timed steps per lever.
+    levers : sequence of (str, dict), default=SPEED_LEVERS
+        Each lever's name and the :func:`time_training_steps` settings it adds.
+    log : callable or None, default=print
+        Called with a line per lever.
+
+    Returns
+    -------
+    rows : list of dict
+        Per lever: ``lever``, ``images_per_s``, ``tflops`` (achieved TFLOP/s),
+        ``gain`` (over the row before), ``warmup_s``, and ``error`` where the
+        lever failed (then it is left off for the rows after it).
+    """
+    flops = training_flops(module, tuple(images.shape[-2:]))
+    settings, rows, previous = dict(sync_every_step=True), [], None
+    for name, change in levers:
+        trial = {**settings, **change}
+        batch = large_batch if trial.pop("large_batch", False) else small_batch
+        try:
+            result = time_training_steps(module, images, labels, batch_size=batch, steps=steps,
+                                         augmenter=augmenter, **trial)
+        except Exception as exc:  # a lever the card or torch build lacks: measured as failed
+            rows.append({"lever": name, "error": f"{type(exc).__name__}: {exc}"[:300]})
+            if log:
+                log(f"  {name}: failed ({rows[-1]['error'][:120]}); left off")
+            continue
+        settings = {**settings, **change}
+        rate = result["images_per_s"]
+        rows.append({"lever": name, "batch_size": batch, "images_per_s": rate,
+                     "tflops": rate * flops / 1e12, "warmup_s": result["warmup_s"],
+                     "gain": rate / previous if previous else 1.0})
+        previous = rate
+        if log:
+            log(f"  {name}: {rate:,.0f} images/s, {rate * flops / 1e12:.2f} TFLOP/s "
+                f"(x{rows[-1]['gain']:.2f}; warm-up {result['warmup_s']:.1f} s)")
+    return rows
+
+
+def plan_epochs(budget, seconds_per_epoch, fixed_seconds, epochs, min_epochs=1):
+    """The networks to train one after another and their epochs, to end within ``budget``.
+
+    Epochs are cut first (all networks train the same number); networks are
+    left out, from the last, only when fewer than ``min_epochs`` would fit.
+
+    Parameters
+    ----------
+    budget : float
+        Seconds for all the networks.
+    seconds_per_epoch, fixed_seconds : dict of str to float
+        Each network's measured seconds an epoch, and once (compiling).
+    epochs, min_epochs : int
+        The epochs wanted, and the fewest worth training.
+
+    Returns
+    -------
+    names, epochs : list of str, int
+        The networks kept, in order, and their epochs (0 where none fits).
+    """
+    names = list(seconds_per_epoch)
+    while True:
+        spare = budget - sum(fixed_seconds.get(n, 0.0) for n in names)
+        fits = max(0, int(spare / sum(seconds_per_epoch[n] for n in names)))
+        if fits >= min(epochs, min_epochs) or len(names) == 1:
+            return names, min(epochs, fits)
+        names.pop()
+
+
+class EpochAugmentedBatches:
+    """Training batches of an epoch whose augmentation is generated in one call.
+
+    Wraps batches cut on the device (``X``, ``y`` tensors): at the start of
+    each epoch all its images are shuffled and augmented at once, then cut into
+    full batches (the last partial batch is dropped, so a compiled step sees
+    one shape).
+    """
+
+    def __init__(self, X, y, batch_size, augmenter, shuffle=True):
+        self.X, self.y = X, y
+        self.batch_size = min(batch_size, len(y))
+        self.augmenter = augmenter
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return len(self.y) // self.batch_size
+
+    def __iter__(self):
+        n = len(self.y)
+        order = (torch.randperm(n, device=self.y.device) if self.shuffle
+                 else torch.arange(n, device=self.y.device))[:len(self) * self.batch_size]
+        images = self.augmenter(self.X[order])
+        labels = self.y[order]
+        for start in range(0, len(order), self.batch_size):
+            yield images[start:start + self.batch_size], labels[start:start + self.batch_size]
+
+
+class FastTrainingClassifier(TrainingClassifier):
+    """A :class:`TrainingClassifier` whose epoch's augmentation is one call, its step compiled.
+
+    Parameters
+    ----------
+    module : type or torch.nn.Module, default=EmotionCNN
+        The network.
+    epoch_augment : bool, default=True
+        Augment the whole epoch's training images in one call on the device
+        (:class:`EpochAugmentedBatches`) instead of batch by batch.
+    compile_train : bool, default=False
+        Run the training steps through ``torch.compile`` of the network
+        (validation and prediction stay eager).
+    **kwargs
+        :class:`TrainingClassifier` parameters.
+    """
+
+    _parameter_constraints = {**TrainingClassifier._parameter_constraints,
+                              "epoch_augment": ["boolean"], "compile_train": ["boolean"]}
+    _training_only = TrainingClassifier._training_only + ("epoch_augment", "compile_train")
+
+    def __init__(self, module=EmotionCNN, *, epoch_augment=True, compile_train=False, **kwargs):
+        super().__init__(module, **kwargs)
+        self.epoch_augment = epoch_augment
+        self.compile_train = compile_train
+
+    def get_iterator(self, dataset, training=False):
+        """Training batches augmented an epoch at a time where the data sit on the device."""
+        batches = super().get_iterator(dataset, training=training)
+        if not training:  # skorch asks for the validation batches after the training ones
+            return batches
+        self._whole_epoch = (self.epoch_augment and self.augmenter_ is not None
+                             and isinstance(getattr(batches, "X", None), torch.Tensor))
+        if not self._whole_epoch:
+            return batches
+        return EpochAugmentedBatches(batches.X, batches.y, self.batch_size, self.augmenter_,
+                                     shuffle=batches.shuffle)
+
+    def train_step_single(self, batch, **fit_params):
+        """One step; a batch of :class:`EpochAugmentedBatches` is not augmented again."""
+        if not getattr(self, "_whole_epoch", False):
+            return super().train_step_single(batch, **fit_params)
+        augmenter, self.augmenter_ = self.augmenter_, None
+        try:
+            return super().train_step_single(batch, **fit_params)
+        finally:
+            self.augmenter_ = augmenter
+
+    def infer(self, x, **fit_params):
+        """The network's output; in training with ``compile_train``, through the compiled network."""
+        if not (self.compile_train and self.module_.training):
+            return super().infer(x, **fit_params)
+        compiled = getattr(self, "_compiled", None)
+        if compiled is None or compiled[0] is not self.module_:
+            self._compiled = compiled = (self.module_, torch.compile(self.module_))
+        module, self.module_ = self.module_, compiled[1]
+        try:
+            return super().infer(x, **fit_params)
+        finally:
+            self.module_ = module
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_compiled", None)
+        return state
