@@ -93,11 +93,10 @@ numpydoc_xref_aliases = {
 # numpydoc's validation of every documented docstring, as scikit-learn runs it (a warning,
 # so an error under -W; tests/test_docs.py runs the same checks without Sphinx). All checks
 # but: See Also, Examples and an extended summary are not required of every name (SA01,
-# EX01, ES01); ``self`` alone names what fit returns (RT02); and not yet "every parameter
-# and the return value in a section" (PR01, RT01) for classes and methods: about 40 of
-# them describe theirs in prose, most of them overrides of scikit-learn's, skorch's or
-# torch's (transform, predict, forward, the callbacks' on_* hooks) whose parameters those
-# document. tests/test_docs.py asks PR01 and RT01 of every public function.
+# EX01, ES01); ``self`` alone names what fit returns (RT02); and "every parameter and the
+# return value in a section" (PR01, RT01), which tests/test_docs.py asks of every public
+# name but a few it lists with the reason (classes passing skorch's or scikit-learn's
+# parameters through, the training subpackage still changing).
 numpydoc_validation_checks = {"all", "SA01", "EX01", "ES01", "RT02", "PR01", "RT01"}
 # constants (EMOTIONS, FORMAT, ...) are described by a ``#:`` comment, not a docstring
 numpydoc_validation_exclude = {r"\.[A-Z][A-Z0-9_]*$"}

@@ -86,16 +86,30 @@ def _documented_members(cls):
 
 
 def _api_objects():
-    """The import path of every public name and of each public member of its classes, and
-    whether it is a function (not a class or method)."""
+    """The import path of every public name and of each public member of its classes."""
     paths = []
     for module, name in _public_names():
         obj = getattr(importlib.import_module(module), name)
         if inspect.isclass(obj) or inspect.isfunction(obj):
-            paths.append((f"{module}.{name}", inspect.isfunction(obj)))
+            paths.append(f"{module}.{name}")
         if inspect.isclass(obj):
-            paths += [(f"{module}.{name}.{member}", False) for member in _documented_members(obj)]
+            paths += [f"{module}.{name}.{member}" for member in _documented_members(obj)]
     return paths
+
+
+# Not yet asked to document every parameter and return value (numpydoc's PR01, RT01), each
+# with why, as imbalanced-learn lists its expected failed checks. Everything else public is.
+PARAMETERS_NOT_YET_LISTED = {
+    r"fer_sklearn\.(neural_net\.)?EmotionClassifier$":
+        "passes skorch's NeuralNet parameters (callbacks, warm_start, ...) through; skorch "
+        "documents them",
+    r"fer_sklearn\.EmotionPipeline$": "scikit-learn's Pipeline parameters (steps, memory, ...)",
+    r"fer_sklearn\.evaluation\.EvaluationReport$":
+        "a dataclass that evaluate() builds; its fields are documented as Attributes",
+    r"fer_sklearn\.training\.":
+        "the training subpackage is new this session and still changing: its callbacks' "
+        "on_* hooks and skorch overrides describe their parameters in prose",
+}
 
 
 def test_public_docstrings_pass_numpydoc_validation():
@@ -108,11 +122,12 @@ def test_public_docstrings_pass_numpydoc_validation():
     assert checks, "numpydoc validation is off in docs/conf.py"
     paths = _api_objects()
     assert len(paths) > 100, paths  # the public names and their methods were found
-    # functions also document every parameter and their return value (PR01, RT01), which
-    # docs/conf.py does not yet ask of the methods that override other libraries' hooks
-    failures = [f"{path}: {code} {message}" for path, is_function in paths
+    # every parameter and the return value too (PR01, RT01), except for the names above,
+    # which docs/conf.py therefore cannot yet ask of everything
+    exempt = re.compile("|".join(PARAMETERS_NOT_YET_LISTED))
+    failures = [f"{path}: {code} {message}" for path in paths
                 for code, message in numpydoc_validate.validate(path)["errors"]
-                if code in checks or (is_function and code in {"PR01", "RT01"})]
+                if code in checks or (code in {"PR01", "RT01"} and not exempt.match(path))]
     assert not failures, "\n".join(failures)
 
 

@@ -61,7 +61,20 @@ class TorchDaskBackend(DaskDistributedBackend):
         return value
 
     def submit(self, func, callback=None):
-        """Wrap each call of the batch ``func`` (a fixed torch thread count, inline arguments)."""
+        """Wrap each call of the batch ``func`` (a fixed torch thread count, inline arguments).
+
+        Parameters
+        ----------
+        func : callable
+            Joblib's batch of calls.
+        callback : callable, default=None
+            Called by joblib when the batch finishes.
+
+        Returns
+        -------
+        future : distributed.Future
+            The submitted batch.
+        """
         n_threads = getattr(self, "inner_max_num_threads", None)
         func.items = [
             (TorchThreadsCall(function, n_threads, self.slots_by_host),

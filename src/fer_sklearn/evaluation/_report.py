@@ -185,7 +185,13 @@ class EvaluationReport:
                 f"f1_macro={self.f1_macro:.4f}, log_loss={self.log_loss:.4f})")
 
     def summary(self):
-        """The summary metrics as a ``{name: value}`` dict."""
+        """Collect the summary metrics.
+
+        Returns
+        -------
+        summary : dict of {str: float}
+            Accuracy, macro F1 and the others, by name.
+        """
         return {key: getattr(self, key) for key, _ in SUMMARY_METRICS}
 
     def to_dict(self):
@@ -201,7 +207,18 @@ class EvaluationReport:
         return report_dict(self)
 
     def to_json(self, indent=2):
-        """The report of :meth:`to_dict` as a JSON string."""
+        """Write the report of :meth:`to_dict` as a JSON string.
+
+        Parameters
+        ----------
+        indent : int, default=2
+            As :func:`json.dumps`.
+
+        Returns
+        -------
+        text : str
+            The JSON document.
+        """
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_markdown(self, *, images=None):

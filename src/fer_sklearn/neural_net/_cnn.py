@@ -122,15 +122,48 @@ class EmotionCNN(nn.Module):
         return f"EmotionCNN({', '.join(changed)}{'; ' if changed else ''}{size:.2f} M parameters)"
 
     def forward_features(self, x):
-        """The pooled features of each image, ``(n, channels, pool_size, pool_size)``."""
+        """Compute the pooled features of each image.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, in_channels, height, width)
+            The images.
+
+        Returns
+        -------
+        features : Tensor of shape (n, channels, pool_size, pool_size)
+            The features the head classifies.
+        """
         return self.pool(self.features(x))
 
     def forward_head(self, features):
-        """Compute the logits ``(n, n_classes)`` from the pooled features."""
+        """Compute the logits from the pooled features.
+
+        Parameters
+        ----------
+        features : Tensor of shape (n, channels, pool_size, pool_size)
+            What :meth:`forward_features` returns.
+
+        Returns
+        -------
+        logits : Tensor of shape (n, n_classes)
+            One score per class.
+        """
         return self.head(features)
 
     def forward(self, x):
-        """Compute the logits ``(n, n_classes)`` of images ``(n, in_channels, h, w)``."""
+        """Compute the logits of images.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, in_channels, height, width)
+            The images.
+
+        Returns
+        -------
+        logits : Tensor of shape (n, n_classes)
+            One score per class.
+        """
         return self.forward_head(self.forward_features(x))
 
 
@@ -165,6 +198,17 @@ class EnsembleCNN(nn.Module):
         return f"EnsembleCNN([{', '.join(repr(m) for m in self.members)}])"
 
     def forward(self, x):
-        """The mean of the members' logits."""
+        """Compute the mean of the members' logits.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, in_channels, height, width)
+            The images.
+
+        Returns
+        -------
+        logits : Tensor of shape (n, n_classes)
+            The members' mean.
+        """
         logits = [member(x) for member in self.members]
         return sum(logits) / len(logits)

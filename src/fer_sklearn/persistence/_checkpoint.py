@@ -64,7 +64,13 @@ class EpochCheckpoint(Checkpoint):
         super().__init__(dirname=str(dirname), **kwargs)
 
     def latest(self):
-        """The folder of the last finished epoch, or None when there is none."""
+        """Find the folder of the last finished epoch.
+
+        Returns
+        -------
+        folder : pathlib.Path or None
+            None when there is none.
+        """
         try:
             pointer = json.loads((Path(self.dirname) / _LATEST).read_text())
         except (OSError, ValueError):
@@ -73,18 +79,41 @@ class EpochCheckpoint(Checkpoint):
         return folder if pointer.get("folder") and folder.is_dir() else None
 
     def finished_epochs(self):
-        """How many epochs the checkpoint holds (0 when there is none)."""
+        """Count the epochs the checkpoint holds.
+
+        Returns
+        -------
+        n_epochs : int
+            0 when there is none.
+        """
         folder = self.latest()
         return 0 if folder is None else len(json.loads((folder / self.f_history).read_text()))
 
     def files(self, folder):
-        """The ``f_*`` arguments of ``load_params`` for the checkpoint in ``folder``."""
+        """Name the files of the checkpoint in ``folder``.
+
+        Parameters
+        ----------
+        folder : pathlib.Path
+            One epoch's folder.
+
+        Returns
+        -------
+        files : dict of {str: str}
+            The ``f_*`` arguments of ``load_params``.
+        """
         names = {"f_params": self.f_params, "f_optimizer": self.f_optimizer,
                  "f_criterion": self.f_criterion, "f_history": self.f_history}
         return {key: str(Path(folder) / name) for key, name in names.items() if name}
 
     def save_model(self, net):
-        """Write the epoch's checkpoint into a new folder, then point ``latest.json`` at it."""
+        """Write the epoch's checkpoint into a new folder, then point ``latest.json`` at it.
+
+        Parameters
+        ----------
+        net : EmotionClassifier
+            The net being trained.
+        """
         root = Path(self.dirname)
         final = root / f"epoch-{len(net.history):04d}"
         with atomic_write(final) as partial:
@@ -126,7 +155,17 @@ class ResumeTraining(LoadInitState):
         super().__init__(checkpoint)
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        """Restore the checkpoint, once."""
+        """Restore the checkpoint, once.
+
+        Parameters
+        ----------
+        net : EmotionClassifier
+            The net about to train.
+        X, y : array-like, default=None
+            Its training data (unused).
+        **kwargs : dict
+            The other arguments of skorch's hook (unused).
+        """
         if self.did_load_:
             return
         self.did_load_ = True

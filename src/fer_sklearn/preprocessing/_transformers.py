@@ -101,7 +101,18 @@ class Grayscale(_StatelessImageTransformer):
     """
 
     def transform(self, X):
-        """Return float32 grayscale ``(n, h, w)`` images (``(n, n_pixels)`` for rows)."""
+        """Return float32 grayscale ``(n, h, w)`` images (``(n, n_pixels)`` for rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w), (n, h, w, 1|3|4) or (n, n_pixels)
+            Images or flat rows of pixels.
+
+        Returns
+        -------
+        X_gray : ndarray of float32
+            Gray images, or rows.
+        """
         return to_grayscale(check_pixels(X))
 
 
@@ -153,7 +164,18 @@ class ImageResizer(_StatelessImageTransformer):
         return to_grayscale(check_images(X, image_shape=self.image_shape))
 
     def transform(self, X):
-        """Return ``(n, size, size)`` float32 grayscale images."""
+        """Return ``(n, size, size)`` float32 grayscale images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w), (n, h, w, 1|3|4) or (n, n_pixels)
+            Images or flat rows of pixels.
+
+        Returns
+        -------
+        X_resized : ndarray of float32, shape (n, size, size)
+            The resized images.
+        """
         self._validate_params()
         images = self._check_input(X)
         if images.shape[1:] == (self.size, self.size):
@@ -288,6 +310,16 @@ class PixelNormalizer(_ImageTransformer):
     def transform(self, X):
         """Return the standardised float32 images (or rows), gray, in their shape.
 
+        Parameters
+        ----------
+        X : array-like of shape (n, h, w), (n, h, w, 1|3|4) or (n, n_pixels)
+            Images or flat rows of pixels.
+
+        Returns
+        -------
+        X_standardised : ndarray of float32
+            ``(X - mean_) / scale_``.
+
         Raises
         ------
         ValueError
@@ -299,6 +331,17 @@ class PixelNormalizer(_ImageTransformer):
         return (pixels - np.float32(self.mean_)) / np.float32(self.scale_)
 
     def inverse_transform(self, X):
-        """Map standardised images back to the original pixel scale."""
+        """Map standardised images back to the original pixel scale.
+
+        Parameters
+        ----------
+        X : array-like
+            Standardised images or rows, as :meth:`transform` returns them.
+
+        Returns
+        -------
+        X_original : ndarray of float32
+            ``X * scale_ + mean_``.
+        """
         pixels = self._check_fitted_input(X, allow_channels=False)
         return pixels * np.float32(self.scale_) + np.float32(self.mean_)
