@@ -31,7 +31,8 @@ def main():
         module = EmotionCNN(**net)
         rate = time_training_steps(module, images, labels, batch_size=16, steps=2, warmup=1)
         rows[name] = dict(params=sum(p.numel() for p in module.parameters()),
-                          gflops=training_flops(module) / 1e9, cpu_images_per_s=rate["images_per_s"])
+                          gflops=training_flops(module) / 1e9,
+                          cpu_images_per_s=rate["images_per_s"])
         print(f"{name}: {rows[name]['params'] / 1e6:.2f} M parameters, {rows[name]['gflops']:.3f} "
               f"GFLOP a training image, {rows[name]['cpu_images_per_s']:.1f} training images/s "
               "(1 CPU thread, batch 16, fp32)", flush=True)

@@ -57,8 +57,9 @@ def main(argv=None):
                                                          "images_per_s", "tflops", "network")}
                   for n in names}
         export_pretrained([networks[n][0] for n in names], model, directory=args.weights,
-                          member_names=names, metrics={"members": scores, "machine": results["machine"],
-                                                       "recipe": "benchmarks/train_flagship.py"})
+                          member_names=names,
+                          metrics={"members": scores, "machine": results["machine"],
+                                   "recipe": "benchmarks/train_flagship.py"})
     keep = {f"{m}.json" for m in models} | {f"{n}.safetensors" for n in sum(models.values(), [])}
     total = 0
     for path in sorted(args.weights.iterdir()):

@@ -29,11 +29,11 @@ SPEED_LEVERS = (
     ("+ the epoch's augmentation in one call", dict(epoch_augment=True)),
     ("+ torch.compile", dict(compiled=True)),
 )
-"""The levers :func:`speed_levers` turns on in turn: (name, :func:`time_training_steps` settings)."""
+"""The levers :func:`speed_levers` turns on in turn: names, :func:`time_training_steps` settings."""
 
 
 def training_flops(module, image_shape=(48, 48), batch_size=2):
-    """Count the FLOPs per image of one training step (forward and backward) with ``FlopCounterMode``.
+    """Count one training step's FLOPs per image (forward and backward) with ``FlopCounterMode``.
 
     Parameters
     ----------
@@ -280,7 +280,7 @@ class FastTrainingClassifier(TrainingClassifier):
             self.augmenter_ = augmenter
 
     def infer(self, x, **fit_params):
-        """The network's output; in training with ``compile_train``, through the compiled network."""
+        """The network's output; in training with ``compile_train``, from the compiled network."""
         if not (self.compile_train and self.module_.training):
             return super().infer(x, **fit_params)
         compiled = getattr(self, "_compiled", None)
