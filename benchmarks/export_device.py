@@ -2,7 +2,8 @@
 
 Each network of the run (``RUN/<name>.safetensors``: fp16 weights, settings and
 scores in the metadata) is copied into ``src/fer_sklearn/weights/`` and the
-shipped model names are written as JSON configs over them:
+shipped model names are written as JSON configs over them (with the run's date as the
+models' version and the sha256 of each weights file):
 
     python benchmarks/export_device.py runs/device1 \\
         --accurate m40 m40p3 m32d3 --default s24 --fast s16
@@ -13,6 +14,7 @@ from the weights folder, so that only what the configs use ships.
 """
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
@@ -53,7 +55,9 @@ def main(argv=None):
     if len(normalize) != 1:
         raise SystemExit("the networks of the run disagree on the normalisation")
     for model, names in models.items():
-        members = [{"module": networks[n]["module"], "weights": f"{n}.safetensors"} for n in names]
+        members = [{"module": networks[n]["module"], "weights": f"{n}.safetensors",
+                    "sha256": hashlib.sha256((weights / f"{n}.safetensors").read_bytes()).hexdigest()}
+                   for n in names]
         metrics = {"members": {n: {k: networks[n]["metrics"].get(k) for k in SUMMARY
                                    if k in networks[n]["metrics"]} for n in names},
                    "machine": networks[names[0]]["machine"],
@@ -66,7 +70,7 @@ def main(argv=None):
             metrics["public_test_accuracy"] = networks[names[0]]["metrics"]["public_test_accuracy"]
         config = {"format": 1, "classes": list(EMOTIONS), "size": 48,
                   "normalize": dict(networks[names[0]]["normalize"]), "members": members,
-                  "metrics": metrics}
+                  "version": networks[names[0]]["machine"].get("date"), "metrics": metrics}
         (weights / f"{model}.json").write_text(json.dumps(config, indent=2) + "\n")
     keep = {f"{m}.json" for m in models} | {f"{n}.safetensors" for n in networks}
     for path in sorted(weights.iterdir()):

@@ -42,7 +42,8 @@ def add_parser(commands):
     parser.add_argument("--epochs", type=positive_int, default=10, metavar="N")
     parser.add_argument("--batch-size", type=positive_int, default=128, metavar="N")
     parser.add_argument("--lr", type=positive_float, default=1e-3, metavar="X",
-                        help="peak learning rate of AdamW (1 warm-up epoch, then cosine)")
+                        help="peak learning rate of AdamW (warm-up over 3%% of the steps, then "
+                             "cosine to 0, set every batch)")
     parser.add_argument("--views", type=positive_int, default=4, metavar="K",
                         help="augmented copies of the faces the teacher labels (default: 4)")
     parser.add_argument("--alpha", type=float, default=0.75, metavar="X",
@@ -112,12 +113,13 @@ def build_student(args, teacher, checkpoint):
     from fer_sklearn import ImageAugmenter
     from fer_sklearn.persistence import ResumeTraining
     from fer_sklearn.pipeline import EmotionPipeline
-    from fer_sklearn.training import DistilledEmotionClassifier, InitialWeights
+    from fer_sklearn.training import DistilledEmotionClassifier, InitialWeights, WarmupCosine
 
     if not hasattr(teacher, "steps"):
         raise CLIError("--teacher must be a pipeline (a pretrained name or a saved pipeline)")
     callbacks = [] if args.scratch else [("initial_weights", InitialWeights(args.student))]
     callbacks += [
+        ("warmup_cosine", WarmupCosine(warmup=0.03)),
         ("best_epoch", EarlyStopping(monitor="valid_acc", lower_is_better=False,
                                      patience=args.epochs + 1, load_best=True)),
         ("checkpoint", checkpoint),
@@ -127,8 +129,8 @@ def build_student(args, teacher, checkpoint):
     clf = DistilledEmotionClassifier(
         teacher=teacher[-1], alpha=args.alpha, temperature=args.temperature, n_views=args.views,
         cache_dir=str(args.cache), optimizer=torch.optim.AdamW, optimizer__weight_decay=0.05,
-        lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, lr_schedule="cosine",
-        warmup_epochs=1, early_stopping=False,
+        lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, lr_schedule=None,
+        early_stopping=False,
         augment=ImageAugmenter(max_shift=0.1, max_rotation=12, max_scale=0.12, flip=True,
                                erasing=0.25),
         random_state=args.seed, verbose=1, callbacks=callbacks, **module)
