@@ -314,37 +314,11 @@ class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetC
 
     @on_resolved_device
     def forward_iter(self, X, training=False, device="cpu"):
-        """Run the network over ``X`` batch by batch, as skorch's ``forward_iter`` does.
-
-        Parameters
-        ----------
-        X : array-like
-            The images, as the network takes them.
-        training : bool, default=False
-            Whether the network runs in training mode.
-        device : str, default="cpu"
-            Where the outputs are put.
-
-        Returns
-        -------
-        outputs : list of Tensor
-            The outputs, one tensor per batch.
-        """
+        """See :meth:`skorch.NeuralNet.forward_iter`."""
         return list(super().forward_iter(X, training=training, device=device))
 
     def predict_proba(self, X):
-        """Compute the class probabilities of each image.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, height, width) or (n_samples, n_pixels)
-            Images or flat rows of pixels.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in ``classes_`` order.
-        """
+        """Class probabilities, ``(n_samples, n_classes)``, columns in ``classes_`` order."""
         if isinstance(X, TorchDataset):  # skorch's own scoring callbacks
             return super().predict_proba(X)
         check_is_fitted(self)
@@ -357,36 +331,11 @@ class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetC
 
         ``y`` is read as the kind of labels of ``fit`` (e.g. the codes of
         :func:`~fer_sklearn.load_fer2013` against a model of emotion names).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, height, width) or (n_samples, n_pixels)
-            Images or flat rows of pixels.
-        y : array-like of shape (n_samples,)
-            The true labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the images.
-
-        Returns
-        -------
-        score : float
-            The share of images whose prediction is their label.
         """
         return super().score(X, labels_like(y, self.classes_), sample_weight=sample_weight)
 
     def predict(self, X):
-        """Predict the most probable label of each image, of the same kind as ``y`` in ``fit``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, height, width) or (n_samples, n_pixels)
-            Images or flat rows of pixels.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
+        """The most probable label of each image, of the same kind as ``y`` in ``fit``."""
         proba = self.predict_proba(X)
         return self.classes_[proba.argmax(axis=1)]
 
