@@ -8,8 +8,8 @@ What it does
 2. Runs ``detect_faces(path, detector=...)`` on every photo of ``--split``
    (``tune``: the half thresholds are chosen on; ``report``: the half whose
    figures are quoted), for the Haar cascade, for BlazeFace as it was before
-   the second look (``min_score=0.5``, no second look: ``SURE_SCORE`` set to
-   0) and for BlazeFace now (its defaults, or each ``--min-scores``), with
+   the second look (``min_score=0.5``, no second look: ``SURE_SCORE`` and
+   ``SURE_SCORE_PASSES`` set to 0) and for BlazeFace now (its defaults, or each ``--min-scores``), with
    each detector's other defaults.
 3. Scores them: a detection *finds* a labelled face when each box's centre
    lies inside the other (the detectors frame faces as FER2013 does, looser
@@ -26,6 +26,8 @@ Run::
         --min-scores 0.5,0.6,0.7,0.75,0.8 --out benchmarks/results/real_photos_tune.json
     .venv/bin/python benchmarks/bench_real_photos.py --split report \\
         --out benchmarks/results/real_photos_report.json
+    .venv/bin/python benchmarks/bench_real_photos.py --split report --min-size 40 \\
+        --max-side none --out benchmarks/results/real_photos_report_small_faces.json
 """
 
 import argparse
@@ -72,12 +74,13 @@ def score_photo(detections, faces, ignore=()):
 @contextlib.contextmanager
 def second_look(on):
     """BlazeFace with its second look (``on``) or without it, as before issue 23."""
-    sure = _presence.SURE_SCORE
-    _presence.SURE_SCORE = sure if on else 0.0
+    sure = _presence.SURE_SCORE, _presence.SURE_SCORE_PASSES
+    if not on:
+        _presence.SURE_SCORE = _presence.SURE_SCORE_PASSES = 0.0
     try:
         yield
     finally:
-        _presence.SURE_SCORE = sure
+        _presence.SURE_SCORE, _presence.SURE_SCORE_PASSES = sure
 
 
 def run(photos, paths, detector, look=True, **options):
@@ -112,16 +115,22 @@ def main(argv=None):
     parser.add_argument("--split", choices=("tune", "report", "all"), default="report")
     parser.add_argument("--min-scores", default=None,
                         help="BlazeFace thresholds to try, comma-separated (default: its default)")
+    parser.add_argument("--min-size", type=int, default=None,
+                        help="detect_faces' min_size for both detectors (default: theirs)")
+    parser.add_argument("--max-side", default="320",
+                        help="detect_faces' max_side for both detectors ('none': full size)")
     parser.add_argument("--out", default=RESULTS)
     args = parser.parse_args(argv)
+    search = {"min_size": args.min_size,
+              "max_side": None if args.max_side.lower() == "none" else int(args.max_side)}
     paths = build(args.folder)
     photos = [p for p in manifest()["photos"] if args.split in ("all", p["split"])]
-    settings = [("haar", False, {}), ("blazeface", False, {"min_score": 0.5})]
+    settings = [("haar", False, dict(search)), ("blazeface", False, dict(search, min_score=0.5))]
     if args.min_scores:
-        settings += [("blazeface", True, {"min_score": float(v)})
+        settings += [("blazeface", True, dict(search, min_score=float(v)))
                      for v in args.min_scores.split(",")]
     else:
-        settings.append(("blazeface", True, {}))
+        settings.append(("blazeface", True, dict(search)))
     for detector, _, options in settings:  # warm up: load the cascade and the networks once
         detect_faces(paths[photos[0]["name"]], detector=detector, **options)
     rows = [run(photos, paths, detector, look, **options) for detector, look, options in settings]
@@ -142,10 +151,11 @@ def main(argv=None):
     cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines()
                   if line.startswith("Model name")), platform.machine())
-    result = {"split": args.split, "cpu": model,
+    result = {"split": args.split, "search": search, "cpu": model,
               "date": time.strftime("%Y-%m-%d"), "rows": rows}
     write_results(args.out, result, "\n".join(table),
-                  f"{args.split} half: {len(photos)} photos; one thread, detection only")
+                  f"{args.split} half: {len(photos)} photos; one thread, detection only; "
+                  f"min_size={search['min_size']}, max_side={search['max_side']}")
 
 
 if __name__ == "__main__":

@@ -298,7 +298,8 @@ def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
     """
     boxes, scores, points = raw_detections(rgb, min_size, threshold)
     if look_again and len(boxes):
-        keep = second_look(rgb, boxes, scores, points)
+        passes = len(scales(*rgb.shape[:2], min_size))
+        keep = second_look(rgb, boxes, scores, points, passes)
         boxes, scores, points = boxes[keep], scores[keep], points[keep]
     height, width = rgb.shape[:2]
     faces = []

@@ -120,9 +120,10 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
         Channel order of colour arrays.
     min_score : float, default=0.4
         BlazeFace only: smallest detection score (probability, in (0, 1))
-        of a face kept. A face scoring 0.66 or less is kept only if a second
-        look (the face-presence output of MediaPipe's face mesh model, on the
-        face turned upright) also calls it a face: this drops the cats,
+        of a face kept. A face scoring 0.66 or less (0.9 or less in a search
+        of several passes, see ``min_size``) is kept only if a second look
+        (the face-presence output of MediaPipe's face mesh model, on the face
+        turned upright) also calls it a face: this drops the cats,
         motorbikes and colour wheels BlazeFace alone scores 0.5-0.66, and
         lets a lower threshold keep small or turned faces. Higher drops more
         real faces too; the photo guide gives both rates on real photos
