@@ -280,7 +280,10 @@ def main(argv=None):
     run.save()
     members, epochs = plan(run, args, rates, len(data[1]), params)
     teacher = train_members(run, args, data, members, epochs, flops, rates)
-    train_students(run, args, data, teacher, flops)
+    try:
+        train_students(run, args, data, teacher, flops)
+    except Exception as exc:  # noqa: BLE001 - the members are written: still end with the table
+        run.log(f"students failed: {type(exc).__name__}: {exc}")
     run.results["total_s"] = run.elapsed()
     run.save()
     table(run)
