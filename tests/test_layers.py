@@ -46,17 +46,31 @@ def _target(node, package):
     return ".".join(base + ([node.module] if node.module else []))
 
 
-def test_layer_contract_holds():
+def _lint_imports(source):
+    """Run ``lint-imports`` with the contract of pyproject.toml on the package in ``source``."""
     command = Path(sys.executable).parent / "lint-imports"
     if not command.exists():
         command = shutil.which("lint-imports")
     assert command, "lint-imports is missing: pip install -e '.[test]' (import-linter)"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PACKAGE.parent),
-                                                        os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run([str(command), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
-                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
+    env = dict(os.environ, PYTHONPATH=str(source))
+    return subprocess.run([str(command), "--config", str(ROOT / "pyproject.toml"), "--no-cache"],
+                          capture_output=True, text=True, cwd=source, env=env, timeout=300)
+
+
+def test_layer_contract_holds():
+    done = _lint_imports(PACKAGE.parent)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "1 kept, 0 broken" in done.stdout
+
+
+def test_an_upward_import_breaks_the_contract(tmp_path):
+    shutil.copytree(PACKAGE, tmp_path / "fer_sklearn",
+                    ignore=shutil.ignore_patterns("__pycache__", "weights", "models"))
+    rows = tmp_path / "fer_sklearn" / "faces" / "_rows.py"
+    rows.write_text(rows.read_text() + "\nfrom ..pretrained import load_pretrained  # noqa\n")
+    done = _lint_imports(tmp_path)
+    assert done.returncode != 0
+    assert "fer_sklearn.faces is not allowed to import fer_sklearn.pretrained" in done.stdout
 
 
 def test_no_private_name_is_imported_across_subpackages():
