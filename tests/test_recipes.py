@@ -7,7 +7,7 @@ from skorch.callbacks import Callback
 
 from fer_sklearn import EmotionClassifier, load_model, make_faces, save_model
 from fer_sklearn.training import (
-    EMA, TimeBudget, TrainingClassifier, WarmupCosine, ensemble_classifier, make_recipe, mix_batch,
+    EMA, ProgressLog, TimeBudget, TrainingClassifier, WarmupCosine, ensemble_classifier, make_recipe, mix_batch,
 )
 
 from .conftest import TINY_NET
@@ -141,3 +141,10 @@ def test_cli_trains_a_recipe(tmp_path, capsys):
     assert "lr" in capsys.readouterr().out
     assert main(["train", "--recipe", "accurate", "--out", str(tmp_path / "a")]) == 2
     assert "ensemble_classifier" in capsys.readouterr().err
+
+
+def test_progress_log_prints_within_epochs(faces, capsys):
+    X, y = faces
+    TrainingClassifier(random_state=0, callbacks=[ProgressLog(every=0)], **TINY_NET).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if "images/s" in line]
+    assert lines[0].startswith("epoch 1: 1/3 batches") and len(lines) == 9

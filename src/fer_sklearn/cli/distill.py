@@ -113,13 +113,16 @@ def build_student(args, teacher, checkpoint):
     from fer_sklearn import ImageAugmenter
     from fer_sklearn.persistence import ResumeTraining
     from fer_sklearn.pipeline import EmotionPipeline
-    from fer_sklearn.training import DistilledEmotionClassifier, InitialWeights, WarmupCosine
+    from fer_sklearn.training import (
+        DistilledEmotionClassifier, InitialWeights, ProgressLog, WarmupCosine,
+    )
 
     if not hasattr(teacher, "steps"):
         raise CLIError("--teacher must be a pipeline (a pretrained name or a saved pipeline)")
     callbacks = [] if args.scratch else [("initial_weights", InitialWeights(args.student))]
     callbacks += [
         ("warmup_cosine", WarmupCosine(warmup=0.03)),
+        ("progress", ProgressLog(every=120)),
         ("best_epoch", EarlyStopping(monitor="valid_acc", lower_is_better=False,
                                      patience=args.epochs + 1, load_best=True)),
         ("checkpoint", checkpoint),

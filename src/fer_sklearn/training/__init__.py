@@ -7,7 +7,7 @@
 :class:`InitialWeights` are skorch callbacks for any of them.
 """
 
-from ._callbacks import EMA, InitialWeights, TimeBudget, WarmupCosine
+from ._callbacks import EMA, InitialWeights, ProgressLog, TimeBudget, WarmupCosine
 from ._distill import DistillationLoss, DistilledEmotionClassifier, resolve_teacher
 from ._loop import TrainingClassifier, mix_batch
 from ._recipes import NETWORKS, RECIPES, available_recipes, ensemble_classifier, make_recipe
@@ -16,7 +16,7 @@ from ._throughput import (SPEED_LEVERS, FastTrainingClassifier, plan_epochs, spe
 from ._packing import pack_networks, read_packed
 
 __all__ = ["EMA", "NETWORKS", "RECIPES", "DistillationLoss", "DistilledEmotionClassifier",
-           "InitialWeights", "TimeBudget", "TrainingClassifier", "WarmupCosine",
+           "InitialWeights", "ProgressLog", "TimeBudget", "TrainingClassifier", "WarmupCosine",
            "available_recipes", "ensemble_classifier", "make_recipe", "mix_batch",
            "resolve_teacher", "FastTrainingClassifier", "SPEED_LEVERS", "plan_epochs",
            "speed_levers", "time_training_steps", "training_flops", "pack_networks", "read_packed"]

@@ -173,3 +173,37 @@ class EMA(Callback):
         restored = any(isinstance(cb, EarlyStopping) and cb.load_best for _, cb in net.callbacks_)
         if not restored:
             net.module_.load_state_dict(self.average_)
+
+
+class ProgressLog(Callback):
+    """Print a line every ``every`` seconds within long training epochs (for log files).
+
+    ``epoch E: b/B batches, N images/s``; skorch's progress bar redraws itself,
+    which floods a log file.
+
+    Parameters
+    ----------
+    every : float, default=60
+        Seconds between lines.
+    """
+
+    def __init__(self, every=60.0):
+        self.every = every
+
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Note the start of the epoch."""
+        self.n_batches_ = -(-len(dataset_train) // net.batch_size) if dataset_train else None
+        self.started_ = self.last_ = time.perf_counter()
+        self.batches_ = self.images_ = 0
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Count the batch; print when ``every`` seconds have passed."""
+        if not training:
+            return
+        self.batches_ += 1
+        self.images_ += len(batch[0])
+        now = time.perf_counter()
+        if now - self.last_ >= self.every:
+            self.last_ = now
+            print(f"epoch {len(net.history)}: {self.batches_}/{self.n_batches_} batches, "
+                  f"{self.images_ / (now - self.started_):.0f} images/s", flush=True)
