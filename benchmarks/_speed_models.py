@@ -9,7 +9,7 @@ from skorch import NeuralNetClassifier
 from fer_sklearn import available_models, export_onnx, load_pretrained
 from fer_sklearn.deploy import quantize
 
-VARIANTS = ("eager", "int8", "onnx")
+VARIANTS = ("eager", "quantize", "onnx", "32", "bf16", "int8")
 
 
 class _Eager:
@@ -43,8 +43,10 @@ class _OnnxRuntime:
 def load_ours(names, batch_size, threads, calibration, folder):
     """``load_pretrained(name, device="cpu")`` for each available name.
 
-    A name may carry a variant: ``NAME:eager`` (skorch's predict path),
-    ``NAME:int8`` (:func:`fer_sklearn.deploy.quantize`, calibrated on
+    A name may carry a variant: ``NAME:32``, ``NAME:bf16``, ``NAME:int8`` (the
+    classifier's ``precision``; plain ``NAME`` is ``precision="auto"``, what the
+    CPU dispatch chose), ``NAME:eager`` (skorch's predict path),
+    ``NAME:quantize`` (:func:`fer_sklearn.deploy.quantize`, calibrated on
     ``calibration``) or ``NAME:onnx`` (:func:`fer_sklearn.export_onnx` run by
     onnxruntime with ``threads`` threads).
 
@@ -68,11 +70,16 @@ def load_ours(names, batch_size, threads, calibration, folder):
         n_params = sum(p.numel() for p in model[-1].module_.parameters())
         if variant == "eager":
             model = _Eager(model)
-        elif variant == "int8":
+        elif variant == "quantize":
             model = quantize(model, calibration)
+        elif variant in ("32", "bf16", "int8"):
+            model.set_params(clf__precision=variant)
         elif variant == "onnx":
             model = _OnnxRuntime(model, threads, Path(folder) / f"{name}.onnx")
-        models[spec] = (model, {"load_s": time.perf_counter() - start, "n_params": int(n_params)})
+        info = {"load_s": time.perf_counter() - start, "n_params": int(n_params)}
+        if hasattr(model, "steps"):
+            info["precision"] = model[-1].inference_precision()
+        models[spec] = (model, info)
     return models
 
 
@@ -101,16 +108,17 @@ def ours_latency(model, faces, indices):
 
 
 def compare_with_float32(models, probas, faces, batch_size):
-    """For each ``NAME:variant``, the share of labels and the largest probability change
-    against the float32 model ``NAME`` (run here too, or loaded for the comparison)."""
+    """For each model but ``NAME:32``, the share of labels and the largest probability change
+    against the float32 model ``NAME:32`` (run here too, or loaded for the comparison)."""
     for spec, (_, info) in models.items():
         name, _, variant = spec.partition(":")
-        if not variant:
+        if variant == "32":
             continue
-        if name not in probas:
-            probas[name] = ours_pass(load_pretrained(name, device="cpu"), faces, batch_size)[1]
-        base, proba = probas[name], probas[spec]
+        if f"{name}:32" not in probas:
+            fp32 = load_pretrained(name, device="cpu").set_params(clf__precision="32")
+            probas[f"{name}:32"] = ours_pass(fp32, faces, batch_size)[1]
+        base, proba = probas[f"{name}:32"], probas[spec]
         info["labels_identical_to_float32"] = float(np.mean(base.argmax(1) == proba.argmax(1)))
         info["max_abs_proba_diff"] = float(np.abs(base - proba).max())
-        print(f"{spec}: {info['labels_identical_to_float32']:.2%} labels identical to {name}, "
+        print(f"{spec}: {info['labels_identical_to_float32']:.2%} labels identical to {name}:32, "
               f"probabilities within {info['max_abs_proba_diff']:.1e}", flush=True)

@@ -68,6 +68,7 @@ from _speed_models import compare_with_float32, load_ours, ours_latency, ours_pa
 
 import fer_sklearn
 from fer_sklearn import EMOTIONS, load_fer2013
+from fer_sklearn.neural_net._dispatch import cpu_features, cpu_precision
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
@@ -178,7 +179,8 @@ def parse_args(argv):
     parser.add_argument("--data", default=str(FER2013))
     parser.add_argument("--models", nargs="+", default=["default", "fast", "accurate"],
                         help="shipped model names, each optionally NAME:eager (skorch's own "
-                             "predict path), NAME:int8 or NAME:onnx (default: default fast "
+                             "predict path), NAME:32, NAME:bf16, NAME:int8 (precision; plain NAME is "
+                             "precision='auto'), NAME:quantize or NAME:onnx (default: default fast "
                              "accurate)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
@@ -282,12 +284,18 @@ def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     machine = machine_info()
+    machine.update(torch_cpu_capability=torch.backends.cpu.get_cpu_capability(),
+                   isa_env={k: os.environ[k] for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")
+                            if k in os.environ},
+                   features=cpu_features(), precision_auto=cpu_precision())
     X, y = load_fer2013(args.data, usage="PublicTest", return_X_y=True)
     print(f"{len(X)} PublicTest faces {X.shape[1:]} {X.dtype}; {args.threads} threads, "
           f"batch {args.batch_size}; CPU {machine['cpu_model']}, {machine['cpu_count']} cores, "
-          f"load average {(machine['load_average'] or ['?'])[0]}", flush=True)
+          f"load average {(machine['load_average'] or ['?'])[0]}; torch kernels "
+          f"{machine['torch_cpu_capability']}, {machine['isa_env'] or 'no ISA cap'}, "
+          f"precision='auto' -> {machine['precision_auto']}", flush=True)
     calibration = None
-    if any(spec.endswith(":int8") for spec in args.models):  # 512 Training faces calibrate int8
+    if any(spec.endswith(":quantize") for spec in args.models):  # 512 Training faces calibrate int8
         X_train, _ = load_fer2013(args.data, usage="Training", return_X_y=True)
         calibration = X_train[np.random.RandomState(0).choice(len(X_train), 512, replace=False)]
     with tempfile.TemporaryDirectory(prefix="bench_speed_") as tmp:

@@ -12,7 +12,7 @@ from skorch import NeuralNetClassifier
 from torch import nn
 
 from fer_sklearn import EmotionClassifier, EnsembleCNN, EmotionCNN
-from fer_sklearn.neural_net._inference import fold_batch_norm
+from fer_sklearn.neural_net._folding import fold_batch_norm
 
 from .conftest import TINY_NET
 
@@ -78,7 +78,7 @@ def test_the_folded_copy_is_cached_outside_the_estimator(clf, small):
 
 
 def test_a_cpu_network_sees_small_passes_whatever_the_batch_size(clf, small):
-    from fer_sklearn.neural_net._inference import CPU_CHUNK
+    from fer_sklearn.neural_net._predictor import CPU_CHUNK
 
     X, _ = small
     X = np.concatenate([X] * (2 * CPU_CHUNK // len(X) + 2))[:2 * CPU_CHUNK + 5]
@@ -93,39 +93,53 @@ def test_a_cpu_network_sees_small_passes_whatever_the_batch_size(clf, small):
     np.testing.assert_allclose(proba, _eager_proba(clf, X), atol=1e-5)
 
 
-def test_a_few_faces_or_a_busy_machine_predict_on_one_thread(monkeypatch):
-    from fer_sklearn.neural_net import _inference
+def test_one_thread_rule_for_a_few_faces_and_the_cores_for_many(monkeypatch):
+    from fer_sklearn.neural_net._predictor import torch_threads
+    from fer_sklearn.utils import _threads, prediction_threads, thread_share
 
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
+    assert prediction_threads(1, threads=2) == 1
+    assert prediction_threads(_threads.SMALL_BATCH, threads=2) == 1
+    assert prediction_threads(1000, threads=2) == 2
+    assert prediction_threads(1000, threads=8) == 2  # never more than the cores
+    assert prediction_threads(1000, threads=1) == 1  # the caller's count is kept
+    assert thread_share(2) == 1 and thread_share(4, cores=16) == 4
     torch.set_num_threads(2)
     try:
-        monkeypatch.setattr(_inference.os, "cpu_count", lambda: 2)
-        monkeypatch.setattr(_inference, "busy_cores", lambda: 0)
-        assert _inference.inference_threads(1) == 1
-        assert _inference.inference_threads(1000) == 2
-        monkeypatch.setattr(_inference, "busy_cores", lambda: 1)
-        assert _inference.inference_threads(1000) == 1
-        monkeypatch.setattr(_inference, "busy_cores", lambda: 7.5)
-        assert _inference.inference_threads(1000) == 1
-        with _inference.torch_threads(1):
+        with torch_threads(1):
             assert torch.get_num_threads() == 1
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(1)  # the tests' setting (conftest)
 
 
-def test_busy_cores_leaves_out_this_thread_and_its_own_load(monkeypatch):
-    import io
+def test_cores_are_counted_once_the_sklearn_way(monkeypatch):
+    import joblib
 
-    from fer_sklearn.neural_net import _inference
+    from fer_sklearn.utils import _threads
 
-    assert 0 <= _inference.busy_cores() < 10_000
-    # a load average of 7.9 (this process's own past work), 3 tasks runnable now: this one + 2
-    monkeypatch.setattr("builtins.open", lambda *a, **k: io.StringIO("7.90 5.0 2.0 3/80 1234\n"))
-    assert _inference.busy_cores() == 2
-    monkeypatch.setattr("builtins.open", _raise_oserror)  # not Linux: the load average
-    monkeypatch.setattr(_inference.os, "getloadavg", lambda: (3.5, 2.0, 1.0))
-    assert _inference.busy_cores() == 3.5
+    assert _threads.available_cores() == max(1, joblib.cpu_count())
+    monkeypatch.setattr(joblib, "cpu_count", lambda: 1 / 0)
+    _threads.available_cores()  # cached: not counted again per call
 
 
-def _raise_oserror(*args, **kwargs):
-    raise OSError("no /proc here")
+def test_a_pipeline_passes_a_large_array_through_its_steps_in_chunks(fitted_pipeline, faces,
+                                                                     monkeypatch):
+    import sklearn
+
+    X, _ = faces
+    whole = fitted_pipeline.predict_proba(X)
+    first = fitted_pipeline.steps[0][1]
+    sizes = []
+    transform = first.transform
+    monkeypatch.setattr(first, "transform", lambda images: sizes.append(len(images)) or
+                        transform(images))
+    with sklearn.config_context(working_memory=1):  # MiB: 14 images of 48x48 or less a chunk
+        proba = fitted_pipeline.predict_proba(X)
+        labels = fitted_pipeline.predict(X)
+    assert sizes[:len(sizes) // 2] == [14] * 15 and sum(sizes) == 2 * len(X)
+    np.testing.assert_allclose(proba, whole, atol=1e-5)
+    np.testing.assert_array_equal(labels, fitted_pipeline.classes_[whole.argmax(1)])
+    sizes.clear()
+    fitted_pipeline.predict_proba(list(X[:20]))  # a list goes through whole
+    assert sizes == [20]

@@ -40,6 +40,7 @@ def test_onnx_answers_like_the_pipeline(fitted_pipeline, faces, tmp_path, input_
 
 def test_tta_and_an_ensemble_are_exported_too(tmp_path):
     model = load_pretrained("accurate", tta=True, device="cpu")
+    model.set_params(clf__precision="32")  # the file holds the float32 network
     faces = np.random.RandomState(0).randint(0, 256, size=(6, 48, 48)).astype(np.uint8)
     proba = _run(export_onnx(model, tmp_path / "accurate.onnx"), faces)
     np.testing.assert_allclose(proba, model.predict_proba(faces), atol=1e-4)

@@ -44,7 +44,8 @@ def test_int8_model_pickles_and_follows_training(int8, faces):
     np.testing.assert_array_equal(copy.predict_proba(X[:20]), proba)  # rebuilt the same
     copy[-1].partial_fit(copy[:-1].transform(X), y)
     assert not np.allclose(copy.predict_proba(X[:20]), proba)
-    del copy[-1].int8_calibration_  # back to float32: skorch's own path through the module agrees
+    assert copy[-1].precision == "int8"
+    copy.set_params(clf__precision="32")  # back to float32: skorch's own path through the module agrees
     eager = NeuralNetClassifier.predict_proba(copy[-1], copy[:-1].transform(X[:20])[:, None])
     np.testing.assert_allclose(copy.predict_proba(X[:20]), eager, atol=1e-5)
 
@@ -59,18 +60,18 @@ def test_refuses_what_it_cannot_quantize(faces):
 
 @pytest.mark.parametrize("full_range, quant_max", [(True, 255), (False, 127)])
 def test_activations_use_8_bits_only_where_the_cpu_has_vnni(full_range, quant_max):
-    from fer_sklearn.neural_net import _inference
+    from fer_sklearn.neural_net import _int8
 
-    observer = _inference.int8_qconfig_mapping(full_range).global_qconfig.activation()
+    observer = _int8.int8_qconfig_mapping(full_range).global_qconfig.activation()
     assert observer.quant_max - observer.quant_min == quant_max
 
 
 def test_the_cpu_decides_the_activation_range(monkeypatch, fitted_pipeline, faces):
-    from fer_sklearn.neural_net import _inference
+    from fer_sklearn.neural_net import _int8
 
     X, _ = faces
     proba = {}
     for vnni in (True, False):
-        monkeypatch.setattr(_inference, "cpu_has_vnni", lambda vnni=vnni: vnni)
+        monkeypatch.setattr(_int8, "cpu_has_vnni", lambda vnni=vnni: vnni)
         proba[vnni] = quantize(fitted_pipeline, X, n_images=100).predict_proba(X)
     assert not np.array_equal(proba[True], proba[False])

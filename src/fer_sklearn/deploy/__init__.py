@@ -1,6 +1,6 @@
 """Deployment: a fitted pipeline as one ONNX file (preprocessing included), or predicting in int8."""
 
 from ._onnx import export_onnx
-from ._quantize import quantize
+from ..neural_net import quantize
 
 __all__ = ["export_onnx", "quantize"]

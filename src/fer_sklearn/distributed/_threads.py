@@ -1,53 +1,20 @@
 """Torch threads per task: each task slot of a machine gets its share of the machine's cores.
 
+The count follows the package's one thread rule (:mod:`fer_sklearn.utils`'s
+:func:`~fer_sklearn.utils.thread_share` of :func:`~fer_sklearn.utils.available_cores`).
+
 torch's thread count belongs to the calling thread (OpenMP), so it is set at
 the start of every task, in the thread that runs it: a fit on a Dask worker
 then runs with the same number of threads whatever ran there before, and a
 search gives the same scores as a serial run with that many threads.
 """
 
-import os
 from collections import Counter
 
+from ..utils import available_cores, thread_share
 
-def available_cores():
-    """Count the cores this process may run on (its CPU affinity where the OS has one).
-
-    Returns
-    -------
-    n_cores : int
-        At least 1.
-    """
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
-def thread_share(slots, cores=None):
-    """Torch threads for each of ``slots`` tasks running at once on ``cores`` cores.
-
-    Parameters
-    ----------
-    slots : int
-        Tasks that run at the same time on the machine (Dask worker threads,
-        or ``n_jobs`` processes).
-    cores : int, default=None
-        The machine's cores (default: :func:`available_cores`).
-
-    Returns
-    -------
-    n_threads : int
-        ``cores // slots``, at least 1.
-
-    Examples
-    --------
-    >>> from fer_sklearn.distributed import thread_share
-    >>> thread_share(2, cores=16), thread_share(4, cores=2)
-    (8, 1)
-    """
-    cores = available_cores() if cores is None else cores
-    return max(1, int(cores) // max(1, int(slots)))
+__all__ = ["Inline", "TorchThreadsCall", "available_cores", "host_slots", "set_torch_threads",
+           "thread_share"]
 
 
 def set_torch_threads(n_threads):

@@ -1,17 +1,19 @@
 """The network and its scikit-learn classifier: EmotionCNN, EnsembleCNN, EmotionClassifier,
-batch augmentation and learning-rate schedules; what inference shares with the layers above
-(the device, torch's threads, batch-norm folding)."""
+batch augmentation, learning-rate schedules and int8 prediction (``quantize``); what inference
+shares with the layers above (the device, torch's threads, batch-norm folding)."""
 
 from .._registry import register_class
 from ._augment import ImageAugmenter
 from ._classifier import EmotionClassifier
 from ._cnn import EmotionCNN, EnsembleCNN
 from ._device import resolve_device
-from ._inference import fold_batch_norm, torch_threads
+from ._folding import fold_batch_norm
+from ._int8 import quantize
+from ._predictor import torch_threads
 
 for _name, _cls in (("EmotionClassifier", EmotionClassifier), ("EmotionCNN", EmotionCNN),
                     ("EnsembleCNN", EnsembleCNN), ("ImageAugmenter", ImageAugmenter)):
     register_class(f"fer_sklearn.{_name}", _cls)  # model files may name them
 
 __all__ = ["EmotionCNN", "EmotionClassifier", "EnsembleCNN", "ImageAugmenter", "fold_batch_norm",
-           "resolve_device", "torch_threads"]
+           "quantize", "resolve_device", "torch_threads"]

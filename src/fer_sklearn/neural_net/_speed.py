@@ -8,21 +8,26 @@ from torch.utils.data import DataLoader
 
 from ._batches import DeviceBatches, in_memory_arrays
 from ._device import resolve_device
-from ._inference import FastPredictor, Int8Predictor, weights_version
+from ._dispatch import cpu_precision
+from ._int8 import Int8Predictor, weights_fingerprint
+from ._predictor import FastPredictor, weights_version
 
-PRECISIONS = ("auto", "bf16", "32")
+PRECISIONS = ("auto", "bf16", "32", "int8")
 # each net's folded copy for prediction, dropped with the net
 _PREDICTORS = weakref.WeakKeyDictionary()
 
 
 class DeviceSpeedMixin:
-    """Mixin for a skorch net with a ``precision`` parameter (``"auto"``, ``"bf16"``, ``"32"``).
+    """Mixin for a skorch net with a ``precision`` parameter (``"auto"``, ``"bf16"``, ``"32"``, ``"int8"``).
 
     On CUDA the module and its inputs use the channels-last layout and
-    ``precision="auto"`` means bf16 autocast; elsewhere ``"auto"`` stays float32.
-    Training batches of in-memory data are cut by index on the device, and
-    predictions come from a folded copy of the network (int8 when the net holds
-    ``int8_calibration_``), rebuilt whenever the weights change.
+    ``precision="auto"`` means bf16 autocast. On a CPU, training stays float32
+    unless ``"bf16"`` is asked, and ``"auto"`` predicts with what the CPU runs
+    fastest, decided once per process (:mod:`~fer_sklearn.neural_net._dispatch`):
+    bf16 with AMX, int8 with VNNI where the net has int8 ranges
+    (``int8_calibration_`` or ``int8_ranges_``), else float32. Training batches
+    of in-memory data are cut by index on the device, and predictions come from
+    a folded copy of the network, rebuilt whenever the weights change.
     """
 
     def _on_cuda(self):
@@ -73,24 +78,59 @@ class DeviceSpeedMixin:
         return DeviceBatches(*arrays, batch_size, resolve_device(self.device),
                              shuffle=options.get("shuffle", True))
 
+    def _int8_source(self):
+        """Calibration images (``int8_calibration_``), or ranges observed for these very
+        weights (``int8_ranges_``), or None."""
+        calibration = getattr(self, "int8_calibration_", None)
+        if calibration is not None:
+            return calibration
+        ranges = getattr(self, "int8_ranges_", None)
+        if ranges is not None and ranges.get("weights") == weights_fingerprint(self.module_):
+            return ranges
+        return None
+
+    def inference_precision(self):
+        """What ``predict_proba`` computes in here: ``"32"``, ``"bf16"`` or ``"int8"``.
+
+        ``precision="auto"`` on a CPU is the process's choice
+        (:func:`~fer_sklearn.neural_net._dispatch.cpu_precision`), float32 where
+        it is int8 but the net has no int8 ranges.
+        """
+        precision = self.precision
+        if self._on_cuda():
+            if precision == "int8":
+                raise ValueError("precision='int8' runs on the CPU only; use 'auto', 'bf16' or "
+                                 "'32' on CUDA, or device='cpu'")
+            auto = precision == "auto" and torch.cuda.is_bf16_supported()
+            return "bf16" if precision == "bf16" or auto else "32"
+        if precision == "auto":
+            precision = cpu_precision()
+            return "32" if precision == "int8" and self._int8_source() is None else precision
+        if precision == "int8" and self._int8_source() is None:
+            raise ValueError("precision='int8' needs the ranges of the network's activations: "
+                             "calibrate it with fer_sklearn.deploy.quantize(model, X) on a few "
+                             "hundred training images")
+        return precision
+
     def _fast_predictor(self):
-        """The network folded for inference, rebuilt whenever its weights or device change.
+        """The network folded for inference, rebuilt whenever its weights, device or precision change.
 
         Kept outside the estimator's ``__dict__`` (prediction leaves the
         estimator as it was, and pickles never carry it).
         """
         device = torch.device(resolve_device(self.device))
-        calibration = getattr(self, "int8_calibration_", None)
+        key = (weights_version(self.module_), device, self.precision, cpu_precision(),
+               id(getattr(self, "int8_calibration_", None)), id(getattr(self, "int8_ranges_", None)))
         cached = _PREDICTORS.get(self)
-        if (cached is not None and cached.version == weights_version(self.module_)
-                and getattr(cached, "calibration", None) is calibration
-                and (calibration is not None
-                     or (cached.device, cached.autocast_dtype) == (device, self._autocast_dtype()))):
+        if cached is not None and cached.key == key:
             return cached
-        if calibration is None:
-            cached = FastPredictor(self.module_, device, self._autocast_dtype(),
-                                   self._get_predict_nonlinearity())
+        precision = self.inference_precision()
+        nonlinearity = self._get_predict_nonlinearity()
+        if precision == "int8":
+            cached = Int8Predictor(self.module_, self._int8_source(), nonlinearity)
         else:
-            cached = Int8Predictor(self.module_, calibration, self._get_predict_nonlinearity())
+            dtype = torch.bfloat16 if precision == "bf16" else None
+            cached = FastPredictor(self.module_, device, dtype, nonlinearity)
+        cached.key = key
         _PREDICTORS[self] = cached
         return cached

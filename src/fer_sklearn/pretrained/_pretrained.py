@@ -80,7 +80,40 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     model.pretrained_ = {"name": name, "version": config.get("version"),
                          "weights_sha256": {m["weights"]: m.get("sha256")
                                             for m in config["members"]}}
+    ranges = WEIGHTS_DIR / f"{name}.int8"
+    if ranges.exists():
+        model[-1].int8_ranges_ = read_int8_ranges(ranges)
     return model
+
+
+def read_int8_ranges(path):
+    """Read the int8 activation ranges of a shipped model (``<name>.int8``, JSON), checked.
+
+    Written by ``benchmarks/calibrate_int8.py`` from 512 FER2013 Training faces: the
+    range of each activation of the network and the fingerprint of the weights they
+    belong to, so that ``precision="auto"`` predicts in int8 on CPUs with VNNI without
+    calibration images; the classifier ignores them once the weights change.
+
+    Parameters
+    ----------
+    path : path
+        The ``.int8`` file.
+
+    Returns
+    -------
+    ranges : dict
+        ``{"weights": fingerprint, "ranges": {observer: [low, high]}}``.
+    """
+    ranges = json.loads(Path(path).read_text())
+    ok = (isinstance(ranges, dict) and isinstance(ranges.get("weights"), str)
+          and isinstance(ranges.get("ranges"), dict)
+          and all(isinstance(v, list) and len(v) == 2
+                  and all(isinstance(x, (int, float)) for x in v)
+                  for v in ranges["ranges"].values()))
+    if not ok:
+        raise ValueError(f"{path}: expected {{'weights': str, "
+                         f"'ranges': {{name: [low, high]}}}}")
+    return ranges
 
 
 def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None,

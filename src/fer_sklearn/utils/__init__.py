@@ -1,5 +1,5 @@
 """Helpers shared by the areas of the package: emotion labels, input checks, search grids,
-atomic file writes."""
+atomic file writes, thread counts."""
 
 from ._files import atomic_write
 from ._labels import (
@@ -13,6 +13,7 @@ from ._labels import (
                       normalize_emotion_labels,
 )
 from ._param_grid import check_param_grid, valid_prefixes
+from ._threads import SMALL_BATCH, available_cores, prediction_threads, thread_share
 from ._validation import (
     check_image_shape, check_images, check_labels, check_pixels, eight_bit_values, pixel_scale,
     pixels_per_image,
@@ -20,7 +21,9 @@ from ._validation import (
 
 __all__ = [
     "EMOTIONS",
+    "SMALL_BATCH",
     "atomic_write",
+    "available_cores",
     "check_image_shape",
     "check_images",
     "check_labels",
@@ -36,5 +39,7 @@ __all__ = [
     "normalize_emotion_labels",
     "pixel_scale",
     "pixels_per_image",
+    "prediction_threads",
+    "thread_share",
     "valid_prefixes",
 ]

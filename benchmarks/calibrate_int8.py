@@ -1,0 +1,53 @@
+"""Write the int8 activation ranges of the shipped models (``pretrained/weights/<name>.int8``).
+
+    .venv/bin/python benchmarks/calibrate_int8.py [--models default fast accurate]
+
+For each shipped model: 512 FER2013 Training faces (drawn with ``RandomState(0)``, the
+calibration :func:`fer_sklearn.deploy.quantize` uses by default) pass through the model's
+preprocessing, and the range of each activation of the network is observed
+(``fer_sklearn.neural_net._int8.activation_ranges``) and written with the fingerprint of the
+weights it belongs to. ``load_pretrained`` reads the file, and ``precision="auto"`` then
+predicts in int8 on CPUs with VNNI. Rerun it whenever a model's weights change (the
+classifier ignores ranges of other weights and predicts in float32). Prints the share of
+PublicTest labels the int8 model gives as float32.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fer_sklearn import load_fer2013, load_pretrained
+from fer_sklearn.neural_net._int8 import activation_ranges
+from fer_sklearn.pretrained import WEIGHTS_DIR
+
+FER2013 = Path(__file__).resolve().parents[2] / "shared/data/fer2013/fer2013.csv.gz"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(FER2013))
+    parser.add_argument("--models", nargs="+", default=["default", "fast", "accurate"])
+    parser.add_argument("--n-images", type=int, default=512)
+    args = parser.parse_args(argv)
+    X, _ = load_fer2013(args.data, usage="Training", return_X_y=True)
+    faces = X[np.sort(np.random.RandomState(0).choice(len(X), args.n_images, replace=False))]
+    test, _ = load_fer2013(args.data, usage="PublicTest", return_X_y=True)
+    for name in args.models:
+        model = load_pretrained(name, device="cpu")
+        clf = model[-1]
+        images = clf._images(model[:-1].transform(faces), reset=False)
+        ranges = activation_ranges(clf.module_, images)
+        (WEIGHTS_DIR / f"{name}.int8").write_text(json.dumps(ranges, indent=1) + "\n")
+        model = load_pretrained(name, device="cpu")
+        fp32 = model.set_params(clf__precision="32").predict(test)
+        int8 = model.set_params(clf__precision="int8").predict(test)
+        print(f"{name}: {len(ranges['ranges'])} ranges; int8 labels as float32 on PublicTest: "
+              f"{np.mean(fp32 == int8):.2%}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Which arithmetic CPU predictions use, chosen once per process from what the CPU has.
+
+* **bf16** where the CPU has AMX tiles: oneDNN runs bf16 convolutions on them, measured
+  3.2x the images/s of float32 on a Xeon with AMX (issue 24); without AMX, bf16 is
+  emulated with AVX-512 and is slower than float32.
+* **int8** where the CPU has VNNI (``avx512_vnni``): PyTorch's x86 int8 kernels multiply
+  8-bit numbers without 16-bit saturation; measured 2.3-2.4x the images/s of float32 with
+  the shipped networks on an AMD EPYC Zen 5 (``benchmarks/bench_speed.py``). Needs the
+  activation ranges of the network (a calibration, see :func:`fer_sklearn.deploy.quantize`).
+* **32** (float32) otherwise.
+
+The CPU's features are read through ``torch.cpu.get_capabilities()`` (cpuinfo: Linux,
+macOS, Windows, x86 and ARM); a build without it reads none and stays float32. A level
+capped with ``ATEN_CPU_CAPABILITY`` or ``ONEDNN_MAX_CPU_ISA`` (to run as an older CPU) is
+respected: below AVX-512 there is no VNNI or AMX to use.
+"""
+
+import functools
+import os
+
+import torch
+
+_AVX512_LEVELS = ("AVX512", "AVX512_CORE", "AVX512_CORE_VNNI", "AVX512_CORE_BF16",
+                  "AVX10_1_512", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
+                  "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2",
+                  "ALL", "DEFAULT")
+
+
+def _capabilities():
+    try:
+        return dict(torch.cpu.get_capabilities())
+    except (AttributeError, RuntimeError):  # an older torch, or cpuinfo failed
+        return {}
+
+
+def cpu_features(capabilities=None, environ=None):
+    """What the CPU offers this process's kernels: ``{"isa", "vnni", "amx"}``.
+
+    Parameters
+    ----------
+    capabilities : dict or None, default=None
+        CPU flags as ``torch.cpu.get_capabilities()`` names them (default: read them).
+    environ : mapping or None, default=None
+        Environment variables (default: ``os.environ``), for ``ATEN_CPU_CAPABILITY``
+        and ``ONEDNN_MAX_CPU_ISA``.
+
+    Returns
+    -------
+    features : dict
+        ``isa``: torch's kernel level (``"AVX512"``, ``"AVX2"``, ...); ``vnni``:
+        int8 dot products usable; ``amx``: AMX bf16 tiles usable.
+    """
+    caps = _capabilities() if capabilities is None else capabilities
+    environ = os.environ if environ is None else environ
+    if capabilities is None:
+        isa = torch.backends.cpu.get_cpu_capability()
+    else:
+        isa = "AVX512" if caps.get("avx512_f") else "AVX2" if caps.get("avx2") else "DEFAULT"
+        isa = environ.get("ATEN_CPU_CAPABILITY", isa).upper()
+    onednn = environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
+    wide = isa.startswith("AVX512") and onednn in _AVX512_LEVELS
+    amx = onednn in ("ALL", "DEFAULT") or "AMX" in onednn
+    return {"isa": isa,
+            "vnni": bool(wide and caps.get("avx512_vnni")),
+            "amx": bool(wide and amx and caps.get("amx_tile") and caps.get("amx_bf16"))}
+
+
+def choose_precision(features, int8_engine=None):
+    """The precision ``precision="auto"`` means on a CPU with ``features``.
+
+    Parameters
+    ----------
+    features : dict
+        As :func:`cpu_features` returns.
+    int8_engine : bool or None, default=None
+        Whether this torch has the x86 int8 engine (default: ask torch).
+
+    Returns
+    -------
+    precision : {"bf16", "int8", "32"}
+
+    Examples
+    --------
+    >>> from fer_sklearn.neural_net._dispatch import choose_precision
+    >>> choose_precision({"isa": "AVX512", "vnni": True, "amx": True})
+    'bf16'
+    >>> choose_precision({"isa": "AVX512", "vnni": True, "amx": False}, int8_engine=True)
+    'int8'
+    >>> choose_precision({"isa": "AVX2", "vnni": False, "amx": False})
+    '32'
+    """
+    if features.get("amx"):
+        return "bf16"
+    if int8_engine is None:
+        int8_engine = "x86" in torch.backends.quantized.supported_engines
+    if features.get("vnni") and int8_engine:
+        return "int8"
+    return "32"
+
+
+@functools.cache
+def cpu_precision():
+    """:func:`choose_precision` for this process's CPU, decided once per process."""
+    return choose_precision(cpu_features())
+
+
+def describe_cpu():
+    """The CPU, its features and the choice of ``precision="auto"``, as a dict of strings."""
+    caps = _capabilities()
+    features = cpu_features()
+    return {"cpu": str(caps.get("cpu_name", "?")), "isa": features["isa"],
+            "vnni": str(features["vnni"]), "amx": str(features["amx"]),
+            "precision auto (CPU)": cpu_precision()}

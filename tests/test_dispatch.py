@@ -1,0 +1,125 @@
+"""precision: what the CPU's features choose, its fallbacks, and the knob itself.
+
+Budget: about 10 s on 2 CPU cores (a tiny 24x24 pipeline, the shipped ``fast`` model on
+synthetic faces). Agreement on FER2013's PublicTest is measured by
+``benchmarks/bench_speed.py`` (the ``labels as float32`` column), not here.
+"""
+
+import io
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import fer_sklearn
+from fer_sklearn import load_pretrained, make_faces
+from fer_sklearn.deploy import quantize
+from fer_sklearn.neural_net import _dispatch, _speed
+
+XEON_AMX = {"avx2": True, "avx512_f": True, "avx512_vnni": True, "avx512_bf16": True,
+            "amx_tile": True, "amx_bf16": True, "amx_int8": True}
+EPYC_ZEN5 = {"avx2": True, "avx512_f": True, "avx512_vnni": True, "avx512_bf16": True}
+AVX2_ONLY = {"avx2": True}
+
+
+@pytest.mark.parametrize("caps, environ, expected", [
+    (XEON_AMX, {}, "bf16"),
+    (EPYC_ZEN5, {}, "int8"),
+    (AVX2_ONLY, {}, "32"),
+    ({}, {}, "32"),  # no flags read (an old torch, cpuinfo failed, another architecture)
+    (XEON_AMX, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}, "int8"),  # AMX switched off
+    (XEON_AMX, {"ATEN_CPU_CAPABILITY": "avx2"}, "32"),  # running as an AVX2 CPU
+    (EPYC_ZEN5, {"ONEDNN_MAX_CPU_ISA": "AVX2"}, "32"),
+])
+def test_the_cpu_features_choose_the_precision(caps, environ, expected):
+    features = _dispatch.cpu_features(caps, environ)
+    assert _dispatch.choose_precision(features, int8_engine=True) == expected
+
+
+def test_without_the_int8_engine_vnni_stays_float32():
+    features = _dispatch.cpu_features(EPYC_ZEN5, {})
+    assert _dispatch.choose_precision(features, int8_engine=False) == "32"
+
+
+def test_the_choice_is_made_once_per_process_and_reported(monkeypatch):
+    first = _dispatch.cpu_precision()
+    assert first in ("bf16", "int8", "32")
+    other = "32" if first != "32" else "bf16"
+    monkeypatch.setattr(_dispatch, "choose_precision", lambda *a, **k: other)
+    assert _dispatch.cpu_precision() == first  # not asked again
+    out = io.StringIO()
+    fer_sklearn.show_versions(file=out)
+    assert f"precision auto (CPU): {first}" in out.getvalue()
+    assert "isa: " in out.getvalue() and "cores (joblib.cpu_count): " in out.getvalue()
+
+
+def test_unreadable_flags_mean_float32(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", _missing, raising=False)
+    assert _dispatch._capabilities() == {}
+    assert _dispatch.choose_precision(_dispatch.cpu_features(), int8_engine=True) == "32"
+
+
+def _missing():
+    raise AttributeError("get_capabilities")
+
+
+@pytest.fixture(scope="module")
+def fast():
+    return load_pretrained("fast", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    return make_faces(200, size=48, random_state=1)[0]
+
+
+@pytest.mark.parametrize("choice, expected", [("bf16", "bf16"), ("int8", "int8"), ("32", "32")])
+def test_auto_follows_the_dispatch(fast, monkeypatch, choice, expected):
+    monkeypatch.setattr(_speed, "cpu_precision", lambda: choice)
+    model = fast
+    assert model[-1].inference_precision() == expected
+    model.predict(np.zeros((2, 48, 48), np.uint8))
+    assert model[-1]._fast_predictor().precision == expected
+
+
+def test_every_fast_path_keeps_the_labels_of_float32(fast, synthetic):
+    proba = {p: fast.set_params(clf__precision=p).predict_proba(synthetic)
+             for p in ("32", "bf16", "int8")}
+    fast.set_params(clf__precision="auto")
+    for p in ("bf16", "int8"):
+        assert not np.array_equal(proba[p], proba["32"])  # another network answered
+        assert (proba[p].argmax(1) == proba["32"].argmax(1)).mean() >= 0.97
+
+
+def test_precision_32_is_bit_stable(fast, synthetic):
+    first = fast.set_params(clf__precision="32").predict_proba(synthetic[:70])
+    again = pickle.loads(pickle.dumps(fast)).predict_proba(synthetic[:70])
+    fast.set_params(clf__precision="auto")
+    np.testing.assert_array_equal(first, again)
+
+
+def test_int8_needs_ranges_and_auto_falls_back_without_them(fitted_pipeline, faces, monkeypatch):
+    X, _ = faces
+    monkeypatch.setattr(_speed, "cpu_precision", lambda: "int8")
+    model = pickle.loads(pickle.dumps(fitted_pipeline))
+    assert model[-1].inference_precision() == "32"  # a fresh fit has no int8 ranges
+    with pytest.raises(ValueError, match="quantize"):
+        model.set_params(clf__precision="int8").predict(X[:3])
+    assert quantize(model, X, n_images=50)[-1].inference_precision() == "int8"
+
+
+def test_ranges_of_other_weights_are_ignored(fast, monkeypatch):
+    monkeypatch.setattr(_speed, "cpu_precision", lambda: "int8")
+    model = pickle.loads(pickle.dumps(fast))
+    assert model[-1].inference_precision() == "int8"
+    with torch.no_grad():
+        model[-1].module_.head[-1].bias.add_(1.0)  # new weights: the shipped ranges no longer fit
+    assert model[-1].inference_precision() == "32"
+
+
+def test_int8_is_refused_on_cuda(fast, monkeypatch):
+    clf = pickle.loads(pickle.dumps(fast[-1])).set_params(precision="int8")
+    monkeypatch.setattr(type(clf), "_on_cuda", lambda self: True)  # as if on a GPU
+    with pytest.raises(ValueError, match="CPU only"):
+        clf.inference_precision()
