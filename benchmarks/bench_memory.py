@@ -48,7 +48,8 @@ labels = model.predict(X)
 peak = hwm()["VmHWM"]
 check = np.concatenate([model.predict(X[i:i + 1000]) for i in range(0, min(len(X), 20000), 1000)])
 print(json.dumps({{"rss_before_mib": before, "hwm_after_reset_mib": start["VmHWM"],
-                  "peak_mib": peak, "same_labels_first_20000": bool((check == labels[:len(check)]).all()),
+                  "peak_mib": peak,
+                  "same_labels_first_20000": bool((check == labels[:len(check)]).all()),
                   "input_mib": X.nbytes / 2**20}}))
 """
 

@@ -31,6 +31,8 @@ AVX2_ONLY = {"avx2": True}
     (XEON_AMX, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_VNNI"}, "int8"),  # AMX switched off
     (XEON_AMX, {"ATEN_CPU_CAPABILITY": "avx2"}, "32"),  # running as an AVX2 CPU
     (EPYC_ZEN5, {"ONEDNN_MAX_CPU_ISA": "AVX2"}, "32"),
+    (EPYC_ZEN5, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}, "32"),  # as an AVX-512 CPU without VNNI
+    (XEON_AMX, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}, "bf16"),
 ])
 def test_the_cpu_features_choose_the_precision(caps, environ, expected):
     features = _dispatch.cpu_features(caps, environ)

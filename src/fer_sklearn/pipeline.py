@@ -73,12 +73,12 @@ class EmotionPipeline(Pipeline):
 
     @available_if(lambda self: hasattr(self._final_estimator, "predict"))
     def predict(self, X, **params):
-        """The label of each image, in chunks of ``working_memory`` (see :class:`~sklearn.pipeline.Pipeline`)."""
+        """The label of each image, in chunks of ``working_memory`` (see ``Pipeline.predict``)."""
         return self._in_chunks("predict", X, **params)
 
     @available_if(lambda self: hasattr(self._final_estimator, "predict_proba"))
     def predict_proba(self, X, **params):
-        """Class probabilities, in chunks of ``working_memory`` (see :class:`~sklearn.pipeline.Pipeline`)."""
+        """Class probabilities, in chunks of ``working_memory`` (see ``Pipeline.predict_proba``)."""
         return self._in_chunks("predict_proba", X, **params)
 
 

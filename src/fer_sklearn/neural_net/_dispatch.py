@@ -20,10 +20,18 @@ import os
 
 import torch
 
-_AVX512_LEVELS = ("AVX512", "AVX512_CORE", "AVX512_CORE_VNNI", "AVX512_CORE_BF16",
-                  "AVX10_1_512", "AVX512_CORE_FP16", "AVX512_CORE_AMX", "AVX512_CORE_AMX_FP16",
-                  "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2",
-                  "ALL", "DEFAULT")
+# oneDNN's ISA levels (ONEDNN_MAX_CPU_ISA), lowest first; ALL/DEFAULT: no cap
+_ONEDNN_LEVELS = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                  "AVX512_CORE_VNNI", "AVX512_CORE_BF16", "AVX10_1_512", "AVX512_CORE_FP16",
+                  "AVX512_CORE_AMX", "AVX10_1_512_AMX", "AVX512_CORE_AMX_FP16",
+                  "AVX10_1_512_AMX_FP16", "AVX10_2_512", "AVX10_2_512_AMX_2")
+
+
+def _onednn_allows(cap, level):
+    """Whether ``ONEDNN_MAX_CPU_ISA=cap`` lets oneDNN use ``level``."""
+    if cap in ("ALL", "DEFAULT", "") or cap not in _ONEDNN_LEVELS:
+        return True
+    return _ONEDNN_LEVELS.index(cap) >= _ONEDNN_LEVELS.index(level)
 
 
 def _capabilities():
@@ -58,11 +66,12 @@ def cpu_features(capabilities=None, environ=None):
         isa = "AVX512" if caps.get("avx512_f") else "AVX2" if caps.get("avx2") else "DEFAULT"
         isa = environ.get("ATEN_CPU_CAPABILITY", isa).upper()
     onednn = environ.get("ONEDNN_MAX_CPU_ISA", "ALL").upper()
-    wide = isa.startswith("AVX512") and onednn in _AVX512_LEVELS
-    amx = onednn in ("ALL", "DEFAULT") or "AMX" in onednn
+    wide = isa.startswith("AVX512")
+    vnni = wide and _onednn_allows(onednn, "AVX512_CORE_VNNI")
+    amx = wide and _onednn_allows(onednn, "AVX512_CORE_AMX")
     return {"isa": isa,
-            "vnni": bool(wide and caps.get("avx512_vnni")),
-            "amx": bool(wide and amx and caps.get("amx_tile") and caps.get("amx_bf16"))}
+            "vnni": bool(vnni and caps.get("avx512_vnni")),
+            "amx": bool(amx and caps.get("amx_tile") and caps.get("amx_bf16"))}
 
 
 def choose_precision(features, int8_engine=None):

@@ -18,7 +18,7 @@ _PREDICTORS = weakref.WeakKeyDictionary()
 
 
 class DeviceSpeedMixin:
-    """Mixin for a skorch net with a ``precision`` parameter (``"auto"``, ``"bf16"``, ``"32"``, ``"int8"``).
+    """Mixin for a skorch net with a ``precision`` parameter: ``"auto"``, ``"bf16"``, ``"32"``, ``"int8"``.
 
     On CUDA the module and its inputs use the channels-last layout and
     ``precision="auto"`` means bf16 autocast. On a CPU, training stays float32
@@ -113,14 +113,15 @@ class DeviceSpeedMixin:
         return precision
 
     def _fast_predictor(self):
-        """The network folded for inference, rebuilt whenever its weights, device or precision change.
+        """The network folded for inference, rebuilt when its weights, device or precision change.
 
         Kept outside the estimator's ``__dict__`` (prediction leaves the
         estimator as it was, and pickles never carry it).
         """
         device = torch.device(resolve_device(self.device))
         key = (weights_version(self.module_), device, self.precision, cpu_precision(),
-               id(getattr(self, "int8_calibration_", None)), id(getattr(self, "int8_ranges_", None)))
+               id(getattr(self, "int8_calibration_", None)),
+               id(getattr(self, "int8_ranges_", None)))
         cached = _PREDICTORS.get(self)
         if cached is not None and cached.key == key:
             return cached

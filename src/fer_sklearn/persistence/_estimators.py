@@ -4,7 +4,8 @@ A node is ``{"class", "params", "steps"}`` for a pipeline and ``{"class",
 "params", "fitted"}`` for a transformer or an :class:`EmotionClassifier`. A
 classifier's network weights are tensors named ``<step>.module_.<key>`` (no
 step name for a bare classifier), the calibration images of an int8 model
-``<step>.int8_calibration_``.
+``<step>.int8_calibration_``; the int8 ranges of a shipped model (``int8_ranges_``) are
+JSON in the node.
 """
 
 import math
@@ -112,7 +113,21 @@ def _classifier_state(clf, where, prefix, tensors):
         "class_weight_": None if weights is None else encode_array(weights, where),
         "history_": _plain(clf.history_.to_list(), f"{where}.history_"),
         "int8_calibration_": calibration is not None,
+        **({"int8_ranges_": _int8_ranges(ranges, f"{where}.int8_ranges_")}
+           if (ranges := getattr(clf, "int8_ranges_", None)) is not None else {}),
     }
+
+
+def _int8_ranges(value, where):
+    """Checked int8 ranges: ``{"weights": str, "ranges": {name: [low, high]}}``."""
+    value = expect_keys(value, ("weights", "ranges"), where)
+    expect(value["weights"], str, f"{where}.weights")
+    ranges = {}
+    for name, pair in expect(value["ranges"], dict, f"{where}.ranges").items():
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise ModelFileError(f"{where}.ranges.{name}: expected [low, high]")
+        ranges[str(name)] = [check_finite(v, f"{where}.ranges.{name}") for v in pair]
+    return {"weights": value["weights"], "ranges": ranges}
 
 
 def _plain(value, where):
@@ -178,8 +193,8 @@ class Builder:
 
     def _restore_classifier(self, clf, fitted, where, prefix):
         where = f"{where}.fitted"
-        history, calibrated = _set_fitted(clf, expect_keys(fitted, _CLASSIFIER_FITTED, where),
-                                          where)
+        fitted = expect_keys(fitted, _CLASSIFIER_FITTED, where, optional=("int8_ranges_",))
+        history, calibrated = _set_fitted(clf, fitted, where)
         if self.dry:
             with clf._current_init_context("module"):
                 clf.initialize_module()
@@ -201,6 +216,8 @@ class Builder:
         if calibrated:
             calibration = self.source.tensor(f"{prefix}int8_calibration_", torch.float16)
             clf.int8_calibration_ = calibration.numpy().astype(np.float16)
+        if "int8_ranges_" in fitted:
+            clf.int8_ranges_ = _int8_ranges(fitted["int8_ranges_"], f"{where}.int8_ranges_")
         return clf
 
 
