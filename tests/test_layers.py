@@ -23,9 +23,8 @@ LAZY = ("onnx", "onnxruntime", "dask", "distributed", "cv2", "torch.ao")
 # the command line imports the library when a verb runs, so that ``--help`` stays light
 # (test_cli.py::test_help_imports_nothing_heavy)
 LAZY_PACKAGES = ("cli",)
-# the files of the CPU-speed work (issue 24) that still import inside a function: they are
-# being split and their thread policy moved; remove each entry with its import
-KNOWN = {("neural_net/_inference.py", "warnings"), ("distributed/_threads.py", "torch")}
+# files that still import inside a function, each with the module (none left)
+KNOWN = set()
 # the package's own registry (the bottom layer) and version, used by every subpackage
 SHARED = ("fer_sklearn", "fer_sklearn._registry")
 MAX_LINES = 350

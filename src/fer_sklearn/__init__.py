@@ -37,7 +37,7 @@ _DEFINED_IN = {
     "make_emotion_pipeline": "pipeline",
     "make_faces": "datasets",
     "save_model": "persistence",
-    "show_versions": "_show_versions",
+    "show_versions": "evaluation",
 }
 _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
                 "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",

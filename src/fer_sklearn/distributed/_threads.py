@@ -11,6 +11,8 @@ search gives the same scores as a serial run with that many threads.
 
 from collections import Counter
 
+import torch
+
 from ..utils import available_cores, thread_share
 
 __all__ = ["Inline", "TorchThreadsCall", "available_cores", "host_slots", "set_torch_threads",
@@ -19,8 +21,6 @@ __all__ = ["Inline", "TorchThreadsCall", "available_cores", "host_slots", "set_t
 
 def set_torch_threads(n_threads):
     """Set torch's intra-op threads for the calling thread to ``n_threads``."""
-    import torch
-
     if torch.get_num_threads() != n_threads:
         torch.set_num_threads(n_threads)
 

@@ -22,6 +22,7 @@ from ._plots import (
 )
 from ._provenance import machine_info
 from ._report import EvaluationReport, evaluate
+from ._versions import show_versions
 
 __all__ = [
     "EvaluationReport",
@@ -33,4 +34,5 @@ __all__ = [
     "plot_misclassified",
     "plot_per_class_metrics",
     "plot_reliability_diagram",
+    "show_versions",
 ]

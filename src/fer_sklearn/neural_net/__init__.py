@@ -7,6 +7,7 @@ from ._augment import ImageAugmenter
 from ._classifier import EmotionClassifier
 from ._cnn import EmotionCNN, EnsembleCNN
 from ._device import resolve_device
+from ._dispatch import describe_cpu
 from ._folding import fold_batch_norm
 from ._int8 import quantize
 from ._predictor import torch_threads
@@ -15,5 +16,5 @@ for _name, _cls in (("EmotionClassifier", EmotionClassifier), ("EmotionCNN", Emo
                     ("EnsembleCNN", EnsembleCNN), ("ImageAugmenter", ImageAugmenter)):
     register_class(f"fer_sklearn.{_name}", _cls)  # model files may name them
 
-__all__ = ["EmotionCNN", "EmotionClassifier", "EnsembleCNN", "ImageAugmenter", "fold_batch_norm",
-           "quantize", "resolve_device", "torch_threads"]
+__all__ = ["EmotionCNN", "EmotionClassifier", "EnsembleCNN", "ImageAugmenter", "describe_cpu",
+           "fold_batch_norm", "quantize", "resolve_device", "torch_threads"]

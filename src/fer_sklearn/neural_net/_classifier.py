@@ -84,17 +84,12 @@ class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetC
     device : str, default="auto"
         ``"auto"`` trains on CUDA where it is available, else on the CPU.
     precision : {"auto", "bf16", "32", "int8"}, default="auto"
-        Arithmetic of the network's forward pass: ``"bf16"`` runs it under
-        bfloat16 autocast (losses and outputs stay float32), ``"32"`` in
-        float32 (bit-stable), ``"int8"`` predicts with int8 arithmetic on the
-        CPU (needs ranges: :func:`~fer_sklearn.deploy.quantize`; the shipped
-        models carry them). ``"auto"`` is ``"bf16"`` on a CUDA device that
-        supports it; on a CPU, training stays float32 and predictions use what
-        the CPU runs fastest, chosen once per process: ``"bf16"`` with AMX,
-        ``"int8"`` with VNNI (when the model has int8 ranges), else ``"32"``
-        (:meth:`inference_precision` says which, ``fer_sklearn.show_versions()``
-        why). On CUDA the network and its inputs also use the channels-last
-        memory layout.
+        ``"bf16"``: bfloat16 autocast (outputs stay float32); ``"32"``: float32,
+        bit-stable; ``"int8"``: int8 predictions on the CPU (ranges from
+        :func:`~fer_sklearn.deploy.quantize`; shipped models carry them).
+        ``"auto"``: bf16 on CUDA; on a CPU training stays float32 and predictions
+        use bf16 with AMX, int8 with VNNI (given ranges), else float32, chosen
+        once per process (:meth:`inference_precision`, :func:`show_versions`).
     tta : bool, default=False
         Test-time augmentation: average the predictions over the image and its
         mirror image, each also shifted by ``tta_shift`` pixels in the four

@@ -114,7 +114,19 @@ def cpu_precision():
 
 
 def describe_cpu():
-    """The CPU, its features and the choice of ``precision="auto"``, as a dict of strings."""
+    """Describe the CPU, its features and the choice of ``precision="auto"``.
+
+    Returns
+    -------
+    report : dict of str
+        ``cpu``, ``isa``, ``vnni``, ``amx`` and ``precision auto (CPU)``.
+
+    Examples
+    --------
+    >>> from fer_sklearn.neural_net import describe_cpu
+    >>> describe_cpu()["precision auto (CPU)"] in ("bf16", "int8", "32")
+    True
+    """
     caps = _capabilities()
     features = cpu_features()
     return {"cpu": str(caps.get("cpu_name", "?")), "isa": features["isa"],

@@ -46,7 +46,7 @@ def available_cores():
 
 
 def thread_share(slots, cores=None):
-    """Threads for each of ``slots`` tasks running at once on ``cores`` cores.
+    """Share ``cores`` cores among ``slots`` tasks that run at once: threads for each.
 
     Parameters
     ----------
@@ -72,7 +72,7 @@ def thread_share(slots, cores=None):
 
 
 def prediction_threads(n_images, threads):
-    """Threads for predicting ``n_images`` when the caller runs ``threads`` (rule 4, then 2).
+    """Choose the threads for predicting ``n_images`` when the caller runs ``threads``.
 
     Parameters
     ----------
