@@ -155,3 +155,25 @@ html_sidebars = {"index": [], "faq": []}
 html_show_sourcelink = False
 html_last_updated_fmt = None
 html_copy_source = False
+
+
+def _own_signatures(app):
+    """Document the estimators' ``__init__`` as written (skorch's parameters in ``**kwargs``).
+
+    Their ``__signature__`` also names skorch's parameters, for scikit-learn's repr;
+    ``autodoc_preserve_defaults`` reads the defaults from the source, which has fewer.
+    """
+    import fer_sklearn.training  # noqa: F401 - defines the subclasses to document
+    from fer_sklearn import EmotionClassifier
+
+    classes = [EmotionClassifier]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        init = vars(cls).get("__init__")
+        if getattr(init, "with_skorch_defaults", False) and "__signature__" in vars(init):
+            del init.__signature__
+
+
+def setup(app):
+    app.connect("builder-inited", _own_signatures)

@@ -212,7 +212,7 @@ class EvaluationReport:
         Parameters
         ----------
         indent : int, default=2
-            As :func:`json.dumps`.
+            As ``json.dumps``.
 
         Returns
         -------

@@ -33,4 +33,5 @@ def with_skorch_defaults(cls):
               if p.name not in names and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     rest = [p for p in own.parameters.values() if p.kind is p.VAR_KEYWORD]
     cls.__init__.__signature__ = own.replace(parameters=params + skorch + rest)
+    cls.__init__.with_skorch_defaults = True  # the API pages show __init__ as written
     return cls

@@ -240,7 +240,7 @@ class FastTrainingClassifier(TrainingClassifier):
         The network.
     epoch_augment : bool, default=True
         Augment the whole epoch's training images in one call on the device
-        (:class:`EpochAugmentedBatches`) instead of batch by batch.
+        (``EpochAugmentedBatches``) instead of batch by batch.
     compile_train : bool, default=False
         Run the training steps through ``torch.compile`` of the network
         (validation and prediction stay eager).
@@ -270,7 +270,7 @@ class FastTrainingClassifier(TrainingClassifier):
                                      shuffle=batches.shuffle)
 
     def train_step_single(self, batch, **fit_params):
-        """One step; a batch of :class:`EpochAugmentedBatches` is not augmented again."""
+        """One step; a batch of ``EpochAugmentedBatches`` is not augmented again."""
         if not getattr(self, "_whole_epoch", False):
             return super().train_step_single(batch, **fit_params)
         augmenter, self.augmenter_ = self.augmenter_, None
