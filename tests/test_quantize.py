@@ -75,3 +75,16 @@ def test_the_cpu_decides_the_activation_range(monkeypatch, fitted_pipeline, face
         monkeypatch.setattr(_int8, "cpu_has_vnni", lambda vnni=vnni: vnni)
         proba[vnni] = quantize(fitted_pipeline, X, n_images=100).predict_proba(X)
     assert not np.array_equal(proba[True], proba[False])
+
+
+@pytest.mark.parametrize("vnni, quant_max", [(True, 255), (False, 127)])
+def test_shipped_ranges_use_7_bits_without_vnni(monkeypatch, vnni, quant_max):
+    from fer_sklearn import load_pretrained
+    from fer_sklearn.neural_net import _int8
+
+    monkeypatch.setattr(_int8, "cpu_has_vnni", lambda: vnni)
+    clf = load_pretrained("fast", device="cpu")[-1]
+    network = _int8.quantize_network(clf.module_, ranges=clf.int8_ranges_)
+    low, high = clf.int8_ranges_["ranges"]["activation_post_process_0"]  # the input's range
+    assert float(network.features_0_0_input_scale_0) == pytest.approx((high - low) / quant_max,
+                                                                      rel=1e-5)
