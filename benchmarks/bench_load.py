@@ -3,13 +3,17 @@
     python benchmarks/bench_load.py [--data ../shared/data/fer2013/fer2013.csv.gz]
 
 Runs the load in a fresh child process so that the peak resident memory is the
-loader's alone (plus the interpreter and numpy/pandas).
+loader's alone (plus the interpreter and numpy/pandas). Writes ``--out`` (default
+``benchmarks/results/load.json``, with the machine) and prints a Markdown table.
 """
 
 import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+from _results import markdown_table, write_results  # benchmarks/_results.py
 
 CHILD = """
 import json, resource, sys, time
@@ -27,10 +31,13 @@ print(json.dumps({
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data/fer2013/fer2013.csv.gz")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "load.json"))
     args = parser.parse_args(argv)
     out = subprocess.run([sys.executable, "-c", CHILD, args.data], check=True,
                          capture_output=True, text=True).stdout
-    print(json.dumps(json.loads(out)))
+    result = dict(json.loads(out), data=args.data)
+    write_results(args.out, result, markdown_table([result]),
+                  "The child process's peak (ru_maxrss): the interpreter, numpy, pandas, torch.")
 
 
 if __name__ == "__main__":

@@ -14,14 +14,12 @@ default), so the growth should stay flat in ``N``.
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _results import write_results  # benchmarks/_results.py
+from _results import markdown_table, write_results  # benchmarks/_results.py
 
 HERE = Path(__file__).resolve().parent
 FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
@@ -74,14 +72,11 @@ def main(argv=None):
         rows.append(row)
         print(f"{n} faces: input {row['input_mib']:.0f} MiB, peak growth {row['growth_mib']:.0f} "
               f"MiB, same labels {row['same_labels_first_20000']}", flush=True)
-    table = "\n".join(["| faces | input MiB | peak growth during predict, MiB | same labels |",
-                       "|---|---|---|---|"] +
-                      [f"| {r['faces']:,} | {r['input_mib']:.0f} | {r['growth_mib']:.0f} | "
-                       f"{r['same_labels_first_20000']} |" for r in rows])
-    result = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-              "command": " ".join([os.path.relpath(sys.executable), *sys.argv]),
-              "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
-              "rows": rows, "markdown": table}
+    table = markdown_table({
+        "faces": f"{r['faces']:,}", "input MiB": f"{r['input_mib']:.0f}",
+        "peak growth during predict, MiB": f"{r['growth_mib']:.0f}",
+        "same labels": str(r["same_labels_first_20000"])} for r in rows)
+    result = {"rows": rows, "markdown": table}  # write_results adds date, command and machine
     write_results(args.out, result, table, f"model {args.model!r}, {args.threads} threads")
     return 0
 

@@ -32,11 +32,9 @@ Run::
 
 import argparse
 import contextlib
-import platform
-import subprocess
 import time
 
-from _results import write_results  # benchmarks/_results.py
+from _results import markdown_table, write_results  # benchmarks/_results.py
 from real_photos import DEFAULT_FOLDER, build, manifest
 
 from fer_sklearn import detect_faces
@@ -134,26 +132,24 @@ def main(argv=None):
     for detector, _, options in settings:  # warm up: load the cascade and the networks once
         detect_faces(paths[photos[0]["name"]], detector=detector, **options)
     rows = [run(photos, paths, detector, look, **options) for detector, look, options in settings]
-    table = ["| detector | min_score | second look | photos without faces | false faces on them | "
-             "false faces on photos with faces | faces found (recall) | photos/s |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    cells = []
     for row in rows:
         score = row["options"].get("min_score", "default" if row["detector"] == "blazeface"
                                    else "-")
         look = {True: "yes", False: "no"}[row["second_look"]] if row["detector"] == "blazeface" \
             else "-"
-        table.append(
-            f"| {row['detector']} | {score} | {look} | {row['photos_no_face']} | "
-            f"{row['false_no_face']} "
-            f"({row['false_no_face'] / max(1, row['photos_no_face']):.2f}/photo) | "
-            f"{row['false_on_face_photos']} | {row['found']}/{row['faces']} "
-            f"({row['found'] / max(1, row['faces']):.2f}) | {row['photos_per_s']} |")
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines()
-                  if line.startswith("Model name")), platform.machine())
-    result = {"split": args.split, "search": search, "cpu": model,
-              "date": time.strftime("%Y-%m-%d"), "rows": rows}
-    write_results(args.out, result, "\n".join(table),
+        cells.append({
+            "detector": row["detector"], "min_score": str(score), "second look": look,
+            "photos without faces": str(row["photos_no_face"]),
+            "false faces on them": f"{row['false_no_face']} "
+                                   f"({row['false_no_face'] / max(1, row['photos_no_face']):.2f}/photo)",
+            "false faces on photos with faces": str(row["false_on_face_photos"]),
+            "faces found (recall)": f"{row['found']}/{row['faces']} "
+                                    f"({row['found'] / max(1, row['faces']):.2f})",
+            "photos/s": str(row["photos_per_s"])})
+    # write_results adds the date, the command and the machine (CPU model and flags)
+    result = {"split": args.split, "search": search, "rows": rows}
+    write_results(args.out, result, markdown_table(cells),
                   f"{args.split} half: {len(photos)} photos; one thread, detection only; "
                   f"min_size={search['min_size']}, max_side={search['max_side']}")
 
