@@ -143,3 +143,21 @@ def test_a_pipeline_passes_a_large_array_through_its_steps_in_chunks(fitted_pipe
     sizes.clear()
     fitted_pipeline.predict_proba(list(X[:20]))  # a list goes through whole
     assert sizes == [20]
+
+
+def test_several_threads_take_whole_chunks_with_the_same_answers(clf, small, monkeypatch):
+    from fer_sklearn.neural_net._predictor import CPU_CHUNK
+    from fer_sklearn.utils import _threads
+
+    X, _ = small
+    X = np.concatenate([X] * (3 * CPU_CHUNK // len(X) + 1))[:3 * CPU_CHUNK + 7]
+    one = clf.set_params(tta=True).predict_proba(X)  # one thread (conftest)
+    monkeypatch.setattr(_threads, "available_cores", lambda: 2)
+    torch.set_num_threads(2)
+    try:
+        two = clf.predict_proba(X)
+        assert torch.get_num_threads() == 2  # the caller's setting is left as it was
+    finally:
+        torch.set_num_threads(1)
+        clf.set_params(tta=False)
+    np.testing.assert_array_equal(two, one)  # each chunk on one torch thread either way

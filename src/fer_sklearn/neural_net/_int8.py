@@ -104,7 +104,8 @@ def quantize_network(module, images=None, batch_size=128, *, ranges=None):
 
     Or, with ``ranges`` (from :func:`activation_ranges`), set to the ranges observed then,
     over 8 bits with VNNI and 7 elsewhere (measured with oneDNN capped below VNNI: 8 bits
-    overflowed: ``fast`` lost 4 points of PublicTest accuracy; with 7 bits 98.6% of its labels stay as float32).
+    overflowed and ``fast`` lost 4 points of PublicTest accuracy; with 7 bits 98.6% of its
+    labels stay as float32).
     """
     torch.backends.quantized.engine = "x86"
     if ranges is None:

@@ -12,7 +12,8 @@ The rule, in order:
    ask for more threads than there are cores.
 4. A prediction of at most :data:`SMALL_BATCH` images runs on one thread: splitting a few
    faces over threads gains little, and threads that wait for each other on busy cores make
-   one face take many times longer.
+   one face take many times longer. A larger one gives its threads whole chunks of images in
+   turn, each with one torch thread, so that a thread the OS pauses holds no other back.
 
 Nothing is sampled per call (no load average, no ``/proc``): what other programs will run
 next cannot be seen portably, so a machine shared with other jobs is shared by choosing
