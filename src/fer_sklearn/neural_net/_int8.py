@@ -160,7 +160,7 @@ def quantize(model, X, *, n_images=512, random_state=0):
     Parameters
     ----------
     model : EmotionPipeline or EmotionClassifier
-        A fitted pipeline (e.g. :func:`load_pretrained`) or classifier on the CPU.
+        A fitted pipeline (e.g. :func:`~fer_sklearn.load_pretrained`) or classifier on the CPU.
     X : array-like of images
         Calibration images, as the model takes them (raw pixels for a pipeline).
     n_images : int, default=512

@@ -84,8 +84,9 @@ class FastPredictor:
         whatever ``batch_size``: smaller passes stay in the caches; and with
         several threads, each thread takes whole chunks in turn with one torch
         thread of its own, so a thread that the OS pauses holds no other back
-        (on a busy 2-core machine: 2-5x the images/s of two torch threads
-        sharing each pass, which wait for each other at every layer).
+        (on a busy 2-core machine: 3.9-5.8x the images/s of two torch threads
+        sharing each pass, which wait for each other at every layer;
+        ``benchmarks/bench_threads.py``).
         """
         threads = prediction_threads(len(views[0]), torch.get_num_threads())
         if self.device.type == "cpu":

@@ -93,7 +93,7 @@ class DeviceSpeedMixin:
         """What ``predict_proba`` computes in here: ``"32"``, ``"bf16"`` or ``"int8"``.
 
         ``precision="auto"`` on a CPU is the process's choice
-        (:func:`~fer_sklearn.neural_net._dispatch.cpu_precision`), float32 where
+        (``fer_sklearn.show_versions()`` reports it), float32 where
         it is int8 but the net has no int8 ranges.
         """
         precision = self.precision
