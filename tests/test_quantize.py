@@ -45,7 +45,7 @@ def test_int8_model_pickles_and_follows_training(int8, faces):
     copy[-1].partial_fit(copy[:-1].transform(X), y)
     assert not np.allclose(copy.predict_proba(X[:20]), proba)
     assert copy[-1].precision == "int8"
-    copy.set_params(clf__precision="32")  # back to float32: skorch's own path through the module agrees
+    copy.set_params(clf__precision="32")  # back to float32: skorch's own path agrees
     eager = NeuralNetClassifier.predict_proba(copy[-1], copy[:-1].transform(X[:20])[:, None])
     np.testing.assert_allclose(copy.predict_proba(X[:20]), eager, atol=1e-5)
 

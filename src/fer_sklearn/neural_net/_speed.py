@@ -18,7 +18,7 @@ _PREDICTORS = weakref.WeakKeyDictionary()
 
 
 class DeviceSpeedMixin:
-    """Mixin for a skorch net with a ``precision`` parameter: ``"auto"``, ``"bf16"``, ``"32"``, ``"int8"``.
+    """Mixin for a skorch net with a ``precision`` (``"auto"``, ``"bf16"``, ``"32"``, ``"int8"``).
 
     On CUDA the module and its inputs use the channels-last layout and
     ``precision="auto"`` means bf16 autocast. On a CPU, training stays float32
