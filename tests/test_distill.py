@@ -145,6 +145,7 @@ def test_cli_distills_a_shipped_student_shape_and_resumes_only_the_same_run(
     assert "fast as shipped" in out and "Best PublicTest accuracy" in out
     model = load_model(tmp_path / "run" / "model.safetensors")
     assert model[-1].module_.features[0][0].out_channels == 16  # the shape of fast
+    assert (tmp_path / "run" / "report.html").is_file()
     assert list((tmp_path / "run" / "teacher-cache").glob("copy-*.npy"))
     first = model[-1].predict_proba(np.zeros((2, 24, 24), np.float32))
     (tmp_path / "run" / "model.safetensors").unlink()

@@ -5,7 +5,8 @@ The teacher (a pretrained model's name or a model file of a pipeline) labels
 cached in ``--cache`` (reused by a resumed or repeated run). The student has
 the shape of a shipped single-network model (``--student``), starts from its
 weights unless ``--scratch``, trains with the teacher's preprocessing, and the
-epoch of best validation accuracy is kept. Every epoch is checkpointed into
+epoch of best validation accuracy is kept, saved and reported on (the evaluation
+report, as ``train`` writes it). Every epoch is checkpointed into
 ``--out/checkpoint``; ``--resume`` continues after a crash or a kill.
 """
 
@@ -147,6 +148,7 @@ def run(args):
 
     from fer_sklearn import load_pretrained, save_model
     from fer_sklearn.datasets import load_train_valid
+    from fer_sklearn.evaluation import evaluate
     from fer_sklearn.training import resolve_teacher
 
     if args.threads is not None:
@@ -181,9 +183,11 @@ def run(args):
     student = model[-1]
     best = max(student.history_[:, "valid_acc"])
     model.set_params(clf__verbose=0, clf__callbacks=None, clf__teacher=None)
+    report = evaluate(model, valid.data, valid.target, data=valid.DESCR)
     with user_input(OSError, message="cannot write into --out: {}"):
         save_model(model, args.out / "model.safetensors")
+        paths = report.save(args.out)
     print(f"Best {args.valid_usage} accuracy {best:.2%}; model written to "
-          f"{args.out / 'model.safetensors'}. Resume or extend: "
-          f"{shlex.join(sys.argv)}", flush=True)
+          f"{args.out / 'model.safetensors'}, report to {paths['report.html']}. Resume or "
+          f"extend: {shlex.join(sys.argv)}", flush=True)
     return EXIT_OK
