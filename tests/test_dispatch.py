@@ -125,3 +125,11 @@ def test_int8_is_refused_on_cuda(fast, monkeypatch):
     monkeypatch.setattr(type(clf), "_on_cuda", lambda self: True)  # as if on a GPU
     with pytest.raises(ValueError, match="CPU only"):
         clf.inference_precision()
+
+
+@pytest.mark.parametrize("name", fer_sklearn.available_models())
+def test_every_shipped_model_carries_ranges_of_its_own_weights(name):
+    clf = load_pretrained(name, device="cpu")[-1]
+    assert clf._int8_source() is not None, (
+        f"{name}.int8 was observed on other weights: after replacing the weights, run "
+        f"benchmarks/calibrate_int8.py --models {name}")
