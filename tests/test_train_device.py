@@ -6,27 +6,17 @@ training processes), hence ``slow``; the recipe, speed-probe, warm-start and
 ``compare_batch_sizes.py`` tests train tiny networks, 5 s together.
 """
 
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
 
+from ._scripts import load_script
 from fer_sklearn import EMOTIONS, EmotionCNN, make_faces
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +26,7 @@ def dry_run(tmp_path_factory):
     X, y = make_faces(224, size=48, random_state=0)
     usage = np.array(["Training"] * 160 + ["PublicTest"] * 64)
     np.savez(folder / "faces.npz", X=X.astype(np.uint8), y=y, usage=usage)
-    train_device = _script("train_device")
+    train_device = load_script("train_device")
     out, init = folder / "out", folder / "init"
     init.mkdir()  # the fast student starts from the shipped weights, as run 2 will
     shutil.copy(WEIGHTS_DIR / "s16.safetensors", init)
@@ -84,7 +74,7 @@ def test_network_files_are_fp16_and_load_without_pickle(dry_run):
 @pytest.mark.slow
 def test_export_makes_the_three_shipped_names(dry_run, tmp_path, monkeypatch):
     _, out = dry_run
-    export = _script("export_device")
+    export = load_script("export_device")
     weights = tmp_path / "weights"
     weights.mkdir()
     (weights / "old.json").write_text("{}")
@@ -114,7 +104,7 @@ TINY = dict(module=dict(width=4, depth=2, hidden_units=0), seed=0)
 
 
 def test_recipe_scales_the_learning_rate_with_the_batch():
-    train_device = _script("train_device")
+    train_device = load_script("train_device")
     assert train_device.recipe()["lr"] == train_device.TRAIN["lr"]
     assert train_device.recipe(512)["lr"] == pytest.approx(2 * 2e-3)  # AdamW: square root
     sgd = train_device.recipe(512, "sgd")
@@ -125,7 +115,7 @@ def test_recipe_scales_the_learning_rate_with_the_batch():
 
 
 def test_sgd_with_mixup_trains_and_records_its_settings():
-    train_device = _script("train_device")
+    train_device = load_script("train_device")
     data = _tiny_data(train_device)
     net = train_device.build(TINY, torch.device("cpu"), torch.contiguous_format)
     before = [p.detach().clone() for p in net.parameters()]
@@ -142,7 +132,7 @@ def test_sgd_with_mixup_trains_and_records_its_settings():
 
 
 def test_speed_probe_and_warm_start_from_a_weights_only_file(tmp_path):
-    train_device = _script("train_device")
+    train_device = load_script("train_device")
     data = _tiny_data(train_device)
     speeds = train_device.probe_speed(TINY, data, torch.device("cpu"), "32", torch.contiguous_format,
                                       batch_sizes=(8, 16), steps=1)
@@ -162,7 +152,7 @@ def test_compare_batch_sizes_writes_one_curve_per_recipe(tmp_path):
     X, y = make_faces(96, size=48, random_state=3)
     usage = np.array(["Training"] * 64 + ["PublicTest"] * 32)
     np.savez(tmp_path / "faces.npz", X=X.astype(np.uint8), y=y, usage=usage)
-    compare = _script("compare_batch_sizes")
+    compare = load_script("compare_batch_sizes")
     assert compare.parse_recipe("512:sgd:0.2") == dict(batch_size=512, optimizer="sgd", mixup=0.2)
     out = tmp_path / "curves.json"
     compare.main(["--data", str(tmp_path / "faces.npz"), "--net", "s12", "--epochs", "2",

@@ -8,10 +8,8 @@ About 30 s on 2 shared cores, hence ``slow``; the package helpers it uses
 cheap tests of their own below.
 """
 
-import importlib.util
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,19 +17,11 @@ import torch
 from sklearn.base import clone
 from torch import nn
 
+from ._scripts import load_script
 from fer_sklearn import EMOTIONS, EmotionCNN, ImageAugmenter, make_faces
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR
 from fer_sklearn.training import (FastTrainingClassifier, pack_networks, plan_epochs, read_packed,
                                   speed_levers, training_flops)
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _script(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +35,7 @@ def dry_run(tmp_path_factory):
     init.mkdir()
     for name in ("fast.json", "default.json", "s16.safetensors", "s24.safetensors"):
         shutil.copy(WEIGHTS_DIR / name, init)
-    flagship, out = _script("train_flagship"), folder / "out"
+    flagship, out = load_script("train_flagship"), folder / "out"
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -92,7 +82,7 @@ def test_export_turns_the_run_into_the_shipped_models(dry_run, tmp_path, monkeyp
     weights = tmp_path / "weights"
     weights.mkdir()
     (weights / "old.json").write_text("{}")
-    total = _script("export_flagship").main([str(out), "--weights", str(weights)])
+    total = load_script("export_flagship").main([str(out), "--weights", str(weights)])
     assert 0 < total <= 50e6
     assert sorted(p.name for p in weights.glob("*.json")) == ["accurate.json", "default.json",
                                                               "fast.json"]

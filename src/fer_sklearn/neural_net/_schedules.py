@@ -45,18 +45,6 @@ class WarmupCosineLR(Callback):
         return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-class RecordLR(Callback):
-    """Record the optimizer's learning rate of each epoch in the history as ``lr``.
-
-    No longer used (skorch's ``LRScheduler`` records the rate); kept so that
-    models pickled by fer-sklearn 0.1.0, whose callbacks include it, still load.
-    """
-
-    def on_epoch_begin(self, net, **kwargs):
-        if "lr" not in net.history[-1]:
-            net.history.record("lr", net.optimizer_.param_groups[0]["lr"])
-
-
 def encoded_accuracy(net, X, y):
     """Accuracy of ``net`` on a skorch data set whose targets are class codes.
 
