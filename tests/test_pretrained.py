@@ -1,17 +1,20 @@
 """The pretrained model that ships in the package."""
 
-import hashlib
-import json
 import pickle
-import shutil
 
 import numpy as np
 import pytest
 from sklearn.utils.validation import check_is_fitted
 
 from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained, make_emotion_pipeline
-from fer_sklearn import evaluate, load_model, make_faces
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from fer_sklearn import evaluate, load_model, make_faces, save_model
 from fer_sklearn.persistence import ModelFileError
+from fer_sklearn.persistence._format import read_description
+from fer_sklearn.persistence._source import tensors_sha256
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 
 from .conftest import TINY_NET
@@ -22,14 +25,52 @@ def model():
     return load_pretrained()
 
 
-def test_ships_lean_safetensors_weights_and_json_configs():
+def test_ships_one_lean_save_model_file_per_model():
     assert available_models() == ["accurate", "default", "fast"]
-    weights = list(WEIGHTS_DIR.glob("*.safetensors"))
-    assert weights and sum(p.stat().st_size for p in weights) <= 15e6  # all models together
-    assert not list(WEIGHTS_DIR.glob("*.pkl")) and not list(WEIGHTS_DIR.glob("*.joblib"))
-    for config in WEIGHTS_DIR.glob("*.json"):
-        members = json.loads(config.read_text())["members"]
-        assert all((WEIGHTS_DIR / m["weights"]).exists() for m in members)
+    files = sorted(p.name for p in WEIGHTS_DIR.iterdir())
+    assert files == ["accurate.safetensors", "default.safetensors", "fast.safetensors"]
+    assert sum(p.stat().st_size for p in WEIGHTS_DIR.iterdir()) <= 15e6  # all models together
+    for name in available_models():
+        document = read_description(WEIGHTS_DIR / f"{name}.safetensors")
+        assert document["format"] == 2 and document["version"] and document["metrics"]
+        with safe_open(WEIGHTS_DIR / f"{name}.safetensors", "pt") as file:  # fp16: half the size
+            assert {file.get_slice(k).get_dtype() for k in file.keys()} <= {"F16", "I64"}
+
+
+# predict_proba (float32) of make_faces(3, size=48, random_state=0), as the models gave it in
+# their earlier layout (a JSON config over fp16 files): the fp16 weights load as the same float32
+REFERENCE = {
+    "fast": [[0.0456, 0.019204, 0.508008, 0.030708, 0.196864, 0.055064, 0.144552],
+             [0.075094, 0.034916, 0.137497, 0.026835, 0.520208, 0.027418, 0.178032],
+             [0.251562, 0.033047, 0.103679, 0.038705, 0.320099, 0.027411, 0.225497]],
+    "default": [[0.02278, 0.012655, 0.770865, 0.01134, 0.121602, 0.034271, 0.026486],
+                [0.122173, 0.039716, 0.156436, 0.040065, 0.409015, 0.041758, 0.190837],
+                [0.587008, 0.037394, 0.076001, 0.036816, 0.203885, 0.01538, 0.043516]],
+    "accurate": [[0.031281, 0.025118, 0.491905, 0.041717, 0.176638, 0.057271, 0.176069],
+                 [0.044595, 0.026518, 0.078175, 0.058468, 0.160445, 0.049839, 0.58196],
+                 [0.178519, 0.019494, 0.062482, 0.038353, 0.331761, 0.022045, 0.347346]],
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFERENCE))
+def test_shipped_file_predicts_as_before_and_round_trips_identically(name, tmp_path):
+    faces = make_faces(3, size=48, random_state=0)[0]
+    model = load_pretrained(name, device="cpu").set_params(clf__precision="32")
+    assert all(v.dtype != torch.float16 for v in model[-1].module_.state_dict().values())
+    proba = model.predict_proba(faces)
+    np.testing.assert_allclose(proba, REFERENCE[name], atol=2e-6)
+    # saved again (float32) and exported again (float16): the same predictions, to the bit
+    again = load_model(save_model(model, tmp_path / "saved.safetensors"))
+    np.testing.assert_array_equal(again.predict_proba(faces), proba)
+    document = read_description(WEIGHTS_DIR / f"{name}.safetensors")
+    path = export_pretrained(load_model(WEIGHTS_DIR / f"{name}.safetensors"), name,
+                             directory=tmp_path, version=document["version"],
+                             metrics=document["metrics"])
+    assert read_description(path)["sha256"] == document["sha256"]
+    assert load_file(path).keys() == load_file(WEIGHTS_DIR / f"{name}.safetensors").keys()
+    exported = load_model(path).set_params(clf__precision="32")
+    np.testing.assert_array_equal(exported.predict_proba(faces), proba)
+    assert exported[-1].int8_ranges_ == model[-1].int8_ranges_  # they travel in the file
 
 
 def test_is_a_fitted_pipeline_with_emotion_names(model):
@@ -75,11 +116,20 @@ def test_export_round_trip(tmp_path, faces, monkeypatch):
     with pytest.raises(ValueError, match="share their preprocessing"):
         other = make_emotion_pipeline(random_state=0, **TINY_NET).fit(X[::2] * 0.5, y[::2])
         export_pretrained([pipe, other], "bad", directory=tmp_path)
-    export_pretrained([pipe], "tiny", directory=tmp_path)
+    path = export_pretrained(pipe, "tiny", directory=tmp_path, version="v1", metrics={"a": 1})
+    assert path == tmp_path / "tiny.safetensors"
+    export_pretrained([pipe, pipe], "pair", directory=tmp_path)  # an ensemble, in one file
     monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", tmp_path)
+    assert available_models() == ["pair", "tiny"]
     loaded = load_pretrained("tiny")
+    assert loaded.pretrained_ == {"name": "tiny", "version": "v1",
+                                  "sha256": tensors_sha256(load_file(path))}
+    assert read_description(path)["metrics"] == {"a": 1}
     # fp16 storage: the probabilities agree to about 3 decimals
     np.testing.assert_allclose(loaded.predict_proba(X[:20]), pipe.predict_proba(X[:20]), atol=5e-3)
+    pair = load_pretrained("pair")
+    assert len(pair[-1].module_.members) == 2
+    np.testing.assert_allclose(pair.predict_proba(X[:20]), loaded.predict_proba(X[:20]), atol=1e-5)
 
 
 @pytest.mark.parametrize("labels", ["names", "codes"])
@@ -88,7 +138,7 @@ def test_export_keeps_the_fitted_classes_and_labels(tmp_path, faces, monkeypatch
     if labels == "codes":
         y = np.array([EMOTIONS.index(name) for name in y])
     pipe = make_emotion_pipeline(random_state=0, **TINY_NET).fit(X, y)  # names sort alphabetically
-    export_pretrained([pipe], "mine", directory=tmp_path)
+    export_pretrained([pipe], "mine", directory=tmp_path)  # a list of one: one network
     monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", tmp_path)
     loaded = load_pretrained("mine", device="cpu")
     assert loaded.classes_.tolist() == pipe.classes_.tolist()
@@ -106,21 +156,26 @@ def test_beats_chance_by_far_on_public_test(fer2013_csv, model):
     assert accuracy["accurate"] > accuracy["fast"]
 
 
-def test_shipped_models_carry_their_version_and_weights_sha256(tmp_path):
+def test_shipped_models_carry_their_version_and_weights_sha256(tmp_path, monkeypatch):
     model = load_pretrained("fast")
     info = model.pretrained_
-    assert info["name"] == "fast" and info["version"]
-    for file, digest in info["weights_sha256"].items():
-        assert hashlib.sha256((WEIGHTS_DIR / file).read_bytes()).hexdigest() == digest
+    assert info.keys() == {"name", "version", "sha256"}
+    assert info["name"] == "fast" and info["version"] == "2026-11-27"
+    path = WEIGHTS_DIR / "fast.safetensors"
+    assert info["sha256"] == tensors_sha256(load_file(path)) == read_description(path)["sha256"]
     report = evaluate(model, *make_faces(14, random_state=0))
     assert report.provenance["model"]["pretrained_version"] == info["version"]
-    assert any(digest in row for row in report.provenance["model"]["weights_sha256"]
-               for digest in info["weights_sha256"].values())
-    # a weights file that is not the one the config names is refused
-    config = json.loads((WEIGHTS_DIR / "fast.json").read_text())
-    for name in ["fast.json", config["members"][0]["weights"]]:
-        shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
-    damaged = tmp_path / config["members"][0]["weights"]
-    damaged.write_bytes(damaged.read_bytes()[:-2] + b"\x00\x00")
-    with pytest.raises(ModelFileError, match="sha256"):
-        load_model(tmp_path / "fast.json")
+    assert report.provenance["model"]["weights_sha256"] == info["sha256"]
+    # a tensor changed in a copy (its description, and the sha256 in it, kept) is refused
+    with safe_open(path, "pt") as file:
+        metadata = file.metadata()
+    tensors = load_file(path)
+    key = sorted(k for k, v in tensors.items() if v.is_floating_point())[0]
+    tensors[key] = tensors[key].clone()
+    tensors[key].view(-1)[0] += 1
+    save_file(tensors, tmp_path / "fast.safetensors", metadata=metadata)
+    with pytest.raises(ModelFileError, match="sha256 differs"):
+        load_model(tmp_path / "fast.safetensors")
+    monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", tmp_path)
+    with pytest.raises(ValueError, match="sha256 differs"):
+        load_pretrained("fast")

@@ -66,8 +66,7 @@ def model_settings(estimator):
     if isinstance(shipped, dict):
         settings["pretrained"] = shipped.get("name")
         settings["pretrained_version"] = shipped.get("version")
-        settings["weights_sha256"] = [f"{file} {digest}" for file, digest
-                                      in (shipped.get("weights_sha256") or {}).items()]
+        settings["weights_sha256"] = shipped.get("sha256")
     module = getattr(final, "module_", None)
     if module is not None:
         settings["network"] = type(module).__name__

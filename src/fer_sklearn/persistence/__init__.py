@@ -1,8 +1,8 @@
 """Model files that are safe to share: safetensors weights and a JSON description, no pickle.
 
 :func:`save_model` writes any fitted pipeline or classifier of the library as one
-``.safetensors`` file, and :func:`load_model` reads it (and the shipped models'
-JSON configs) without running code from it. :class:`EpochCheckpoint` and
+``.safetensors`` file, and :func:`load_model` reads it (the shipped models are
+such files too) without running code from it. :class:`EpochCheckpoint` and
 :class:`ResumeTraining` make a training run resumable after a crash.
 """
 
@@ -13,7 +13,6 @@ from ._values import ModelFileError
 
 # a model file given by path (EmotionRecognizer("model.safetensors")) is read here
 register_model_reader(".safetensors", load_model)
-register_model_reader(".json", load_model)
 
 __all__ = ["FORMAT", "EpochCheckpoint", "ModelFileError", "ResumeTraining", "load_model",
            "save_model"]

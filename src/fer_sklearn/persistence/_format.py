@@ -1,14 +1,17 @@
 """save_model and load_model: a fitted model as one safetensors file with a JSON description.
 
-Format 2 (written by :func:`save_model`): one ``.safetensors`` file; its
-header's metadata holds the JSON description under the key ``"fer_sklearn"``
-(``{"format": 2, "fer_sklearn": version, "model": node}``, see
-:mod:`._estimators`) and its tensors the weights. Format 1 (the shipped models,
-written by :func:`~fer_sklearn.pretrained.export_pretrained`): a JSON config
-naming one fp16 safetensors file per network (see :mod:`._legacy`). Both are
-read by the same code: the description is checked against a fixed list of
-classes, the tensors' names, shapes and dtypes against the network it
-describes, all before any weight is read; nothing is unpickled or imported.
+Format 2, the only one: one ``.safetensors`` file; its header's metadata holds
+the JSON description under the key ``"fer_sklearn"`` (``{"format": 2,
+"fer_sklearn": version, "model": node, "sha256": hex}``, see
+:mod:`._estimators`), its tensors the weights. ``"sha256"`` is
+:func:`._source.tensors_sha256` of the tensors, checked on loading; a shipped
+model's file (written by :func:`~fer_sklearn.pretrained.export_pretrained`,
+its weights in float16) also records its ``"version"`` and ``"metrics"``. The
+description is checked against a fixed list of classes, the tensors' names,
+shapes and dtypes against the network it describes, all before any weight is
+read; nothing is unpickled or imported. Format 1 (a JSON config over one
+safetensors file per network, the shipped models' layout before any release)
+is no longer read.
 """
 
 import json
@@ -21,8 +24,7 @@ from .. import __version__
 from .._registry import load_shipped_model, shipped_model_names
 from ..utils import atomic_write
 from ._estimators import Builder, describe
-from ._legacy import read_config
-from ._source import FORMAT, METADATA_KEY, SafetensorsSource
+from ._source import FORMAT, METADATA_KEY, SafetensorsSource, tensors_sha256
 from ._values import ModelFileError, expect, expect_keys
 
 
@@ -60,8 +62,22 @@ def save_model(model, path):
     >>> bool((load_model(path).predict(faces) == model.predict(faces)).all())
     True
     """
+    return write_model(model, path)
+
+
+def write_model(model, path, *, dtype=None, version=None, metrics=None):
+    """:func:`save_model`, with the float tensors stored in ``dtype`` (e.g. ``torch.float16``;
+    None keeps theirs) and the model's ``version`` and ``metrics`` in the description."""
     node, tensors = describe(model)
-    document = {"format": FORMAT, "fer_sklearn": __version__, "model": node}
+    if dtype is not None:
+        tensors = {key: value.to(dtype) if value.is_floating_point() else value
+                   for key, value in tensors.items()}
+    document = {"format": FORMAT, "fer_sklearn": __version__, "model": node,
+                "sha256": tensors_sha256(tensors)}
+    if version is not None:
+        document["version"] = str(version)
+    if metrics is not None:
+        document["metrics"] = metrics
     path = Path(path)
     with atomic_write(path) as partial:
         save_file(tensors, partial, metadata={METADATA_KEY: json.dumps(document)})
@@ -69,7 +85,7 @@ def save_model(model, path):
 
 
 def load_model(path, *, device=None, tta=None):
-    """Load a model written by :func:`save_model` (or a shipped model's JSON config).
+    """Load a model written by :func:`save_model` (or a shipped model).
 
     Never runs code from the file: its JSON may name only the library's
     estimators and a few torch classes, and every tensor is checked against the
@@ -78,8 +94,8 @@ def load_model(path, *, device=None, tta=None):
     Parameters
     ----------
     path : str or path-like
-        A ``.safetensors`` file of :func:`save_model`, the ``.json`` config
-        of a model in the shipped format, or the name of a shipped model
+        A ``.safetensors`` file of :func:`save_model` (the shipped models are
+        such files too), or the name of a shipped model
         (``"fast"``, ``"default"``, ``"accurate"``, when no such file exists:
         see :func:`~fer_sklearn.load_pretrained`).
     device : str or None, default=None
@@ -96,8 +112,9 @@ def load_model(path, *, device=None, tta=None):
     Raises
     ------
     ValueError
-        If the file is missing, truncated, tampered with or of a newer format,
-        naming the problem.
+        If the file is missing, truncated, tampered with (its tensors no longer
+        match the sha256 it records), of a newer format or of format 1 (a JSON
+        config, no longer read), naming the problem.
     """
     overrides = {key: value for key, value in (("device", device), ("tta", tta))
                  if value is not None}
@@ -112,16 +129,39 @@ def read_model(path, overrides):
     if not path.is_file():
         raise ValueError(f"no model file at {path}")
     if path.suffix.lower() == ".json":
-        document, source = read_config(path)
-    else:
-        source = SafetensorsSource(path)
-        document = _description(source.metadata, path)
-    check_document(document, path)
+        raise ModelFileError(f"{path}: a JSON model config (format 1) is no longer read; model "
+                             "files are single .safetensors files of save_model (format 2)")
+    source = SafetensorsSource(path)
+    document = check_document(_description(source.metadata, path), path)
     with torch.device("meta"):  # lay the networks out without memory, to check the tensors
         dry = Builder(source, overrides=overrides, dry=True)
         dry.build(document["model"])
     source.check(dry.expected)
-    return Builder(source, overrides=overrides).build(document["model"])
+    model = Builder(source, overrides=overrides).build(document["model"])
+    if "sha256" in document and source.sha256() != document["sha256"]:
+        raise ModelFileError(f"{path}: its tensors are not the weights its description "
+                             "records (their sha256 differs): a damaged or altered file")
+    return model
+
+
+def read_description(path):
+    """The checked description of the model file ``path`` (its header only, no weights).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.safetensors`` file of :func:`save_model`.
+
+    Returns
+    -------
+    document : dict
+        ``{"format", "fer_sklearn", "model", "sha256"}``, and for a shipped model
+        ``"version"`` and ``"metrics"``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no model file at {path}")
+    return check_document(_description(SafetensorsSource(path).metadata, path), path)
 
 
 def _description(metadata, path):
@@ -136,12 +176,25 @@ def _description(metadata, path):
 
 
 def check_document(document, path):
-    """Check the top level of a description: an object of a format this version reads."""
+    """Check the top level of a description (an object of the format this version reads); return it."""
     expect(document, dict, str(path))
     version = document.get("format")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ModelFileError(f"{path}: missing or invalid format version {version!r}")
     if version > FORMAT:
         raise ModelFileError(f"{path} is of model format {version}, from a newer fer-sklearn; "
-                             f"this one reads formats 1 to {FORMAT}: upgrade fer-sklearn")
-    expect_keys(document, ["format", "model"], str(path), optional=["fer_sklearn", "metrics"])
+                             f"this one reads format {FORMAT}: upgrade fer-sklearn")
+    if version < FORMAT:
+        raise ModelFileError(f"{path} is of model format {version}, which is no longer read "
+                             f"(this fer-sklearn reads format {FORMAT})")
+    expect_keys(document, ["format", "model"], str(path),
+                optional=["fer_sklearn", "metrics", "version", "sha256"])
+    digest = document.get("sha256")
+    if digest is not None and not (isinstance(digest, str) and len(digest) == 64
+                                   and all(c in "0123456789abcdef" for c in digest)):
+        raise ModelFileError(f"{path}: sha256 must be 64 lowercase hex digits, got {digest!r}")
+    if document.get("version") is not None:
+        expect(document["version"], str, f"{path}: version")
+    if document.get("metrics") is not None:
+        expect(document["metrics"], dict, f"{path}: metrics")
+    return document

@@ -1,5 +1,7 @@
 """The tensors of a model's safetensors files, checked against what its description expects."""
 
+import hashlib
+
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
@@ -10,6 +12,34 @@ FORMAT = 2
 """The version of the model files that :func:`~fer_sklearn.save_model` writes."""
 METADATA_KEY = "fer_sklearn"
 _FLOATS = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
+
+
+def tensors_sha256(tensors):
+    """The sha256 of a model's weights: its tensors as stored, independent of the file's header.
+
+    For each tensor in the order of their names (sorted): the name, its dtype
+    (``"float16"``...) and its shape (``"3,3"``, empty for a scalar), each
+    followed by a NUL byte, then its bytes in row-major, little-endian order.
+    The header that holds the description (and this hash) is not part of it.
+
+    Parameters
+    ----------
+    tensors : dict of str to torch.Tensor
+        The tensors by name, as stored in the file.
+
+    Returns
+    -------
+    digest : str
+        The hex digest.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        value = tensors[name].detach().cpu().contiguous()
+        shape = ",".join(str(n) for n in value.shape)
+        dtype = str(value.dtype).removeprefix("torch.")
+        digest.update(f"{name}\0{dtype}\0{shape}\0".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
 
 
 class SafetensorsSource:
@@ -26,14 +56,14 @@ class SafetensorsSource:
         if path is not None:
             self.metadata = self.add(path)
 
-    def add(self, path, rename=lambda key: key):
-        """Index the tensors of ``path`` under ``rename(key)``; return its metadata."""
+    def add(self, path):
+        """Index the tensors of ``path``; return its metadata."""
         try:
             with safe_open(path, "pt") as file:
                 for key in file.keys():
                     info = file.get_slice(key)
-                    self.infos[rename(key)] = (info.get_dtype(), tuple(info.get_shape()))
-                    self._where[rename(key)] = (path, key)
+                    self.infos[key] = (info.get_dtype(), tuple(info.get_shape()))
+                    self._where[key] = (path, key)
                 return file.metadata() or {}
         except (SafetensorError, OSError) as exc:
             if _looks_pickled(path):
@@ -65,15 +95,24 @@ class SafetensorsSource:
             if 0 in found_shape:
                 raise ModelFileError(f"tensor {name!r} is empty")
 
-    def tensor(self, name, dtype):
-        """The tensor ``name`` in ``dtype``, checked to be finite."""
-        path, key = self._where[name]
+    def _tensors(self, path):
         if path not in self._loaded:
             try:
                 self._loaded[path] = load_file(path)
             except (SafetensorError, OSError) as exc:
                 raise ModelFileError(f"{path}: cannot read its tensors ({exc})") from None
-        value = self._loaded[path][key]
+        return self._loaded[path]
+
+    def sha256(self):
+        """:func:`tensors_sha256` of every tensor, as stored (before any cast)."""
+        return tensors_sha256({name: self._tensors(path)[key]
+                               for name, (path, key) in self._where.items()})
+
+    def tensor(self, name, dtype):
+        """The tensor ``name`` in ``dtype`` (e.g. fp16 as stored to the network's float32),
+        checked to be finite."""
+        path, key = self._where[name]
+        value = self._tensors(path)[key]
         if value.is_floating_point() and not torch.isfinite(value).all():
             raise ModelFileError(f"tensor {name!r} holds NaN or infinite values")
         return value.to(dtype)

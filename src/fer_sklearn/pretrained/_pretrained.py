@@ -1,24 +1,26 @@
-"""The pretrained models shipped in the package: safetensors weights plus a JSON config.
+"""The pretrained models shipped in the package: one safetensors file of ``save_model`` each.
 
-The weights are fp16 safetensors written with the safetensors library itself
-rather than skorch's ``save_params`` (which writes a module in its own dtype,
-float32, twice the size), an ensemble's members one file each: format 1 of
-:mod:`fer_sklearn.persistence`, read by the same code as the files of
-:func:`~fer_sklearn.save_model`, with the same checks and no pickle.
+Each shipped model is ``weights/<name>.safetensors``, a file of
+:func:`~fer_sklearn.save_model` (format 2 of :mod:`fer_sklearn.persistence`)
+with its weights stored in float16 (the networks were trained and exported in
+half precision, so nothing is lost; loading casts them back to float32), read
+by the same code and checks as any model file, without pickle. Its
+description records the model's version, the sha256 of its weights
+(:func:`~fer_sklearn.persistence._source.tensors_sha256`, checked on loading),
+its scores and, for ``precision="auto"``, its int8 activation ranges.
 """
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
-from safetensors.torch import save_file
+import torch
 
+from ..neural_net import EmotionClassifier, EnsembleCNN
 from ..persistence import load_model
-from ..utils import atomic_write
+from ..persistence._format import read_description, write_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
-"""The folder inside the package that holds the shipped models (safetensors and JSON)."""
+"""The folder inside the package that holds the shipped models (one safetensors file each)."""
 
 
 def available_models():
@@ -29,7 +31,7 @@ def available_models():
     names : list of str
         Sorted, e.g. ``["accurate", "default", "fast"]``.
     """
-    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.safetensors"))
 
 
 def load_pretrained(name="default", *, tta=False, device="auto"):
@@ -37,7 +39,7 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
 
     Trained from scratch on FER2013 Training only (see ``docs/model_card.md``
     for the recipe, the scores and the limits). Nothing is downloaded and no
-    pickle is read: the weights are safetensors and the settings JSON.
+    pickle is read: each model is one safetensors file of :func:`save_model`.
 
     Parameters
     ----------
@@ -58,8 +60,9 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     pipeline : EmotionPipeline
         A fitted pipeline (grayscale, resize to 48x48, normalize, classifier)
         with ``predict``, ``predict_proba`` and ``classes_`` = the emotion names
-        in :data:`EMOTIONS` order, and ``pretrained_``: the model's name,
-        version and the sha256 of its weight files (checked on loading). It takes images of any size, grayscale or
+        in :data:`EMOTIONS` order, and ``pretrained_``: ``{"name", "version",
+        "sha256"}``, the model's name, version and the sha256 of its weights
+        (checked on loading). It takes images of any size, grayscale or
         colour, as the pipeline does.
 
     Examples
@@ -72,110 +75,63 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     >>> model.predict_proba(np.zeros((2, 48, 48), dtype=np.uint8)).shape
     (2, 7)
     """
-    path = WEIGHTS_DIR / f"{name}.json"
-    if not path.exists():
+    path = WEIGHTS_DIR / f"{name}.safetensors"
+    if not path.is_file():
         raise ValueError(f"no pretrained model named {name!r}; available: {available_models()}")
     model = load_model(path, device=device, tta=tta)  # which checks the weights' sha256
-    config = json.loads(path.read_text())
-    model.pretrained_ = {"name": name, "version": config.get("version"),
-                         "weights_sha256": {m["weights"]: m.get("sha256")
-                                            for m in config["members"]}}
-    ranges = WEIGHTS_DIR / f"{name}.int8"
-    if ranges.exists():
-        model[-1].int8_ranges_ = read_int8_ranges(ranges)
+    document = read_description(path)
+    model.pretrained_ = {"name": name, "version": document.get("version"),
+                         "sha256": document.get("sha256")}
     return model
 
 
-def read_int8_ranges(path):
-    """Read the int8 activation ranges of a shipped model (``<name>.int8``, JSON), checked.
+def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, version=None):
+    """Write fitted pipelines as a pretrained model: one safetensors file, weights in float16.
 
-    Written by ``benchmarks/calibrate_int8.py`` from 512 FER2013 Training faces: the
-    range of each activation of the network and the fingerprint of the weights they
-    belong to, so that ``precision="auto"`` predicts in int8 on CPUs with VNNI without
-    calibration images; the classifier ignores them once the weights change.
-
-    Parameters
-    ----------
-    path : path
-        The ``.int8`` file.
-
-    Returns
-    -------
-    ranges : dict
-        ``{"weights": fingerprint, "ranges": {observer: [low, high]}}``.
-    """
-    ranges = json.loads(Path(path).read_text())
-    ok = (isinstance(ranges, dict) and isinstance(ranges.get("weights"), str)
-          and isinstance(ranges.get("ranges"), dict)
-          and all(isinstance(v, list) and len(v) == 2
-                  and all(isinstance(x, (int, float)) for x in v)
-                  for v in ranges["ranges"].values()))
-    if not ok:
-        raise ValueError(f"{path}: expected {{'weights': str, "
-                         f"'ranges': {{name: [low, high]}}}}")
-    return ranges
-
-
-def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, member_names=None, metrics=None,
-                      version=None):
-    """Write fitted pipelines as a pretrained model: fp16 safetensors and a JSON config.
+    The file is one of :func:`~fer_sklearn.save_model`, its float tensors
+    stored in float16 and its description recording ``version``, ``metrics``
+    and the sha256 of the weights (checked by :func:`load_pretrained`). A
+    classifier's int8 activation ranges (``int8_ranges_``, see
+    ``benchmarks/calibrate_int8.py``) are kept in it.
 
     Parameters
     ----------
-    pipelines : list of fitted EmotionPipeline
-        One network, or several for an ensemble; they must share the
-        preprocessing (image size and normalisation).
+    pipelines : fitted EmotionPipeline or list of them
+        One network, or several combined into a mean-logit ensemble
+        (:class:`~fer_sklearn.EnsembleCNN`); they must share the preprocessing
+        (image size and normalisation) and the classes.
     name : str
-        The model's name (``<name>.json``).
+        The model's name: the file is ``<name>.safetensors``.
     directory : path, default=the package's weights folder
-        Where the config and the weights go.
-    member_names : list of str, default=None
-        File stems of the members' weights (``<stem>.safetensors``), so that
-        several configs can share one weights file; default ``<name>-<i>``.
+        Where the file goes.
     metrics : dict, default=None
-        Scores to record in the config.
+        Scores and settings to record.
     version : str, default=None
         The model's version (e.g. the date of the run it comes from).
 
     Returns
     -------
     path : Path
-        The config file written.
+        The file written.
     """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    pipelines = list(pipelines) if isinstance(pipelines, (list, tuple)) else [pipelines]
     first = pipelines[0]
     size = first.named_steps["resize"].size
     normalizer = first.named_steps["normalize"]
     classes = first[-1].classes_.tolist()
-    members = []
-    for i, pipeline in enumerate(pipelines):
+    for pipeline in pipelines[1:]:
         other = pipeline.named_steps["normalize"]
         if pipeline.named_steps["resize"].size != size or not np.isclose(other.mean_, normalizer.mean_):
             raise ValueError("the pipelines of an ensemble must share their preprocessing")
         if pipeline[-1].classes_.tolist() != classes:
             raise ValueError("the pipelines of an ensemble must share their classes, in the same order")
-        clf = pipeline[-1]
-        stem = member_names[i] if member_names else f"{name}-{i}"
-        state = {k: (v.half() if v.is_floating_point() else v).contiguous().cpu()
-                 for k, v in clf.module_.state_dict().items()}
-        with atomic_write(directory / f"{stem}.safetensors") as partial:
-            save_file(state, partial)
-        module = {k: v for k, v in clf.get_params_for("module").items()}
-        module["n_classes"] = len(clf.classes_)
-        digest = hashlib.sha256((directory / f"{stem}.safetensors").read_bytes()).hexdigest()
-        members.append({"module": module, "weights": f"{stem}.safetensors", "sha256": digest})
-    config = {
-        "format": 1,
-        "classes": classes,
-        "size": int(size),
-        "normalize": {"mean": float(normalizer.mean_), "scale": float(normalizer.scale_)},
-        "members": members,
-        "version": version,
-        "metrics": metrics or {},
-    }
-    path = directory / f"{name}.json"
-    with atomic_write(path) as partial:
-        partial.write_text(json.dumps(config, indent=2) + "\n")
-    return path
-
+    model = first
+    if len(pipelines) > 1:
+        network = EnsembleCNN([pipeline[-1].module_ for pipeline in pipelines])
+        ensemble = EmotionClassifier(module=network, classes=np.asarray(first[-1].classes_))
+        ensemble = ensemble.initialize_fitted(first[-1].image_shape_)
+        model = type(first)(list(first.steps[:-1]) + [(first.steps[-1][0], ensemble)])
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    return write_model(model, directory / f"{name}.safetensors", dtype=torch.float16,
+                       version=version, metrics=metrics)
