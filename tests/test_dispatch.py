@@ -136,5 +136,5 @@ def test_int8_is_refused_on_cuda(fast, monkeypatch):
 def test_every_shipped_model_carries_ranges_of_its_own_weights(name):
     clf = load_pretrained(name, device="cpu")[-1]
     assert clf._int8_source() is not None, (
-        f"{name}.int8 was observed on other weights: after replacing the weights, run "
-        f"benchmarks/calibrate_int8.py --models {name}")
+        f"{name}.safetensors holds int8 ranges of other weights (or none): after replacing the "
+        f"weights, run benchmarks/calibrate_int8.py --models {name}")

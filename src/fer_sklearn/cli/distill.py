@@ -10,6 +10,7 @@ report, as ``train`` writes it). Every epoch is checkpointed into
 ``--out/checkpoint``; ``--resume`` continues after a crash or a kill.
 """
 
+import inspect
 import json
 import shlex
 import shutil
@@ -95,14 +96,18 @@ def _checkpoint(args):
 
 
 def _student_shape(name):
-    from fer_sklearn.pretrained import WEIGHTS_DIR, available_models
+    from fer_sklearn import EmotionCNN
+    from fer_sklearn.persistence._codec import emotion_cnn_kwargs
+    from fer_sklearn.pretrained import available_models, load_pretrained
 
     if name not in available_models():
         raise CLIError(f"--student must be a shipped model ({', '.join(available_models())})")
-    members = json.loads((WEIGHTS_DIR / f"{name}.json").read_text())["members"]
-    if len(members) != 1:
+    network = load_pretrained(name, device="cpu")[-1].module_
+    if type(network) is not EmotionCNN:
         raise CLIError(f"--student {name} is an ensemble; give a single-network model")
-    return {k: v for k, v in members[0]["module"].items() if k != "n_classes"}
+    defaults = inspect.signature(EmotionCNN).parameters
+    return {k: v for k, v in emotion_cnn_kwargs(network).items()  # those the student sets
+            if k != "n_classes" and v != defaults[k].default}
 
 
 def build_student(args, teacher, checkpoint):
