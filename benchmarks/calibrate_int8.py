@@ -1,4 +1,4 @@
-"""Write the int8 activation ranges of the shipped models (``pretrained/weights/<name>.int8``).
+"""Write the int8 activation ranges into the shipped models (``pretrained/weights/<name>.safetensors``).
 
     .venv/bin/python benchmarks/calibrate_int8.py [--models default fast accurate]
 
@@ -6,22 +6,23 @@ For each shipped model: 512 FER2013 Training faces (drawn with ``RandomState(0)`
 calibration :func:`fer_sklearn.deploy.quantize` uses by default) pass through the model's
 preprocessing, and the range of each activation of the network is observed
 (``fer_sklearn.neural_net._int8.activation_ranges``) and written with the fingerprint of the
-weights it belongs to. ``load_pretrained`` reads the file, and ``precision="auto"`` then
-predicts in int8 on CPUs with VNNI. Rerun it whenever a model's weights change (the
+weights it belongs to, into the model's file (its classifier's ``int8_ranges_``, rewritten by
+``export_pretrained`` with the same weights, version and metrics: the sha256 stays). Loaded
+with the model, they make ``precision="auto"`` predict in int8 on CPUs with VNNI. Rerun it whenever a model's weights change (the
 classifier ignores ranges of other weights and predicts in float32). Prints the share of
 PublicTest labels the int8 model gives as float32.
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from fer_sklearn import load_fer2013, load_pretrained
+from fer_sklearn import load_fer2013, load_model, load_pretrained
 from fer_sklearn.neural_net._int8 import activation_ranges
-from fer_sklearn.pretrained import WEIGHTS_DIR
+from fer_sklearn.persistence._format import read_description
+from fer_sklearn.pretrained import WEIGHTS_DIR, export_pretrained
 
 FER2013 = Path(__file__).resolve().parents[2] / "shared/data/fer2013/fer2013.csv.gz"
 
@@ -40,7 +41,13 @@ def main(argv=None):
         clf = model[-1]
         images = clf._images(model[:-1].transform(faces), reset=False)
         ranges = activation_ranges(clf.module_, images)
-        (WEIGHTS_DIR / f"{name}.int8").write_text(json.dumps(ranges, indent=1) + "\n")
+        path = WEIGHTS_DIR / f"{name}.safetensors"
+        shipped, document = load_model(path), read_description(path)  # its saved settings
+        shipped[-1].int8_ranges_ = ranges
+        export_pretrained(shipped, name, version=document.get("version"),
+                          metrics=document.get("metrics"))
+        if read_description(path)["sha256"] != document["sha256"]:
+            raise SystemExit(f"{path}: rewriting it changed its weights")
         model = load_pretrained(name, device="cpu")
         fp32 = model.set_params(clf__precision="32").predict(test)
         int8 = model.set_params(clf__precision="int8").predict(test)

@@ -1,11 +1,12 @@
-"""Export a student of ``fer-sklearn distill`` as a shipped model (fp16 weights + JSON config).
+"""Export a student of ``fer-sklearn distill`` as a shipped model (one fp16 safetensors file).
 
     python benchmarks/export_distilled.py /work/runs/distill/default --name default --stem s24
 
 Reads ``RUN/model.safetensors`` (the best epoch) and the run's checkpoint (settings and
-per-epoch history), and writes ``<stem>.safetensors`` and ``<name>.json`` into the package's
-weights folder (or ``--weights``), with the run's date as the version, the sha256 of the
-weights, and the run's settings, curve and machine in the config's metrics.
+per-epoch history), and writes ``<name>.safetensors`` into the package's weights folder (or
+``--weights``), with the run's date as the version, the sha256 of the weights, and the run's
+settings, curve and machine in the file's metrics (the network's name, ``--stem``, as the key
+of its scores). Its int8 ranges are then out of date: run ``benchmarks/calibrate_int8.py``.
 """
 
 import argparse
@@ -22,7 +23,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", help="--out folder of fer-sklearn distill")
     parser.add_argument("--name", required=True, help="the shipped model's name (default, fast)")
-    parser.add_argument("--stem", required=True, help="the weights file's stem (s24, s16)")
+    parser.add_argument("--stem", required=True, help="the network's name (s24, s16)")
     parser.add_argument("--weights", default=str(WEIGHTS_DIR))
     parser.add_argument("--command", default=None, help="the command that ran (for the record)")
     args = parser.parse_args(argv)
@@ -49,8 +50,8 @@ def main(argv=None):
         "public_test_accuracy": best["valid_acc"],
     }
     version = datetime.date.today().isoformat()
-    path = export_pretrained([model], args.name, directory=args.weights, member_names=[args.stem],
-                             metrics=metrics, version=version)
+    path = export_pretrained(model, args.name, directory=args.weights, metrics=metrics,
+                             version=version)
     print(f"wrote {path} (version {version}, best epoch {best['epoch']}: {best['valid_acc']:.2%})")
 
 

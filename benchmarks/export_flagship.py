@@ -1,11 +1,11 @@
 """Export the networks of a ``train_flagship.py`` run into the package's shipped models.
 
 The run's packed files (``RUN/accurate-<i>.safetensors``, ``RUN/students-1.safetensors``)
-become the shipped format (:func:`fer_sklearn.pretrained.export_pretrained`: a JSON
-config per model over fp16 safetensors, one per network): ``accurate`` the
+become the shipped format (:func:`fer_sklearn.pretrained.export_pretrained`: one
+safetensors file of ``save_model`` per model, weights in fp16): ``accurate`` the
 mean-logit ensemble of ``--accurate`` (default: all the run's members), ``default``
-and ``fast`` the students named. Other configs and weights in the folder are removed,
-and the total must stay within the 50 MB cap.
+and ``fast`` the students named. Other model files in the folder are removed, and the
+total must stay within the 50 MB cap.
 
     python benchmarks/export_flagship.py runs/flagship3
     python benchmarks/export_flagship.py runs/flagship3 --accurate v64a v64d3 --weights /tmp/w
@@ -57,13 +57,13 @@ def main(argv=None):
                                                          "images_per_s", "tflops", "network")}
                   for n in names}
         export_pretrained([networks[n][0] for n in names], model, directory=args.weights,
-                          member_names=names,
+                          version=(results["machine"].get("date") or "")[:10] or None,
                           metrics={"members": scores, "machine": results["machine"],
                                    "recipe": "benchmarks/train_flagship.py"})
-    keep = {f"{m}.json" for m in models} | {f"{n}.safetensors" for n in sum(models.values(), [])}
+    keep = {f"{m}.safetensors" for m in models}
     total = 0
     for path in sorted(args.weights.iterdir()):
-        if path.suffix in (".json", ".safetensors") and path.name not in keep:
+        if path.suffix in (".json", ".int8", ".safetensors") and path.name not in keep:
             path.unlink()
             continue
         total += path.stat().st_size

@@ -1,7 +1,7 @@
 """Export trained runs (``benchmarks/train_pretrained.py`` outputs) into the package's weights.
 
 Each run becomes a single-network model named after its folder, and ``default``
-is the ensemble of all of them, sharing the same weight files.
+is the ensemble of all of them (each one safetensors file, see ``export_pretrained``).
 
     python benchmarks/export_pretrained.py runs/pretrained:vgg24 runs/vgg32:vgg32
 """
@@ -26,12 +26,10 @@ def main(argv=None):
         folder, name = spec.rsplit(":", 1)
         pipelines[name] = joblib.load(Path(folder) / "pipeline.joblib")
         result = json.loads((Path(folder) / "result.json").read_text())
-        export_pretrained([pipelines[name]], name, member_names=[name],
-                          metrics={"training": result})
+        export_pretrained(pipelines[name], name, metrics={"training": result})
         names.append(name)
     default = args.default or names
-    export_pretrained([pipelines[n] for n in default], "default", member_names=default,
-                      metrics={"members": default})
+    export_pretrained([pipelines[n] for n in default], "default", metrics={"members": default})
     for path in sorted(WEIGHTS_DIR.iterdir()):
         print(f"{path}  {path.stat().st_size / 1e6:.2f} MB")
 

@@ -19,7 +19,9 @@ AdamW at batch 128 unless ``--batch-size``, ``--optimizer sgd`` (Nesterov moment
 ``--lr`` or ``--mixup`` say otherwise (the learning rate scales with the batch, see
 :func:`recipe`); ``--probe-speed`` logs one member's images/s at batch 128-1024 in
 the smoke stage; ``--init-dir`` warm-starts networks from the files of an earlier
-run or from the package's shipped weights of the same names.
+run (``<name>.safetensors``) or from the package's shipped models of the same networks,
+copied there under the network's name (``fast.safetensors`` as ``s16.safetensors``,
+``default.safetensors`` as ``s24.safetensors``: see :func:`warm_start`).
 
     python benchmarks/train_device.py --out runs/device                      # GPU
     python benchmarks/train_device.py --out runs/dry --limit 256 --max-epochs 1  # CPU dry run
@@ -352,10 +354,18 @@ def load_network(path, device, memory_format):
     return net.to(device, memory_format=memory_format).eval(), config
 
 
+SHIPPED_PREFIX = "clf.module_."
+"""How a shipped model's file (one of ``save_model``) names its network's tensors."""
+
+
 def warm_start(net, path):
-    """Load the weights of ``path`` into ``net`` (a file of an earlier run, or a shipped
-    weights file of the same network, which has no settings in its metadata)."""
+    """Load the weights of ``path`` into ``net``: a file of an earlier run (the network's
+    tensors by their own names) or a shipped model's file of the same network (tensors
+    ``clf.module_.<name>``, e.g. ``src/fer_sklearn/pretrained/weights/fast.safetensors``
+    for ``s16``)."""
     state = load_file(str(path))
+    if state and all(k.startswith(SHIPPED_PREFIX) for k in state):
+        state = {k[len(SHIPPED_PREFIX):]: v for k, v in state.items()}
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return net
 

@@ -224,7 +224,7 @@ def train_students(run, args, data, teacher, flops):
     done, batch = {}, min(512, args.batch_size)
     for i, (shipped, recipe) in enumerate(STUDENTS.items()):
         seconds = max(1.0, (run.left() - args.margin) / (len(STUDENTS) - i))
-        init = Path(args.init_dir or ".") / f"{shipped}.json"
+        init = Path(args.init_dir or ".") / f"{shipped}.safetensors"  # the shipped model's file
         warm = [("initial_weights", InitialWeights(str(init)))] if init.exists() else []
         run.log(f"[{shipped}] {recipe} distilled for {seconds:.0f} s, from {init if warm else '0'}")
         student = make_recipe(recipe, teacher=teacher, max_epochs=args.student_epochs,
@@ -324,7 +324,8 @@ def parse(argv):
     p.add_argument("--margin", type=float, default=20, help="seconds kept for the end")
     p.add_argument("--smoke-steps", type=int, default=20)
     p.add_argument("--smoke-batches", type=int, default=8)
-    p.add_argument("--init-dir", help="default.json, fast.json and their weights: warm starts")
+    p.add_argument("--init-dir", help="the shipped default.safetensors and fast.safetensors: "
+                   "warm starts")
     p.add_argument("--limit", type=int, help="faces of each split (dry run)")
     p.add_argument("--tiny", action="store_true", help="members 4 wide (CPU dry run)")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")

@@ -28,8 +28,8 @@ def dry_run(tmp_path_factory):
     np.savez(folder / "faces.npz", X=X.astype(np.uint8), y=y, usage=usage)
     train_device = load_script("train_device")
     out, init = folder / "out", folder / "init"
-    init.mkdir()  # the fast student starts from the shipped weights, as run 2 will
-    shutil.copy(WEIGHTS_DIR / "s16.safetensors", init)
+    init.mkdir()  # the fast student starts from the shipped model, as run 2 will (RESULTS.md)
+    shutil.copy(WEIGHTS_DIR / "fast.safetensors", init / "s16.safetensors")
     train_device.main(["--data", str(folder / "faces.npz"), "--out", str(out), "--work",
                        str(folder / "work"), "--max-epochs", "1", "--device", "cpu",
                        "--batch-size", "64", "--mixup", "0.2", "--init-dir", str(init)])
@@ -78,9 +78,11 @@ def test_export_makes_the_three_shipped_names(dry_run, tmp_path, monkeypatch):
     weights = tmp_path / "weights"
     weights.mkdir()
     (weights / "old.json").write_text("{}")
+    (weights / "s16.safetensors").write_bytes(b"")
     export.main([str(out), "--accurate", "m40", "m40p3", "m32d3", "--default", "s24", "--fast", "s16",
                  "--weights", str(weights)])
-    assert sorted(p.name for p in weights.glob("*.json")) == ["accurate.json", "default.json", "fast.json"]
+    assert sorted(p.name for p in weights.iterdir()) == ["accurate.safetensors", "default.safetensors",
+                                                         "fast.safetensors"]
     monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", weights)
     from fer_sklearn import available_models, load_pretrained
     assert available_models() == ["accurate", "default", "fast"]
@@ -146,6 +148,20 @@ def test_speed_probe_and_warm_start_from_a_weights_only_file(tmp_path):
                                   tmp_path / "net.safetensors")
     for (name, a), b in zip(source.state_dict().items(), net.state_dict().values()):
         torch.testing.assert_close(a.half().float() if a.is_floating_point() else a, b, msg=name)
+
+
+def test_warm_start_takes_a_shipped_model_file():
+    """Run 2 copies ``weights/fast.safetensors`` into ``--init-dir`` as ``s16.safetensors``."""
+    from fer_sklearn import load_pretrained
+
+    train_device = load_script("train_device")
+    net = train_device.warm_start(train_device.build(train_device.STUDENTS["s16"], torch.device("cpu"),
+                                                     torch.contiguous_format),
+                                  WEIGHTS_DIR / "fast.safetensors")
+    shipped = load_pretrained("fast", device="cpu")[-1].module_.state_dict()
+    assert net.state_dict().keys() == shipped.keys()
+    for name, value in net.state_dict().items():
+        torch.testing.assert_close(value, shipped[name], rtol=0, atol=0, msg=name)
 
 
 def test_compare_batch_sizes_writes_one_curve_per_recipe(tmp_path):

@@ -33,7 +33,7 @@ def dry_run(tmp_path_factory):
     np.savez(folder / "faces.npz", X=X.astype(np.uint8), y=y, usage=usage)
     init = folder / "init"  # as the GPU run carries them in .devdata/init
     init.mkdir()
-    for name in ("fast.json", "default.json", "s16.safetensors", "s24.safetensors"):
+    for name in ("fast.safetensors", "default.safetensors"):
         shutil.copy(WEIGHTS_DIR / name, init)
     flagship, out = load_script("train_flagship"), folder / "out"
     threads = torch.get_num_threads()
@@ -62,7 +62,7 @@ def test_dry_run_writes_the_files_of_the_gpu_run(dry_run):
     for row in [*saved["members"].values(), *saved["students"].values()]:
         assert row["n_epochs"] == 1 and 0 <= row["public_test_accuracy"] <= 1
         assert row["images_per_s"] > 0 and row["tflops"] > 0
-    assert saved["students"]["fast"]["warm_start"].endswith("fast.json")
+    assert saved["students"]["fast"]["warm_start"].endswith("fast.safetensors")
     assert saved["ensemble"]["members"] == list(flagship.MEMBERS)
     assert {"tta=False", "tta=True"} <= set(saved["ensemble"])
     # every lever but compile (off in the dry run) measured, the plan within the size cap
@@ -84,8 +84,8 @@ def test_export_turns_the_run_into_the_shipped_models(dry_run, tmp_path, monkeyp
     (weights / "old.json").write_text("{}")
     total = load_script("export_flagship").main([str(out), "--weights", str(weights)])
     assert 0 < total <= 50e6
-    assert sorted(p.name for p in weights.glob("*.json")) == ["accurate.json", "default.json",
-                                                              "fast.json"]
+    assert sorted(p.name for p in weights.iterdir()) == ["accurate.safetensors",
+                                                         "default.safetensors", "fast.safetensors"]
     monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", weights)
     from fer_sklearn import load_pretrained
     faces = make_faces(6, size=48, random_state=1)[0]
@@ -158,7 +158,7 @@ def test_packed_networks_split_by_size_and_read_back(fast_classifier, tmp_path):
         np.testing.assert_allclose(networks[name][0].predict_proba(X[:4]),
                                    original.predict_proba(X[:4]), atol=2e-3)
     with pytest.raises(ValueError, match="not a file of pack_networks"):
-        read_packed([WEIGHTS_DIR / "s16.safetensors"])
+        read_packed([WEIGHTS_DIR / "fast.safetensors"])
 
 
 def test_plan_cuts_epochs_before_networks():
