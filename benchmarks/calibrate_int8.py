@@ -21,7 +21,7 @@ import numpy as np
 
 from fer_sklearn import load_fer2013, load_model, load_pretrained
 from fer_sklearn.neural_net._int8 import activation_ranges
-from fer_sklearn.persistence._format import read_description
+from fer_sklearn.persistence import read_description
 from fer_sklearn.pretrained import WEIGHTS_DIR, export_pretrained
 
 FER2013 = Path(__file__).resolve().parents[2] / "shared/data/fer2013/fer2013.csv.gz"

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from fer_sklearn import evaluate, load_model, make_faces, save_model
 from fer_sklearn.persistence import ModelFileError
-from fer_sklearn.persistence._format import read_description
+from fer_sklearn.persistence import read_description
 from fer_sklearn.persistence._source import tensors_sha256
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 

@@ -97,7 +97,6 @@ def _checkpoint(args):
 
 def _student_shape(name):
     from fer_sklearn import EmotionCNN
-    from fer_sklearn.persistence._codec import emotion_cnn_kwargs
     from fer_sklearn.pretrained import available_models, load_pretrained
 
     if name not in available_models():
@@ -106,7 +105,7 @@ def _student_shape(name):
     if type(network) is not EmotionCNN:
         raise CLIError(f"--student {name} is an ensemble; give a single-network model")
     defaults = inspect.signature(EmotionCNN).parameters
-    return {k: v for k, v in emotion_cnn_kwargs(network).items()  # those the student sets
+    return {k: v for k, v in network.config.items()  # those the student sets
             if k != "n_classes" and v != defaults[k].default}
 
 

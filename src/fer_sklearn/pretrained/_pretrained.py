@@ -6,7 +6,7 @@ with its weights stored in float16 (the networks were trained and exported in
 half precision, so nothing is lost; loading casts them back to float32), read
 by the same code and checks as any model file, without pickle. Its
 description records the model's version, the sha256 of its weights
-(:func:`~fer_sklearn.persistence._source.tensors_sha256`, checked on loading),
+(over its tensors, see ``docs/guide/persistence.md``; checked on loading),
 its scores and, for ``precision="auto"``, its int8 activation ranges.
 """
 
@@ -16,8 +16,7 @@ import numpy as np
 import torch
 
 from ..neural_net import EmotionClassifier, EnsembleCNN
-from ..persistence import load_model
-from ..persistence._format import read_description, write_model
+from ..persistence import load_model, read_description, write_model
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 """The folder inside the package that holds the shipped models (one safetensors file each)."""
