@@ -6,7 +6,7 @@ PyTorch's x86 int8 kernels multiply unsigned 8-bit activations by signed 8-bit w
 With VNNI the products are summed in 32 bits; without it (AVX2, AVX-512 before Cascade
 Lake) pairs of products are summed in 16 bits that saturate, which is why PyTorch's own
 default gives activations 7 bits. For each shipped model this script builds the int8 copy
-three ways from the shipped activation ranges (``<name>.int8``) and reports, on the 3,589
+three ways from the shipped activation ranges (in ``<name>.safetensors``) and reports, on the 3,589
 PublicTest faces, the share of labels equal to the float32 model's (the speed of each
 precision, interleaved with ``fer``: ``bench_isa_levels.py``):
 
