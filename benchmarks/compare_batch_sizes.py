@@ -1,11 +1,11 @@
 """Does a larger batch keep the accuracy per epoch? A CPU check for the GPU run's recipe.
 
-Trains one network of ``train_device.py`` from scratch on FER2013 Training for the
-same number of epochs under each recipe (batch size, optimizer, mixup; the learning
-rate scaled from batch 128 by ``train_device.recipe``), scoring PublicTest after each
-epoch, and writes the curves to a JSON file:
+Trains one network of the library's recipes (``make_recipe``) from scratch on FER2013
+Training for the same number of epochs under each recipe (batch size, optimizer,
+mixup; the learning rate scaled from batch 128 as ``train_flagship.py`` scales it),
+scoring PublicTest after each epoch, and writes the curves to a JSON file:
 
-    python benchmarks/compare_batch_sizes.py --net s16 --epochs 10 \\
+    python benchmarks/compare_batch_sizes.py --net s16 --epochs 16 \\
         --recipes 128:adamw 512:adamw 512:sgd --out benchmarks/results/batch_sizes.json
 
 A recipe is ``BATCH:OPTIMIZER[:MIXUP]``. Larger batches run faster on a GPU (fewer,
@@ -18,48 +18,50 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded from elsewhere
-import train_device as td  # noqa: E402  benchmarks/train_device.py
 from _results import write_results  # noqa: E402  benchmarks/_results.py
+from train_flagship import CLASSES, load_faces, optimizer_settings  # noqa: E402
+
+from fer_sklearn import make_emotion_pipeline  # noqa: E402
+from fer_sklearn.training import NETWORKS, make_recipe  # noqa: E402
 
 
 def parse_recipe(text):
     batch, optimizer, *rest = text.split(":")
-    return dict(batch_size=int(batch), optimizer=optimizer, mixup=float(rest[0]) if rest else 0.0)
+    return int(batch), optimizer, float(rest[0]) if rest else 0.0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None, help="fer2013.npz.xz (default: .devdata or ../shared)")
-    parser.add_argument("--net", default="s16", help="a member or student of train_device.py")
+    parser.add_argument("--net", default="s16", choices=sorted(NETWORKS))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--recipes", nargs="+", default=["128:adamw", "512:adamw", "512:sgd"])
     parser.add_argument("--limit", type=int, default=None, help="first N faces of each split")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/batch_sizes.json")
     args = parser.parse_args(argv)
-    spec = {**td.MEMBERS, **td.STUDENTS}[args.net]
-    device, precision, fmt = td.settings("cpu", "32")
-    X, y, Xv, yv = td.read_fer2013(td.find_data(args.data))
-    if args.limit:
-        X, y, Xv, yv = X[:args.limit], y[:args.limit], Xv[:args.limit], yv[:args.limit]
-    mean, scale = float(X.mean()), float(X.std())
-    train = td.FaceBatches(X, y, device, mean, scale, fmt)
-    valid = td.FaceBatches(Xv, yv, device, mean, scale, fmt)
-    results = dict(net=args.net, module=spec["module"], epochs=args.epochs, machine=td.machine(device),
-                   threads=torch.get_num_threads(), n_train=len(train), n_valid=len(valid), runs=[])
+    X, y, Xv, yv = load_faces(args.data, args.limit)
+    prep = make_emotion_pipeline()[:-1].fit(X)
+    X, Xv = (prep.transform(faces).astype(np.float32) for faces in (X, Xv))
+    results = dict(net=args.net, module=NETWORKS[args.net], epochs=args.epochs,
+                   threads=torch.get_num_threads(), n_train=len(y), n_valid=len(yv), runs=[])
     for text in args.recipes:
-        settings = td.recipe(**parse_recipe(text))
-        net = td.build(spec, device, fmt)
+        batch_size, optimizer, mixup = parse_recipe(text)
+        settings = optimizer_settings(optimizer, batch_size)
+        clf = make_recipe(args.net, max_epochs=args.epochs, batch_size=batch_size, mixup=mixup,
+                          random_state=args.seed, device="cpu", verbose=0, classes=CLASSES,
+                          **settings)
         start = time.time()
-        record, = td.fit([net], train, valid, device=device, precision=precision, budget_s=1e9,
-                         max_epochs=args.epochs, names=[text], tag=text, train_settings=settings)
-        results["runs"].append(dict(recipe=text, settings=settings, best_accuracy=record["best_accuracy"],
-                                    best_epoch=record["best_epoch"],
-                                    final_accuracy=record["epochs"][-1]["valid_accuracy"],
-                                    seconds=round(time.time() - start, 1),
-                                    curve=[e["valid_accuracy"] for e in record["epochs"]]))
+        curve = [float(a) for a in clf.fit(X, y, X_valid=Xv, y_valid=yv).history_[:, "valid_acc"]]
+        results["runs"].append(dict(
+            recipe=text, settings=dict(batch_size=batch_size, optimizer=optimizer,
+                                       lr=settings["lr"], mixup=mixup),
+            best_accuracy=max(curve), best_epoch=int(np.argmax(curve)) + 1,
+            final_accuracy=curve[-1], seconds=round(time.time() - start, 1), curve=curve))
         table = "\n".join(["| recipe | peak lr | best | best epoch | last | seconds |", "|---|---|---|---|---|---|"]
                           + [f"| {r['recipe']} | {r['settings']['lr']:.4f} | {r['best_accuracy']:.4f} | "
                              f"{r['best_epoch']} | {r['final_accuracy']:.4f} | {r['seconds']:.0f} |"
@@ -67,6 +69,7 @@ def main(argv=None):
         # written after every recipe, so that an interrupted comparison keeps what finished
         write_results(args.out, results, table, f"{args.net}, {args.epochs} epochs each, CPU "
                       f"({results['threads']} threads), PublicTest after every epoch")
+    return results
 
 
 if __name__ == "__main__":

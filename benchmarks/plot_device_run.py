@@ -1,4 +1,7 @@
-"""Chart the PublicTest accuracy per epoch of every network of a ``train_device.py`` run.
+"""Chart the PublicTest accuracy per epoch of every network of a GPU run.
+
+Reads the ``results.json`` of ``train_flagship.py`` (each network's ``curve``) and that of
+run 1 (2026-11-27, each epoch a record of its own).
 
     python benchmarks/plot_device_run.py benchmarks/results/device-run-1/results.json \\
         docs/images/device_run_curves.png
@@ -23,18 +26,19 @@ def main(argv=None):
     for ax, group, title in zip(axes, ("members", "students"),
                                 ("ensemble members (cross-entropy)", "students (distilled)")):
         for name, record in results[group].items():
-            epochs = [e["epoch"] for e in record["epochs"]]
-            ax.plot(epochs, [e["valid_accuracy"] for e in record["epochs"]], label=name, lw=1.2)
+            curve = record.get("curve") or [e["valid_accuracy"] for e in record["epochs"]]
+            ax.plot(range(1, len(curve) + 1), curve, label=name, lw=1.2)
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
-    if results.get("ensemble"):
-        axes[0].axhline(results["ensemble"]["public_test_accuracy"], color="k", ls="--", lw=0.8,
-                        label="ensemble")
+    ensemble = results.get("ensemble") or {}
+    score = ensemble.get("public_test_accuracy", ensemble.get("tta=False"))
+    if score is not None:
+        axes[0].axhline(score, color="k", ls="--", lw=0.8, label="ensemble")
         axes[0].legend()
     axes[0].set_ylabel("PublicTest accuracy")
-    fig.suptitle(f"train_device.py on {results['machine']['card']}, {results['machine']['date']}")
+    fig.suptitle(f"{results['machine']['card']}, {results['machine']['date']}")
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
 

@@ -14,6 +14,8 @@ crop-TTA; (4) students into ``OUT/students-1.safetensors``; ``OUT/results.json``
 every stage, a table last.
 
     python benchmarks/train_flagship.py --out $OUT --init-dir .devdata/init   # GPU
+    python benchmarks/train_flagship.py --out $OUT --init-dir .devdata/init \
+        --members m40 m40p3 m32d3 --batch-size 512                  # run 2: run 1's members
     python benchmarks/train_flagship.py --out runs/dry --limit 320 --tiny      # CPU dry run
     python benchmarks/count_flops.py                          # FLOPs, CPU images/s
     python benchmarks/export_flagship.py RUN                  # into the package
@@ -33,9 +35,10 @@ import numpy as np
 import torch
 
 from fer_sklearn import EMOTIONS, ImageAugmenter, make_emotion_pipeline
-from fer_sklearn.training import (SPEED_LEVERS, FastTrainingClassifier, InitialWeights,
-                                  TimeBudget, ensemble_classifier, make_recipe, pack_networks,
-                                  plan_epochs, read_packed, speed_levers, training_flops)
+from fer_sklearn.training import (NETWORKS, SPEED_LEVERS, FastTrainingClassifier,
+                                  InitialWeights, TimeBudget, ensemble_classifier, make_recipe,
+                                  pack_networks, plan_epochs, read_packed, speed_levers,
+                                  training_flops)
 
 DATA = [".devdata/fer2013.npz.xz", "../shared/data/fer2013/fer2013.npz.xz"]
 VGG = dict(width=64, depth=4, convs_per_block=2, hidden_units=256, dropout=0.4, block_dropout=0.05)
@@ -48,7 +51,12 @@ MEMBERS = {
     "v64d3": dict(net=dict(VGG, convs_per_block=3), optimizer="sgd", augment="crop", mixup=0.2,
                   ema=0.999, seed=33),
     "v64p2": dict(net=dict(VGG, pool_size=2), optimizer="adamw", cutmix=1.0, ema=0.999, seed=34),
+    # run 1's members (the shipped ``accurate``), for the run-2 command: ~2 M parameters each
+    "m40": dict(net=NETWORKS["m40"], optimizer="adamw", seed=11),
+    "m40p3": dict(net=NETWORKS["m40p3"], optimizer="adamw", seed=12),
+    "m32d3": dict(net=NETWORKS["m32d3"], optimizer="adamw", seed=13),
 }
+RUN3 = ["v64a", "v64s", "v64d3", "v64p2"]  # the members trained unless --members says others
 STUDENTS = {"default": "s24", "fast": "s16"}  # shipped name -> recipe (and warm-start shape)
 OPTIMIZERS = {  # settings at batch 128; the rate scales: square root (AdamW), linear (SGD)
     "adamw": dict(optimizer=torch.optim.AdamW, lr=2e-3, optimizer__weight_decay=0.05),
@@ -106,12 +114,18 @@ def load_faces(path, limit):
     return X[train][:limit], y[train][:limit], X[valid][:limit], y[valid][:limit]
 
 
+def optimizer_settings(optimizer, batch_size, device="cpu"):
+    """An optimizer's estimator settings at ``batch_size``, the rate scaled from batch 128."""
+    settings, ratio = dict(OPTIMIZERS[optimizer]), batch_size / 128
+    settings["lr"] *= ratio if optimizer == "sgd" else math.sqrt(ratio)
+    if device == "cuda" and optimizer == "adamw":
+        settings["optimizer__fused"] = True
+    return settings
+
+
 def estimator(spec, args, *, epochs, compile_train, seconds, callbacks=()):
     """A member: the recipe's estimator with ``spec``'s network and levers, made fast."""
-    settings, ratio = dict(OPTIMIZERS[spec["optimizer"]]), args.batch_size / 128
-    settings["lr"] *= ratio if spec["optimizer"] == "sgd" else math.sqrt(ratio)  # lr scaling
-    if args.device == "cuda" and spec["optimizer"] == "adamw":
-        settings["optimizer__fused"] = True
+    settings = optimizer_settings(spec["optimizer"], args.batch_size, args.device)
     net = dict(spec["net"], width=4) if args.tiny else spec["net"]
     recipe = make_recipe(
         "m40", max_epochs=epochs, batch_size=args.batch_size, label_smoothing=0.1,
@@ -151,7 +165,7 @@ def record(clf, flops, n_train):
 def smoke(run, args, data, flops):
     """Levers on the widest member, compile decided; every code path on a few batches."""
     X, y, Xv, yv = data
-    widest = max(MEMBERS, key=lambda m: flops[m])
+    widest = max(args.members, key=lambda m: flops[m])
     clf = estimator(MEMBERS[widest], args, epochs=1, compile_train=False, seconds=1e9).initialize()
     images = torch.as_tensor(X[:4096, None], device=torch.device(args.device))
     labels = torch.randint(7, (len(images),), device=images.device)
@@ -173,8 +187,8 @@ def smoke(run, args, data, flops):
         if use:
             gain, compile_s = compiled["gain"], compiled["warmup_s"]
     rates, n = {}, min(len(y), args.smoke_batches * args.batch_size)
-    for name, spec in MEMBERS.items():  # eager: the compiled rate is the ladder's gain
-        member, _ = fit_member(run, name, spec, args, data, epochs=2, compile_train=False,
+    for name in args.members:  # eager: the compiled rate is the ladder's gain
+        member, _ = fit_member(run, name, MEMBERS[name], args, data, epochs=2, compile_train=False,
                                seconds=1e9, n=n)
         rate = n / member.history_[-1, "dur"] * gain
         rates[name] = dict(images_per_s=rate, compiled=use, compile_s=compile_s)
@@ -197,11 +211,11 @@ def plan(run, args, rates, n_train, params):
     """Epochs per member from the measured rates; cut epochs before members."""
     student_s = args.student_share * run.left()
     budget = run.left() - student_s - args.margin
-    per_epoch = {m: n_train / rates[m]["images_per_s"] for m in MEMBERS}
-    members, epochs = plan_epochs(budget, per_epoch, {m: rates[m]["compile_s"] for m in MEMBERS},
+    per_epoch = {m: n_train / rates[m]["images_per_s"] for m in args.members}
+    members, epochs = plan_epochs(budget, per_epoch, {m: rates[m]["compile_s"] for m in per_epoch},
                                   args.epochs, args.min_epochs)
-    if len(members) < len(MEMBERS):
-        run.log(f"plan: {', '.join(m for m in MEMBERS if m not in members)} left out: "
+    if len(members) < len(args.members):
+        run.log(f"plan: {', '.join(m for m in args.members if m not in members)} left out: "
                 f"even {args.min_epochs} epochs each would not fit")
     if epochs < args.epochs:
         run.log(f"plan: epochs per member cut from {args.epochs} to {epochs}: the measured rates "
@@ -271,8 +285,8 @@ def main(argv=None):
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True
     data = prepare(run, args)
-    nets = {m: estimator(s, args, epochs=1, compile_train=False, seconds=1).initialize().module_
-            for m, s in MEMBERS.items()}
+    nets = {m: estimator(MEMBERS[m], args, epochs=1, compile_train=False, seconds=1
+                         ).initialize().module_ for m in args.members}
     nets.update({s: make_recipe(s).initialize().module_ for s in STUDENTS.values()})
     flops = run.results["flops_per_image"] = {m: training_flops(n) for m, n in nets.items()}
     params = {m: sum(p.numel() for p in net.parameters()) for m, net in nets.items()}
@@ -314,6 +328,8 @@ def parse(argv):
     p.add_argument("--data")
     p.add_argument("--out", type=Path, default=Path("runs/flagship"))
     p.add_argument("--deadline", type=float, default=560, help="seconds for the whole run")
+    p.add_argument("--members", nargs="+", choices=list(MEMBERS), default=RUN3,
+                   help="ensemble members to train (default: run 3's; m40 m40p3 m32d3: run 1's)")
     p.add_argument("--epochs", type=int, default=200, help="planned epochs per member")
     p.add_argument("--min-epochs", type=int, default=40, help="below this, members are left out")
     p.add_argument("--batch-size", type=int, default=1024)

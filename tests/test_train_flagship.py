@@ -10,6 +10,7 @@ cheap tests of their own below.
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,8 +26,8 @@ from fer_sklearn.training import (FastTrainingClassifier, pack_networks, plan_ep
 
 
 @pytest.fixture(scope="module")
-def dry_run(tmp_path_factory):
-    """The run-3 command on synthetic faces, as RESULTS.md gives it, with the dry-run flags."""
+def synthetic_fer(tmp_path_factory):
+    """224 + 96 synthetic faces as the GPU run reads FER2013, and the shipped students' files."""
     folder = tmp_path_factory.mktemp("flagship")
     X, y = make_faces(320, size=48, random_state=0)
     usage = np.array(["Training"] * 224 + ["PublicTest"] * 96)
@@ -35,18 +36,30 @@ def dry_run(tmp_path_factory):
     init.mkdir()
     for name in ("fast.safetensors", "default.safetensors"):
         shutil.copy(WEIGHTS_DIR / name, init)
-    flagship, out = load_script("train_flagship"), folder / "out"
+    return folder
+
+
+def run_dry(folder, out, *members):
+    """The prepared GPU command with the dry-run flags (one thread, as a GPU run is alone)."""
+    flagship = load_script("train_flagship")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         results = flagship.main([
-            "--data", str(folder / "faces.npz"), "--out", str(out), "--init-dir", str(init),
-            "--device", "cpu", "--tiny", "--batch-size", "32", "--epochs", "1", "--min-epochs",
-            "1", "--smoke-steps", "1", "--smoke-batches", "2", "--views", "1",
-            "--student-epochs", "1", "--compile", "off", "--deadline", "900"])
+            "--data", str(folder / "faces.npz"), "--out", str(out), "--init-dir",
+            str(folder / "init"), "--device", "cpu", "--tiny", "--batch-size", "32", "--epochs",
+            "1", "--min-epochs", "1", "--smoke-steps", "1", "--smoke-batches", "2", "--views",
+            "1", "--student-epochs", "1", "--compile", "off", "--deadline", "900",
+            *(["--members", *members] if members else [])])
     finally:
         torch.set_num_threads(threads)
     return flagship, out, results
+
+
+@pytest.fixture(scope="module")
+def dry_run(synthetic_fer):
+    """The run-3 command on synthetic faces, as RESULTS.md gives it."""
+    return run_dry(synthetic_fer, synthetic_fer / "out")
 
 
 @pytest.mark.slow
@@ -57,18 +70,18 @@ def test_dry_run_writes_the_files_of_the_gpu_run(dry_run):
                      "train_flagship.log"]
     assert len(files) <= 8  # what comes back from the GPU machine
     saved = json.loads((out / "results.json").read_text())
-    assert saved["members"].keys() == flagship.MEMBERS.keys() == set(results["members"])
+    assert list(saved["members"]) == flagship.RUN3 == list(results["members"])
     assert set(saved["students"]) == {"default", "fast"}
     for row in [*saved["members"].values(), *saved["students"].values()]:
         assert row["n_epochs"] == 1 and 0 <= row["public_test_accuracy"] <= 1
         assert row["images_per_s"] > 0 and row["tflops"] > 0
     assert saved["students"]["fast"]["warm_start"].endswith("fast.safetensors")
-    assert saved["ensemble"]["members"] == list(flagship.MEMBERS)
+    assert saved["ensemble"]["members"] == flagship.RUN3
     assert {"tta=False", "tta=True"} <= set(saved["ensemble"])
     # every lever but compile (off in the dry run) measured, the plan within the size cap
     assert [r["lever"] for r in saved["levers"]] == [n for n, _ in flagship.SPEED_LEVERS[:-1]]
     assert all(r["images_per_s"] > 0 for r in saved["levers"])
-    assert saved["plan"]["epochs"] == 1 and saved["plan"]["members"] == list(flagship.MEMBERS)
+    assert saved["plan"]["epochs"] == 1 and saved["plan"]["members"] == flagship.RUN3
     flops = saved["flops_per_image"]
     assert flops["v64d3"] > flops["v64a"] > 0 and flops["s24"] > flops["s16"] > 0
     log = (out / "train_flagship.log").read_text()
@@ -94,6 +107,45 @@ def test_export_turns_the_run_into_the_shipped_models(dry_run, tmp_path, monkeyp
         assert tuple(model.classes_) == EMOTIONS
         np.testing.assert_allclose(model.predict_proba(faces).sum(axis=1), 1, rtol=1e-5)
     assert len(load_pretrained("accurate", device="cpu")[-1].module_.members) == 4
+
+
+@pytest.mark.slow
+def test_run_2_command_trains_run_1s_members_and_exports(synthetic_fer, tmp_path, monkeypatch):
+    """The prepared run-2 command (RESULTS.md): run 1's members through the same driver."""
+    _, out, results = run_dry(synthetic_fer, tmp_path / "run2", "m40", "m40p3", "m32d3")
+    assert list(results["members"]) == ["m40", "m40p3", "m32d3"]
+    assert results["members"]["m32d3"]["net"]["convs_per_block"] == 3
+    assert results["students"]["default"]["warm_start"].endswith("default.safetensors")
+    assert "speed levers on m32d3" in (out / "train_flagship.log").read_text()
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    load_script("export_flagship").main([str(out), "--weights", str(weights)])
+    monkeypatch.setattr("fer_sklearn.pretrained._pretrained.WEIGHTS_DIR", weights)
+    from fer_sklearn import load_pretrained
+    assert len(load_pretrained("accurate", device="cpu")[-1].module_.members) == 3
+
+
+def test_batch_size_comparison_trains_the_recipe_under_each_setting(synthetic_fer, tmp_path):
+    out = tmp_path / "batch_sizes.json"
+    results = load_script("compare_batch_sizes").main([
+        "--data", str(synthetic_fer / "faces.npz"), "--net", "s12", "--epochs", "2", "--limit", "64",
+        "--recipes", "32:adamw", "64:sgd:0.2", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert [r["recipe"] for r in saved["runs"]] == ["32:adamw", "64:sgd:0.2"]
+    adamw, sgd = (r["settings"] for r in results["runs"])
+    assert adamw["lr"] == pytest.approx(2e-3 * 0.5)  # AdamW: square root of the batch ratio
+    assert sgd["lr"] == pytest.approx(0.02 * 0.5) and sgd["mixup"] == 0.2  # SGD: linear
+    assert all(len(r["curve"]) == 2 and 0 <= r["best_accuracy"] <= 1 for r in saved["runs"])
+
+
+@pytest.mark.slow
+def test_curves_chart_reads_run_1_and_the_flagship_run(dry_run, tmp_path):
+    plot = load_script("plot_device_run")
+    run1 = Path(__file__).parents[1] / "benchmarks/results/device-run-1/results.json"
+    for results in (run1, dry_run[1] / "results.json"):
+        chart = tmp_path / f"{results.parent.name}.png"
+        plot.main([str(results), str(chart)])
+        assert chart.read_bytes().startswith(b"\x89PNG")
 
 
 def test_training_flops_counts_forward_and_backward():
