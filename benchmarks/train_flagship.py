@@ -194,9 +194,9 @@ def smoke(run, args, data, flops):
         rates[name] = dict(images_per_s=rate, compiled=use, compile_s=compile_s)
         run.log(f"[{name}] smoke: {rate:,.0f} images/s in a whole epoch (validation included), "
                 f"{rate * flops[name] / 1e12:.2f} TFLOP/s, compiled={use}")
-    student = make_recipe("s16", teacher=ensemble_classifier([member]), max_epochs=1, n_views=1,
-                          batch_size=args.batch_size, device=args.device, verbose=0,
-                          classes=CLASSES)
+    student = make_recipe("s16", teacher=ensemble_classifier([member]), max_epochs=1,
+                          n_views=args.views or None, batch_size=args.batch_size,
+                          device=args.device, verbose=0, classes=CLASSES)
     student.fit(X[:n], y[:n], X_valid=Xv, y_valid=yv)
     paths = pack_networks({"smoke": member, "student": student.to_classifier()}, args.out / "smoke")
     if set(read_packed(paths)) != {"smoke", "student"}:
@@ -243,8 +243,8 @@ def train_students(run, args, data, teacher, flops):
         run.log(f"[{shipped}] {recipe} distilled for {seconds:.0f} s, from {init if warm else '0'}")
         student = make_recipe(recipe, teacher=teacher, max_epochs=args.student_epochs,
                               budget=seconds, batch_size=batch, lr=2e-3 * math.sqrt(batch / 128),
-                              n_views=args.views, device=args.device, verbose=0, callbacks=warm,
-                              classes=CLASSES).fit(X, y, X_valid=Xv, y_valid=yv)
+                              n_views=args.views or None, device=args.device, verbose=0,
+                              callbacks=warm, classes=CLASSES).fit(X, y, X_valid=Xv, y_valid=yv)
         done[shipped] = student.to_classifier()
         row = run.results["students"][shipped] = dict(
             record(student, flops[recipe], len(y)), network=recipe,
@@ -336,7 +336,8 @@ def parse(argv):
     p.add_argument("--compile", choices=["auto", "on", "off"], default="auto")
     p.add_argument("--student-share", type=float, default=0.2, help="of the time after smoke")
     p.add_argument("--student-epochs", type=int, default=400)
-    p.add_argument("--views", type=int, default=8, help="teacher-labelled copies per face")
+    p.add_argument("--views", type=int, default=0, help="teacher-labelled copies per face, "
+                   "computed once; 0: the teacher labels every batch (default)")
     p.add_argument("--margin", type=float, default=20, help="seconds kept for the end")
     p.add_argument("--smoke-steps", type=int, default=20)
     p.add_argument("--smoke-batches", type=int, default=8)

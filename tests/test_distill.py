@@ -9,7 +9,8 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from fer_sklearn import EmotionClassifier, load_model, save_model
-from fer_sklearn.training import DistillationLoss, DistilledEmotionClassifier, InitialWeights
+from fer_sklearn.training import (BatchTeacher, DistillationLoss, DistilledEmotionClassifier,
+                                  InitialWeights)
 
 from .conftest import TINY_NET
 
@@ -105,6 +106,40 @@ def test_unlabelled_faces_learn_from_the_teacher(teacher, data):
         student(None).fit(X, y, X_unlabelled=X[:5])
 
 
+def test_batch_teacher_runs_the_teachers_network_where_the_batch_is(teacher, data):
+    X, _ = data
+    expected = np.log(teacher.predict_proba(X[:16]))
+    mine = BatchTeacher(teacher, np.arange(len(teacher.classes_)), "cpu", (24, 24))
+    assert mine.network is not None and mine.network is not teacher.module_
+    np.testing.assert_allclose(mine(torch.as_tensor(X[:16, None])).numpy(), expected, atol=1e-4)
+    reordered = BatchTeacher(teacher, np.arange(len(teacher.classes_))[::-1].copy(), "cpu", (24, 24))
+    np.testing.assert_allclose(reordered(torch.as_tensor(X[:16, None])).numpy(),
+                               expected[:, ::-1], atol=1e-4)
+    # another image size, or anything but a plain fitted classifier: its predict_proba
+    counting = CountingTeacher(teacher)
+    for other in (BatchTeacher(teacher, np.arange(7), "cpu", (48, 48)),
+                  BatchTeacher(counting, np.arange(7), "cpu", (24, 24))):
+        assert other.network is None
+    np.testing.assert_allclose(BatchTeacher(counting, np.arange(7), "cpu", (24, 24))(
+        torch.as_tensor(X[:16, None])).numpy(), expected, atol=1e-5)
+    assert counting.seen == 16
+
+
+def test_teacher_on_every_batch_labels_each_augmented_batch(teacher, data):
+    X, y = data
+    counting = CountingTeacher(teacher)
+    fitted = student(counting, n_views=None, mixup=0.4).fit(X, y)
+    n_train = sum(b["train_batch_size"] for b in fitted.history_[0]["batches"]
+                  if "train_batch_size" in b)
+    assert 0 < n_train < len(y) and counting.seen == 2 * n_train  # each training face, each epoch
+    assert fitted._batch_teacher is None  # the teacher's copy goes with fit
+    on_device = student(teacher, n_views=None).fit(X, y)
+    assert np.allclose(on_device.predict_proba(X[:4]).sum(axis=1), 1, atol=1e-5)
+    assert clone(on_device).n_views is None
+    with pytest.raises(ValueError, match="cached copies"):
+        student(teacher, n_views=None).fit(X, y, X_unlabelled=X[:5])
+
+
 def test_teacher_must_be_fitted_and_know_the_classes(data):
     X, y = data
     with pytest.raises(TypeError, match="predict_proba"):
@@ -156,3 +191,22 @@ def test_cli_distills_a_shipped_student_shape_and_resumes_only_the_same_run(
     capsys.readouterr()
     assert main(args + ["--resume", "--lr", "0.5"]) == 2
     assert "lr was" in capsys.readouterr().err
+
+
+def test_cli_views_0_has_the_teacher_label_every_batch(fitted_pipeline, tmp_path, capsys):
+    from fer_sklearn.cli import main
+
+    from .test_cli import _write_fer_csv
+
+    csv, teacher = tmp_path / "faces.csv", tmp_path / "teacher.safetensors"
+    _write_fer_csv(csv, 80)
+    save_model(fitted_pipeline, teacher)
+    args = ["distill", "--teacher", str(teacher), "--student", "fast", "--data", str(csv),
+            "--epochs", "1", "--threads", "1", "--out", str(tmp_path / "run")]
+    assert main(args + ["--views", "0"]) == 0
+    assert "the teacher on every batch" in capsys.readouterr().out
+    assert load_model(tmp_path / "run" / "model.safetensors")[-1].predict(
+        np.zeros((2, 24, 24), np.float32)).shape == (2,)
+    assert not list((tmp_path / "run").glob("teacher-cache/copy-*.npy"))
+    assert main(args + ["--views", "-1"]) == 2
+    assert "expected an integer >= 0" in capsys.readouterr().err

@@ -48,8 +48,8 @@ def run_dry(folder, out, *members):
         results = flagship.main([
             "--data", str(folder / "faces.npz"), "--out", str(out), "--init-dir",
             str(folder / "init"), "--device", "cpu", "--tiny", "--batch-size", "32", "--epochs",
-            "1", "--min-epochs", "1", "--smoke-steps", "1", "--smoke-batches", "2", "--views",
-            "1", "--student-epochs", "1", "--compile", "off", "--deadline", "900",
+            "1", "--min-epochs", "1", "--smoke-steps", "1", "--smoke-batches", "2",
+            "--student-epochs", "1", "--compile", "off", "--deadline", "900",
             *(["--members", *members] if members else [])])
     finally:
         torch.set_num_threads(threads)

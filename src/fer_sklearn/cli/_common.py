@@ -36,15 +36,24 @@ def user_input(*errors, message="{}"):
         raise CLIError(message.format(_describe(exc))) from exc
 
 
-def positive_int(text):
-    """argparse type: an integer >= 1."""
+def _int_from(text, low, what):
     try:
         value = int(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        value = low - 1
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
     return value
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1."""
+    return _int_from(text, 1, "a positive integer")
+
+
+def non_negative_int(text):
+    """argparse type: an integer >= 0."""
+    return _int_from(text, 0, "an integer >= 0")
 
 
 def positive_float(text):

@@ -2,7 +2,8 @@
 
 The teacher (a pretrained model's name or a model file of a pipeline) labels
 ``--views`` augmented copies of the training faces once; its outputs are
-cached in ``--cache`` (reused by a resumed or repeated run). The student has
+cached in ``--cache`` (reused by a resumed or repeated run). ``--views 0`` has
+the teacher label every training batch instead (the way on a GPU). The student has
 the shape of a shipped single-network model (``--student``), starts from its
 weights unless ``--scratch``, trains with the teacher's preprocessing, and the
 epoch of best validation accuracy is kept, saved and reported on (the evaluation
@@ -18,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from ._common import EXIT_OK, CLIError, output_folder, positive_float, positive_int, user_input
+from ._common import (EXIT_OK, CLIError, non_negative_int, output_folder, positive_float,
+                      positive_int, user_input)
 
 _SETTINGS = ("teacher", "student", "scratch", "data", "valid_usage", "epochs", "batch_size", "lr",
              "views", "alpha", "temperature", "seed", "limit")
@@ -46,8 +48,9 @@ def add_parser(commands):
     parser.add_argument("--lr", type=positive_float, default=1e-3, metavar="X",
                         help="peak learning rate of AdamW (warm-up over 3%% of the steps, then "
                              "cosine to 0, set every batch)")
-    parser.add_argument("--views", type=positive_int, default=4, metavar="K",
-                        help="augmented copies of the faces the teacher labels (default: 4)")
+    parser.add_argument("--views", type=non_negative_int, default=4, metavar="K",
+                        help="augmented copies of the faces the teacher labels once (default: "
+                             "4); 0: the teacher labels every training batch (on a GPU)")
     parser.add_argument("--alpha", type=float, default=0.75, metavar="X",
                         help="weight of the teacher's term (default: 0.75)")
     parser.add_argument("--temperature", type=positive_float, default=2.0, metavar="T")
@@ -135,7 +138,7 @@ def build_student(args, teacher, checkpoint):
     ]
     module = {f"module__{k}": v for k, v in _student_shape(args.student).items()}
     clf = DistilledEmotionClassifier(
-        teacher=teacher[-1], alpha=args.alpha, temperature=args.temperature, n_views=args.views,
+        teacher=teacher[-1], alpha=args.alpha, temperature=args.temperature, n_views=args.views or None,
         cache_dir=str(args.cache), optimizer=torch.optim.AdamW, optimizer__weight_decay=0.05,
         lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, lr_schedule=None,
         early_stopping=False,
@@ -171,8 +174,10 @@ def run(args):
     X, y = train.data, train.target
     if args.limit is not None:
         X, y = X[:args.limit], y[:args.limit]
+    labels = (f"{args.views} teacher-labelled copies, cache {args.cache}" if args.views
+              else "the teacher on every batch")
     print(f"Distilling {args.teacher} into the shape of {args.student} on {len(y)} faces "
-          f"({args.views} teacher-labelled copies, cache {args.cache}); selecting on "
+          f"({labels}); selecting on "
           f"{valid.DESCR}. torch threads: {torch.get_num_threads()}", flush=True)
     if not args.scratch and not done:
         start = time.perf_counter()

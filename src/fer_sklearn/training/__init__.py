@@ -8,14 +8,15 @@
 """
 
 from ._callbacks import EMA, InitialWeights, ProgressLog, TimeBudget, WarmupCosine
-from ._distill import DistillationLoss, DistilledEmotionClassifier, resolve_teacher
+from ._distill import DistillationLoss, DistilledEmotionClassifier
 from ._loop import TrainingClassifier, mix_batch
 from ._recipes import NETWORKS, RECIPES, available_recipes, ensemble_classifier, make_recipe
 from ._throughput import (SPEED_LEVERS, FastTrainingClassifier, plan_epochs, speed_levers,
                           time_training_steps, training_flops)
 from ._packing import pack_networks, read_packed
+from ._teacher import BatchTeacher, resolve_teacher
 
-__all__ = ["EMA", "NETWORKS", "RECIPES", "DistillationLoss", "DistilledEmotionClassifier",
+__all__ = ["BatchTeacher", "EMA", "NETWORKS", "RECIPES", "DistillationLoss", "DistilledEmotionClassifier",
            "InitialWeights", "ProgressLog", "TimeBudget", "TrainingClassifier", "WarmupCosine",
            "available_recipes", "ensemble_classifier", "make_recipe", "mix_batch",
            "resolve_teacher", "FastTrainingClassifier", "SPEED_LEVERS", "plan_epochs",

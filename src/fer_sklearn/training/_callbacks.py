@@ -6,7 +6,7 @@ import time
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._distill import resolve_teacher
+from ._teacher import resolve_teacher
 
 
 class InitialWeights(Callback):

@@ -7,17 +7,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
+from skorch.dataset import unpack_data
+from skorch.utils import to_device
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 from torch import nn
 from torch.utils.data import Subset
 
-from ..neural_net import EmotionCNN
-from ..persistence import load_model
-from ..pretrained import available_models, load_pretrained
-from ..utils import check_images, labels_like
+from ..neural_net import EmotionCNN, resolve_device
+from ..utils import check_images
 from ._cache import TeacherCache
-from ._loop import TrainingClassifier
+from ._loop import TrainingClassifier, mix_batch
+from ._teacher import BatchTeacher, resolve_teacher, teacher_columns
 
 DISTILL_PARAMS = ("teacher", "alpha", "temperature", "n_views", "cache_dir")
 
@@ -102,11 +103,14 @@ class DistilledEmotionClassifier(TrainingClassifier):
 
     The loss mixes the KL divergence to the teacher's temperature-softened
     outputs with the cross-entropy on the labels (:class:`DistillationLoss`).
-    The teacher's outputs are computed once over ``n_views`` augmented copies of
-    the training faces (the student's ``augment``), optionally cached on disk,
-    and the student then trains on exactly those copies (each epoch, each face
-    from a random copy): on a CPU the teacher's forward pass would otherwise
-    dominate. The teacher is only used by ``fit``: :func:`~fer_sklearn.save_model`
+    With ``n_views=None`` the teacher labels every training batch as the
+    student sees it, augmented (and mixed), on the student's device: the way
+    on a GPU, where its forward pass is cheap. With an integer, the teacher's
+    outputs are computed once over ``n_views`` augmented copies of the training
+    faces (the student's ``augment``), optionally cached on disk, and the
+    student then trains on exactly those copies (each epoch, each face from a
+    random copy): on a CPU the teacher's forward pass would otherwise dominate,
+    at the price of fewer distinct answers of the teacher. The teacher is only used by ``fit``: :func:`~fer_sklearn.save_model`
     writes the student as a plain :class:`~fer_sklearn.EmotionClassifier`
     (:meth:`to_classifier`), which loads without the teacher.
 
@@ -125,14 +129,17 @@ class DistilledEmotionClassifier(TrainingClassifier):
         Weight of the teacher's term in the loss.
     temperature : float, default=2.0
         Softening of the teacher's and the student's outputs in that term.
-    n_views : int, default=4
-        Augmented copies of the training faces the teacher labels.
+    n_views : int or None, default=4
+        Augmented copies of the training faces the teacher labels once; None:
+        the teacher labels each training batch instead.
     cache_dir : str, path or None, default=None
-        Folder for the teacher's outputs, reused by a later ``fit`` on the same
-        faces with the same teacher, augmenter and ``random_state``.
+        Folder for the teacher's outputs over the copies, reused by a later
+        ``fit`` on the same faces with the same teacher, augmenter and
+        ``random_state``.
     **kwargs
         :class:`TrainingClassifier` parameters (mixup and cutmix apply to
-        batches of labels only: not to the teacher's copies).
+        batches of labels only when the copies are cached, to every batch when
+        the teacher labels the batches).
 
     Examples
     --------
@@ -152,7 +159,7 @@ class DistilledEmotionClassifier(TrainingClassifier):
         **TrainingClassifier._parameter_constraints,
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
-        "n_views": [Interval(Integral, 1, None, closed="left")],
+        "n_views": [Interval(Integral, 1, None, closed="left"), None],
         "cache_dir": [None, str, Path],
     }
     _training_only = TrainingClassifier._training_only + DISTILL_PARAMS
@@ -205,17 +212,24 @@ class DistilledEmotionClassifier(TrainingClassifier):
         """
         if X_unlabelled is not None and self.teacher is None:
             raise ValueError("X_unlabelled needs a teacher: set teacher= to a fitted model")
+        if X_unlabelled is not None and self.n_views is None:
+            raise ValueError("X_unlabelled is learnt from the teacher's cached copies: set "
+                             "n_views to a number of copies (e.g. 4), not None")
         self._unlabelled = X_unlabelled
         try:
             return super().fit(X, y, X_valid=X_valid, y_valid=y_valid, **fit_params)
         finally:
-            self._unlabelled = None
-            self._distill = None
+            self._unlabelled = self._distill = self._batch_teacher = None
 
     def _prepare(self, X, y, X_valid, y_valid, *, reset):
         images, codes, valid = super()._prepare(X, y, X_valid, y_valid, reset=reset)
-        self._distill = None
-        if self.teacher is not None:
+        self._distill = self._batch_teacher = None
+        if self.teacher is not None and self.n_views is None:
+            teacher = resolve_teacher(self.teacher)
+            self._batch_teacher = BatchTeacher(
+                teacher, teacher_columns(teacher, self.classes_),
+                torch.device(resolve_device(self.device)), images.shape[2:], self._autocast_dtype())
+        elif self.teacher is not None:
             self._distill = self._teacher_targets(images, codes)
         return images, codes, valid
 
@@ -254,48 +268,28 @@ class DistilledEmotionClassifier(TrainingClassifier):
 
     def train_step_single(self, batch, **fit_params):
         """One step; the cached copies are already augmented, so they are not augmented again."""
+        if getattr(self, "_batch_teacher", None) is not None:
+            return self._step_with_teacher(batch, **fit_params)
         if getattr(self, "_distill", None) is not None:
             return NeuralNetClassifier.train_step_single(self, batch, **fit_params)
         return super().train_step_single(batch, **fit_params)
 
-
-def resolve_teacher(teacher):
-    """Resolve ``teacher`` into a fitted model: itself, a shipped model's name or a file's path.
-
-    Parameters
-    ----------
-    teacher : estimator, str or path-like
-        A fitted model, a name of :func:`~fer_sklearn.available_models` or a
-        :func:`~fer_sklearn.save_model` file.
-
-    Returns
-    -------
-    model : estimator
-        The fitted teacher.
-    """
-    if isinstance(teacher, (str, Path)):
-        if str(teacher) in available_models():
-            return load_pretrained(str(teacher))
-        if Path(teacher).exists():
-            return load_model(teacher)
-        raise ValueError(f"teacher={teacher!r} is neither a pretrained model "
-                         f"({', '.join(available_models())}) nor a model file")
-    if not hasattr(teacher, "predict_proba") or not hasattr(teacher, "classes_"):
-        raise TypeError(f"teacher must be a fitted model with predict_proba and classes_ (a "
-                        f"classifier or pipeline of fer_sklearn), got {type(teacher).__name__}")
-    return teacher
-
-
-def teacher_columns(teacher, classes):
-    """The teacher's ``predict_proba`` column of each of the student's ``classes``."""
-    theirs = np.asarray(teacher.classes_)
-    try:
-        theirs = np.asarray(labels_like(theirs, np.asarray(classes)))
-    except (TypeError, ValueError):
-        pass
-    where = {label: i for i, label in enumerate(theirs.tolist())}
-    missing = [c for c in np.asarray(classes).tolist() if c not in where]
-    if missing:
-        raise ValueError(f"the teacher does not know the classes {missing}: its classes are "
-                         f"{np.asarray(teacher.classes_).tolist()}")
-    return np.array([where[c] for c in np.asarray(classes).tolist()])
+    def _step_with_teacher(self, batch, **fit_params):
+        """A step on a batch augmented (and mixed) here, the teacher labelling it as it is."""
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        device = next(self.module_.parameters()).device
+        Xi, codes = to_device(Xi, device), to_device(yi, device).float()[:, None]
+        if self.augmenter_ is not None:
+            Xi = self.augmenter_(Xi)
+        other, lam = None, 1.0
+        if self.mixup or self.cutmix:
+            Xi, other, lam = mix_batch(Xi, self.mixup, self.cutmix)
+        teacher = self._batch_teacher(Xi)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, torch.cat([codes, teacher], 1), X=Xi, training=True)
+        if other is not None:  # the teacher's term is on the mixed faces in both parts
+            loss = lam * loss + (1 - lam) * self.get_loss(
+                y_pred, torch.cat([codes[other], teacher], 1), X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
