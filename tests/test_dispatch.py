@@ -11,12 +11,15 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 import fer_sklearn
-from fer_sklearn import load_pretrained, make_faces
+from fer_sklearn import EmotionClassifier, load_pretrained, make_faces
 from fer_sklearn.deploy import quantize
 from fer_sklearn.neural_net import _dispatch, _speed
 from fer_sklearn.neural_net._int8 import cpu_has_vnni
+
+from ._scripts import load_script
 
 XEON_AMX = {"avx2": True, "avx512_f": True, "avx512_vnni": True, "avx512_bf16": True,
             "amx_tile": True, "amx_bf16": True, "amx_int8": True}
@@ -138,3 +141,36 @@ def test_every_shipped_model_carries_ranges_of_its_own_weights(name):
     assert clf._int8_source() is not None, (
         f"{name}.safetensors holds int8 ranges of other weights (or none): after replacing the "
         f"weights, run benchmarks/calibrate_int8.py --models {name}")
+
+
+class ConvDtypes(Callback):
+    """Records the dtype of the first convolution's output in every training step."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen = []
+        conv = next(m for m in net.module_.modules() if isinstance(m, torch.nn.Conv2d))
+        conv.register_forward_hook(lambda module, args, out: self.seen.append(out.dtype))
+
+
+@pytest.mark.parametrize("choice, trains_in", [("bf16", torch.bfloat16), ("int8", torch.float32),
+                                               ("32", torch.float32)])
+def test_auto_trains_under_bf16_autocast_only_with_amx(monkeypatch, choice, trains_in):
+    monkeypatch.setattr(_speed, "cpu_precision", lambda: choice)
+    X, y = make_faces(40, size=24, random_state=0)
+    dtypes = ConvDtypes()
+    clf = EmotionClassifier(module__width=2, module__depth=2, module__hidden_units=8,
+                            max_epochs=1, batch_size=20, device="cpu", verbose=0,
+                            validation_fraction=None, random_state=0, callbacks=[dtypes])
+    clf.fit(X / 255, y)
+    assert dtypes.seen and set(dtypes.seen) == {trains_in}
+    assert clf.history_[-1, "train_loss"] > 0
+
+
+def test_cpu_training_benchmark_reports_what_auto_trains_in(monkeypatch, tmp_path):
+    bench = load_script("bench_cpu_training")
+    monkeypatch.setattr(_speed, "cpu_precision", lambda: "bf16")
+    monkeypatch.setattr(bench, "cpu_precision", lambda: "bf16")
+    row, = bench.main(["--networks", "s12", "--faces", "64", "--rounds", "1", "--threads", "1",
+                       "--out", str(tmp_path / "cpu_training.json")])
+    assert row["auto trains in"] == "bf16" and float(row["auto images/s"]) > 0
+    assert (tmp_path / "cpu_training.json").is_file()

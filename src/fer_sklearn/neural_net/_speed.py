@@ -21,11 +21,12 @@ class DeviceSpeedMixin:
     """Mixin for a skorch net with a ``precision`` (``"auto"``, ``"bf16"``, ``"32"``, ``"int8"``).
 
     On CUDA the module and its inputs use the channels-last layout and
-    ``precision="auto"`` means bf16 autocast. On a CPU, training stays float32
-    unless ``"bf16"`` is asked, and ``"auto"`` predicts with what the CPU runs
-    fastest, decided once per process (:mod:`~fer_sklearn.neural_net._dispatch`):
-    bf16 with AMX, int8 with VNNI where the net has int8 ranges
-    (``int8_calibration_`` or ``int8_ranges_``), else float32. Training batches
+    ``precision="auto"`` means bf16 autocast. On a CPU, ``"auto"`` predicts with
+    what the CPU runs fastest, decided once per process
+    (:mod:`~fer_sklearn.neural_net._dispatch`): bf16 with AMX, int8 with VNNI
+    where the net has int8 ranges (``int8_calibration_`` or ``int8_ranges_``),
+    else float32; it trains under bf16 autocast with AMX, in float32 elsewhere
+    (int8 is for prediction only). Training batches
     of in-memory data are cut by index on the device, and predictions come from
     a folded copy of the network, rebuilt whenever the weights change.
     """
@@ -37,9 +38,11 @@ class DeviceSpeedMixin:
         """``torch.bfloat16`` where ``precision`` asks for autocast here, else ``None``."""
         if self.precision == "bf16":
             return torch.bfloat16
-        if self.precision == "auto" and self._on_cuda() and torch.cuda.is_bf16_supported():
-            return torch.bfloat16
-        return None
+        if self.precision != "auto":
+            return None
+        if self._on_cuda():
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+        return torch.bfloat16 if cpu_precision() == "bf16" else None  # AMX tiles
 
     def initialize_module(self):
         """Build ``module_`` (channels-last on CUDA)."""
