@@ -4,8 +4,8 @@ Built on the library's recipes: each member is ``make_recipe``'s estimator with 
 64-128-256-512 network on a ``FastTrainingClassifier`` (loss read once an epoch, the
 epoch's augmentation in one call, bf16 + channels-last on CUDA, optionally compiled);
 the students are ``make_recipe("s24"/"s16", teacher=<new ensemble>)`` warm-started from
-the shipped ``default``/``fast``, the ensemble labelling every augmented batch. One process owns the card: (1) smoke: FLOPs per
-training image of every network, the speed levers turned on one by one on the widest
+the shipped ``default``/``fast``, the ensemble labelling every augmented batch. One
+process owns the card: (1) smoke: FLOPs per training image of every network, the speed levers turned on one by one on the widest
 member (images/s, TFLOP/s), ``torch.compile`` decided from its gain and compile time,
 every member, the distillation and the packing on a few batches; (2) plan: epochs from
 the measured images/s, epochs cut before members; (3) members in turn into

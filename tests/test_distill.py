@@ -112,7 +112,8 @@ def test_batch_teacher_runs_the_teachers_network_where_the_batch_is(teacher, dat
     mine = BatchTeacher(teacher, np.arange(len(teacher.classes_)), "cpu", (24, 24))
     assert mine.network is not None and mine.network is not teacher.module_
     np.testing.assert_allclose(mine(torch.as_tensor(X[:16, None])).numpy(), expected, atol=1e-4)
-    reordered = BatchTeacher(teacher, np.arange(len(teacher.classes_))[::-1].copy(), "cpu", (24, 24))
+    backwards = np.arange(len(teacher.classes_))[::-1].copy()
+    reordered = BatchTeacher(teacher, backwards, "cpu", (24, 24))
     np.testing.assert_allclose(reordered(torch.as_tensor(X[:16, None])).numpy(),
                                expected[:, ::-1], atol=1e-4)
     # another image size, or anything but a plain fitted classifier: its predict_proba

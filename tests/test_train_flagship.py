@@ -128,8 +128,8 @@ def test_run_2_command_trains_run_1s_members_and_exports(synthetic_fer, tmp_path
 def test_batch_size_comparison_trains_the_recipe_under_each_setting(synthetic_fer, tmp_path):
     out = tmp_path / "batch_sizes.json"
     results = load_script("compare_batch_sizes").main([
-        "--data", str(synthetic_fer / "faces.npz"), "--net", "s12", "--epochs", "2", "--limit", "64",
-        "--recipes", "32:adamw", "64:sgd:0.2", "--out", str(out)])
+        "--data", str(synthetic_fer / "faces.npz"), "--net", "s12", "--epochs", "2",
+        "--limit", "64", "--recipes", "32:adamw", "64:sgd:0.2", "--out", str(out)])
     saved = json.loads(out.read_text())
     assert [r["recipe"] for r in saved["runs"]] == ["32:adamw", "64:sgd:0.2"]
     adamw, sgd = (r["settings"] for r in results["runs"])

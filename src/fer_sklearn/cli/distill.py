@@ -138,7 +138,8 @@ def build_student(args, teacher, checkpoint):
     ]
     module = {f"module__{k}": v for k, v in _student_shape(args.student).items()}
     clf = DistilledEmotionClassifier(
-        teacher=teacher[-1], alpha=args.alpha, temperature=args.temperature, n_views=args.views or None,
+        teacher=teacher[-1], alpha=args.alpha, temperature=args.temperature,
+        n_views=args.views or None,
         cache_dir=str(args.cache), optimizer=torch.optim.AdamW, optimizer__weight_decay=0.05,
         lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, lr_schedule=None,
         early_stopping=False,

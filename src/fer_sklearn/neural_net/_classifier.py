@@ -89,7 +89,8 @@ class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetC
         :func:`~fer_sklearn.deploy.quantize`; shipped models carry them).
         ``"auto"``: bf16 on CUDA; on a CPU training runs in bf16 with AMX, else
         float32, and predictions use bf16 with AMX, int8 with VNNI (given
-        ranges), else float32, chosen once per process (``inference_precision()``, :func:`~fer_sklearn.show_versions`).
+        ranges), else float32, chosen once per process
+        (``inference_precision()``, :func:`~fer_sklearn.show_versions`).
     tta : bool, default=False
         Test-time augmentation: average the predictions over the image and its
         mirror image, each also shifted by ``tta_shift`` pixels in the four

@@ -16,7 +16,8 @@ from ._throughput import (SPEED_LEVERS, FastTrainingClassifier, plan_epochs, spe
 from ._packing import pack_networks, read_packed
 from ._teacher import BatchTeacher, resolve_teacher
 
-__all__ = ["BatchTeacher", "EMA", "NETWORKS", "RECIPES", "DistillationLoss", "DistilledEmotionClassifier",
+__all__ = ["BatchTeacher", "EMA", "NETWORKS", "RECIPES", "DistillationLoss",
+           "DistilledEmotionClassifier",
            "InitialWeights", "ProgressLog", "TimeBudget", "TrainingClassifier", "WarmupCosine",
            "available_recipes", "ensemble_classifier", "make_recipe", "mix_batch",
            "resolve_teacher", "FastTrainingClassifier", "SPEED_LEVERS", "plan_epochs",

@@ -110,9 +110,10 @@ class DistilledEmotionClassifier(TrainingClassifier):
     faces (the student's ``augment``), optionally cached on disk, and the
     student then trains on exactly those copies (each epoch, each face from a
     random copy): on a CPU the teacher's forward pass would otherwise dominate,
-    at the price of fewer distinct answers of the teacher. The teacher is only used by ``fit``: :func:`~fer_sklearn.save_model`
-    writes the student as a plain :class:`~fer_sklearn.EmotionClassifier`
-    (:meth:`to_classifier`), which loads without the teacher.
+    at the price of fewer distinct answers of the teacher. The teacher is only
+    used by ``fit``: :func:`~fer_sklearn.save_model` writes the student as a
+    plain :class:`~fer_sklearn.EmotionClassifier` (:meth:`to_classifier`),
+    which loads without the teacher.
 
     Parameters
     ----------

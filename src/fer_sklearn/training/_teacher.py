@@ -1,4 +1,4 @@
-"""The teacher of a distillation: resolved from a name or file, its columns, its outputs on a batch."""
+"""The teacher of a distillation: resolved from a name or a file, its columns, its batch outputs."""
 
 import copy
 from pathlib import Path
