@@ -211,3 +211,12 @@ def test_cli_views_0_has_the_teacher_label_every_batch(fitted_pipeline, tmp_path
     assert not list((tmp_path / "run").glob("teacher-cache/copy-*.npy"))
     assert main(args + ["--views", "-1"]) == 2
     assert "expected an integer >= 0" in capsys.readouterr().err
+
+
+def test_batch_teacher_runs_under_the_students_autocast(teacher, data):
+    X, _ = data
+    bf16 = BatchTeacher(teacher, np.arange(7), "cpu", (24, 24), autocast_dtype=torch.bfloat16)
+    out = bf16(torch.as_tensor(X[:8, None]))
+    assert out.dtype == torch.float32  # log-probabilities in float32 for the loss
+    np.testing.assert_allclose(out.exp().sum(1).numpy(), 1, atol=1e-3)
+    np.testing.assert_allclose(out.numpy(), np.log(teacher.predict_proba(X[:8])), atol=0.1)

@@ -1,5 +1,6 @@
 """The teacher of a distillation: resolved from a name or a file, its columns, its batch outputs."""
 
+import contextlib
 import copy
 from pathlib import Path
 
@@ -100,7 +101,7 @@ class BatchTeacher:
                 return torch.log(proba[:, self.columns].clamp_min(1e-8))
             if self.device.type == "cuda":
                 images = images.contiguous(memory_format=torch.channels_last)
-            with torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32,
-                                enabled=self.autocast_dtype is not None):
+            with (torch.autocast(self.device.type, dtype=self.autocast_dtype)
+                  if self.autocast_dtype is not None else contextlib.nullcontext()):
                 logits = self.network(images)
             return torch.log_softmax(logits.float(), dim=1)[:, self.columns]
