@@ -87,9 +87,8 @@ class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetC
         ``"bf16"``: bfloat16 autocast (outputs stay float32); ``"32"``: float32,
         bit-stable; ``"int8"``: int8 predictions on the CPU (ranges from
         :func:`~fer_sklearn.deploy.quantize`; shipped models carry them).
-        ``"auto"``: bf16 on CUDA; on a CPU training runs in bf16 with AMX, else
-        float32, and predictions use bf16 with AMX, int8 with VNNI (given
-        ranges), else float32, chosen once per process
+        ``"auto"``: bf16 on CUDA; on a CPU bf16 with AMX, else float32, and for
+        predictions int8 with VNNI (given ranges), chosen once per process
         (``inference_precision()``, :func:`~fer_sklearn.show_versions`).
     tta : bool, default=False
         Test-time augmentation: average the predictions over the image and its
