@@ -7,8 +7,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from skorch import NeuralNetClassifier
-from skorch.dataset import unpack_data
-from skorch.utils import to_device
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 from torch import nn
@@ -17,7 +15,7 @@ from torch.utils.data import Subset
 from ..neural_net import EmotionCNN, resolve_device
 from ..utils import check_images
 from ._cache import TeacherCache
-from ._loop import TrainingClassifier, mix_batch
+from ._loop import TrainingClassifier
 from ._teacher import BatchTeacher, resolve_teacher, teacher_columns
 
 DISTILL_PARAMS = ("teacher", "alpha", "temperature", "n_views", "cache_dir")
@@ -269,28 +267,17 @@ class DistilledEmotionClassifier(TrainingClassifier):
 
     def train_step_single(self, batch, **fit_params):
         """One step; the cached copies are already augmented, so they are not augmented again."""
-        if getattr(self, "_batch_teacher", None) is not None:
-            return self._step_with_teacher(batch, **fit_params)
         if getattr(self, "_distill", None) is not None:
             return NeuralNetClassifier.train_step_single(self, batch, **fit_params)
         return super().train_step_single(batch, **fit_params)
 
-    def _step_with_teacher(self, batch, **fit_params):
-        """A step on a batch augmented (and mixed) here, the teacher labelling it as it is."""
-        self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        device = next(self.module_.parameters()).device
-        Xi, codes = to_device(Xi, device), to_device(yi, device).float()[:, None]
-        if self.augmenter_ is not None:
-            Xi = self.augmenter_(Xi)
-        other, lam = None, 1.0
-        if self.mixup or self.cutmix:
-            Xi, other, lam = mix_batch(Xi, self.mixup, self.cutmix)
-        teacher = self._batch_teacher(Xi)
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, torch.cat([codes, teacher], 1), X=Xi, training=True)
-        if other is not None:  # the teacher's term is on the mixed faces in both parts
-            loss = lam * loss + (1 - lam) * self.get_loss(
-                y_pred, torch.cat([codes[other], teacher], 1), X=Xi, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
+    def _steps_here(self, yi):
+        return getattr(self, "_batch_teacher", None) is not None or super()._steps_here(yi)
+
+    def _step_targets(self, Xi, yi, other):
+        """With the teacher on every batch: codes and the teacher's answers on the mixed faces."""
+        if getattr(self, "_batch_teacher", None) is None:
+            return super()._step_targets(Xi, yi, other)
+        codes, teacher = yi.float()[:, None], self._batch_teacher(Xi)
+        return (torch.cat([codes, teacher], 1),
+                None if other is None else torch.cat([codes[other], teacher], 1))

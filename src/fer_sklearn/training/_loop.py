@@ -69,19 +69,32 @@ class TrainingClassifier(EmotionClassifier):
     def train_step_single(self, batch, **fit_params):
         """One step; with mixup or cutmix, on the batch mixed with a shuffled copy of itself."""
         Xi, yi = unpack_data(batch)
-        if not (self.mixup or self.cutmix) or getattr(yi, "ndim", 1) != 1:
+        if not self._steps_here(yi):
             return super().train_step_single(batch, **fit_params)
         self._set_training(True)
         device = next(self.module_.parameters()).device
         Xi, yi = to_device(Xi, device), to_device(yi, device)
         if self.augmenter_ is not None:
             Xi = self.augmenter_(Xi)
-        Xi, other, lam = mix_batch(Xi, self.mixup, self.cutmix)
+        other, lam = None, 1.0
+        if self.mixup or self.cutmix:
+            Xi, other, lam = mix_batch(Xi, self.mixup, self.cutmix)
+        targets, other_targets = self._step_targets(Xi, yi, other)
         y_pred = self.infer(Xi, **fit_params)
-        loss = (lam * self.get_loss(y_pred, yi, X=Xi, training=True)
-                + (1 - lam) * self.get_loss(y_pred, yi[other], X=Xi, training=True))
+        loss = self.get_loss(y_pred, targets, X=Xi, training=True)
+        if other is not None:
+            loss = lam * loss + (1 - lam) * self.get_loss(y_pred, other_targets, X=Xi,
+                                                          training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
+
+    def _steps_here(self, yi):
+        """Whether :meth:`train_step_single` runs the step itself (mixing needs label codes)."""
+        return bool(self.mixup or self.cutmix) and getattr(yi, "ndim", 1) == 1
+
+    def _step_targets(self, Xi, yi, other):
+        """The targets of the (augmented, mixed) batch ``Xi``, and of the faces mixed into it."""
+        return yi, None if other is None else yi[other]
 
     def to_classifier(self):
         """Return the fitted network as a plain :class:`~fer_sklearn.EmotionClassifier`.
