@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_PIN := $(shell sed -n 's/^ *"\(torch[<>=,.0-9]*\)",.*/\1/p' pyproject.toml)
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-fast bench docs clean
+.PHONY: demo test test-fast test-precision bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ test: $(VENV)/.installed
 
 test-fast: $(VENV)/.installed
 	$(PY) -m pytest -q -m "not slow"
+
+# The tests that compare predicted numbers, again as CPUs of other families run them:
+# precision="auto" forced to bf16 (CPUs with AMX) and to int8 (CPUs with VNNI; without VNNI
+# int8 takes the 7-bit path), whatever this CPU would choose.
+test-precision: $(VENV)/.installed
+	FER_SKLEARN_PRECISION=bf16 $(PY) -m pytest -q -m "precision and not slow"
+	FER_SKLEARN_PRECISION=int8 $(PY) -m pytest -q -m "precision and not slow"
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_pretrained.py

@@ -14,6 +14,10 @@ from fer_sklearn import EMOTIONS, EmotionClassifier, EmotionCNN, ImageAugmenter,
 from .conftest import TINY_NET
 
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 @pytest.fixture(scope="module")
 def small(faces):
     X, y = faces

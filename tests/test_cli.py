@@ -31,6 +31,7 @@ from fer_sklearn.faces import ROW_FIELDS, crop_face, read_image
 from fer_sklearn.io import resize_square
 
 from ._photos import cascade_or_skip, fer_faces, matches
+from .conftest import auto_tolerance
 
 torch.set_num_threads(1)
 SRC = str(Path(fer_sklearn.__file__).resolve().parents[1])
@@ -251,6 +252,7 @@ def photo_dir(workdir):
     return root, boxes
 
 
+@pytest.mark.precision
 def test_predict_photos_one_row_per_face_with_the_model_emotions(model_file, photo_dir, tmp_path,
                                                                  capsys):
     root, boxes = photo_dir
@@ -269,7 +271,8 @@ def test_predict_photos_one_row_per_face_with_the_model_emotions(model_file, pho
     proba = model.predict_proba(np.stack([crop_face(gray, b, size=24) for b in found]))
     assert [r["emotion"] for r in faces] == [EMOTIONS[c] for c in proba.argmax(1)]
     scores = np.array([[float(r[e]) for e in EMOTIONS] for r in faces])
-    np.testing.assert_allclose(scores, proba, atol=1e-5)
+    # batches of other sizes: the same arithmetic, within its tolerance (bf16 sums in other orders)
+    np.testing.assert_allclose(scores, proba, atol=auto_tolerance(model)[1])
     # a photo without a face and an unreadable file are rows too, with empty face columns
     (wall,) = [r for r in rows if r["file"].endswith("wall.png")]
     (broken,) = [r for r in rows if r["file"].endswith("zz_broken.png")]

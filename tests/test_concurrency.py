@@ -18,6 +18,10 @@ from fer_sklearn.datasets import compose_photo
 N_THREADS, ROUNDS = 4, 3
 
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 def in_threads(work, items):
     """``work(item)`` for each item, from ``N_THREADS`` threads at once, ``ROUNDS`` times over."""
     barrier = threading.Barrier(N_THREADS)

@@ -15,6 +15,10 @@ from fer_sklearn.neural_net._batches import DeviceBatches, in_memory_arrays
 from .conftest import TINY_NET
 
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 @pytest.fixture(scope="module")
 def small(faces):
     X, y = faces

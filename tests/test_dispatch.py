@@ -21,6 +21,10 @@ from fer_sklearn.neural_net._int8 import cpu_has_vnni
 
 from ._scripts import load_script
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 XEON_AMX = {"avx2": True, "avx512_f": True, "avx512_vnni": True, "avx512_bf16": True,
             "amx_tile": True, "amx_bf16": True, "amx_int8": True}
 EPYC_ZEN5 = {"avx2": True, "avx512_f": True, "avx512_vnni": True, "avx512_bf16": True}
@@ -58,6 +62,44 @@ def test_the_choice_is_made_once_per_process_and_reported(monkeypatch):
     fer_sklearn.show_versions(file=out)
     assert f"precision auto (CPU): {first}" in out.getvalue()
     assert "isa: " in out.getvalue() and "cores (joblib.cpu_count): " in out.getvalue()
+
+
+@pytest.mark.parametrize("value, expected", [("bf16", "bf16"), ("INT8", "int8"), ("32", "32"),
+                                             ("float32", "32"), ("auto", None), ("", None)])
+def test_the_environment_forces_a_precision_on_auto(monkeypatch, value, expected):
+    environ = {"FER_SKLEARN_PRECISION": value}
+    assert _dispatch.forced_precision(environ) == expected
+    monkeypatch.setenv("FER_SKLEARN_PRECISION", value)
+    _dispatch.cpu_precision.cache_clear()
+    try:
+        chosen = _dispatch.cpu_precision()
+        assert chosen == expected or (expected is None and chosen == _dispatch.choose_precision(
+            _dispatch.cpu_features()))
+        assert _dispatch.describe_cpu()["precision auto (CPU)"].endswith(
+            "(forced by FER_SKLEARN_PRECISION)") == (expected is not None)
+    finally:
+        monkeypatch.undo()
+        _dispatch.cpu_precision.cache_clear()
+
+
+def test_a_forced_precision_that_is_none_names_the_accepted_ones():
+    with pytest.raises(ValueError, match="FER_SKLEARN_PRECISION='fp16' is not a precision: use "
+                                         "bf16, int8, 32"):
+        _dispatch.forced_precision({"FER_SKLEARN_PRECISION": "fp16"})
+
+
+def test_precision_is_checked_where_it_is_used(fitted_pipeline, faces):
+    X, y = faces
+    model = pickle.loads(pickle.dumps(fitted_pipeline)).set_params(clf__precision="garbage")
+    with pytest.raises(ValueError, match="The 'precision' parameter of EmotionClassifier") as fit:
+        pickle.loads(pickle.dumps(model)).fit(X[:20], y[:20])
+    with pytest.raises(ValueError) as predict:
+        model.predict(X[:3])
+    assert str(predict.value) == str(fit.value)  # the same error as fit's, naming the values
+    model.set_params(clf__precision="float32")  # a synonym of "32"
+    assert model[-1].inference_precision() == "32"
+    np.testing.assert_array_equal(model.predict_proba(X[:5]),
+                                  model.set_params(clf__precision="32").predict_proba(X[:5]))
 
 
 def test_unreadable_flags_mean_float32(monkeypatch):

@@ -12,7 +12,11 @@ from fer_sklearn import EmotionClassifier, load_model, save_model
 from fer_sklearn.training import (BatchTeacher, DistillationLoss, DistilledEmotionClassifier,
                                   InitialWeights)
 
-from .conftest import TINY_NET
+from .conftest import TINY_NET, in_float32
+
+
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
 
 
 class CountingTeacher:
@@ -108,6 +112,7 @@ def test_unlabelled_faces_learn_from_the_teacher(teacher, data):
 
 def test_batch_teacher_runs_the_teachers_network_where_the_batch_is(teacher, data):
     X, _ = data
+    teacher = in_float32(teacher)  # the copy on the device runs the float32 network
     expected = np.log(teacher.predict_proba(X[:16]))
     mine = BatchTeacher(teacher, np.arange(len(teacher.classes_)), "cpu", (24, 24))
     assert mine.network is not None and mine.network is not teacher.module_

@@ -26,6 +26,10 @@ from fer_sklearn.utils import atomic_write
 from .conftest import TINY_NET
 
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, fitted_pipeline):
     """The session's tiny fitted pipeline, saved."""

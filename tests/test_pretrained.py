@@ -17,7 +17,11 @@ from fer_sklearn.persistence import read_description
 from fer_sklearn.persistence._source import tensors_sha256
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 
-from .conftest import TINY_NET
+from .conftest import TINY_NET, auto_tolerance, in_float32
+
+
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +158,17 @@ def test_beats_chance_by_far_on_public_test(fer2013_csv, model):
     # all of PublicTest: fast 64.9%, default 66.4%, accurate 70.4%; chance 0.14, majority 0.25
     assert min(accuracy.values()) > 0.6
     assert accuracy["accurate"] > accuracy["fast"]
+
+
+@pytest.mark.fer2013
+@pytest.mark.parametrize("name", ["default", "fast"])
+def test_auto_keeps_float32s_answers_within_its_precisions_error(fer2013_csv, name):
+    X, _ = load_fer2013(fer2013_csv, usage="PublicTest", return_X_y=True)
+    model = load_pretrained(name, device="cpu")  # all 3,589 faces, as the tolerances were measured
+    auto, exact = model.predict_proba(X), in_float32(model).predict_proba(X)
+    labels_kept, largest = auto_tolerance(model)
+    assert (auto.argmax(1) == exact.argmax(1)).mean() >= labels_kept
+    assert np.abs(auto - exact).max() <= largest
 
 
 def test_shipped_models_carry_their_version_and_weights_sha256(tmp_path, monkeypatch):

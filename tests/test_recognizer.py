@@ -21,6 +21,10 @@ from fer_sklearn.faces import (
 )
 
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 @pytest.fixture(autouse=True)
 def _needs_cascade():
     cascade_or_skip()

@@ -9,6 +9,10 @@ import pytest
 
 from fer_sklearn import make_faces
 
+# compares predicted numbers: .ci/run runs it again under forced bf16 and int8
+pytestmark = pytest.mark.precision
+
+
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "train_pretrained.py"
 
 

@@ -7,13 +7,14 @@
 from ..io import IMAGE_SUFFIXES, iter_image_paths, read_image
 from ._compose import compose_photo
 from ._fer2013 import iter_csv_blocks, load_fer2013, select_usage
+from ._home import fer2013_file, get_data_home
 from ._fer2013_chunks import iter_fer2013_pixels, parse_fer2013_pixels
 from ._image_folder import load_image_folder
 from ._sources import load_dataset, load_train_valid
 from ._synthetic import make_faces
 
 __all__ = [
-    "IMAGE_SUFFIXES", "compose_photo", "iter_csv_blocks", "iter_fer2013_pixels", "iter_image_paths",
+    "IMAGE_SUFFIXES", "compose_photo", "fer2013_file", "get_data_home", "iter_csv_blocks", "iter_fer2013_pixels", "iter_image_paths",
     "load_dataset", "load_fer2013", "load_image_folder", "load_train_valid", "make_faces",
     "parse_fer2013_pixels", "read_image", "select_usage",
 ]

@@ -83,13 +83,15 @@ class EmotionClassifier(FitDataMixin, DeviceSpeedMixin, RestoreMixin, NeuralNetC
         dropout and augmentation, making CPU training reproducible.
     device : str, default="auto"
         ``"auto"`` trains on CUDA where it is available, else on the CPU.
-    precision : {"auto", "bf16", "32", "int8"}, default="auto"
-        ``"bf16"``: bfloat16 autocast (outputs stay float32); ``"32"``: float32,
-        bit-stable; ``"int8"``: int8 predictions on the CPU (ranges from
-        :func:`~fer_sklearn.deploy.quantize`; shipped models carry them).
-        ``"auto"``: bf16 on CUDA; on a CPU bf16 with AMX, else float32, and for
-        predictions int8 with VNNI (given ranges), chosen once per process
-        (``inference_precision()``, :func:`~fer_sklearn.show_versions`).
+    precision : {"auto", "bf16", "32", "float32", "int8"}, default="auto"
+        ``"bf16"``: bfloat16 autocast (outputs stay float32); ``"32"`` (or
+        ``"float32"``): float32, bit-stable; ``"int8"``: int8 predictions on the
+        CPU (ranges from :func:`~fer_sklearn.deploy.quantize`; shipped models
+        carry them). ``"auto"``: bf16 on CUDA; on a CPU bf16 with AMX, else
+        float32, and for predictions int8 with VNNI (given ranges), chosen once
+        per process (``inference_precision()``, :func:`~fer_sklearn.show_versions`;
+        the environment variable ``FER_SKLEARN_PRECISION`` overrides the CPU's
+        choice). Checked wherever it is used, ``predict`` included.
     tta : bool, default=False
         Test-time augmentation: average the predictions over the image and its
         mirror image, each also shifted by ``tta_shift`` pixels in the four

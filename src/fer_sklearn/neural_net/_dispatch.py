@@ -13,6 +13,10 @@ The CPU's features are read through ``torch.cpu.get_capabilities()`` (cpuinfo: L
 macOS, Windows, x86 and ARM); a build without it reads none and stays float32. A level
 capped with ``ATEN_CPU_CAPABILITY`` or ``ONEDNN_MAX_CPU_ISA`` (to run as an older CPU) is
 respected: below AVX-512 there is no VNNI or AMX to use.
+
+``FER_SKLEARN_PRECISION`` (``bf16``, ``int8`` or ``32``) overrides the choice, so that one
+machine can run as a CPU of another family would: bf16 autocast runs on any x86 CPU (slowly
+without AMX), and int8 without VNNI takes PyTorch's reduced-range path.
 """
 
 import functools
@@ -107,10 +111,53 @@ def choose_precision(features, int8_engine=None):
     return "32"
 
 
+PRECISION_VARIABLE = "FER_SKLEARN_PRECISION"
+_FORCED = {"bf16": "bf16", "int8": "int8", "32": "32", "float32": "32"}
+
+
+def forced_precision(environ=None):
+    """The precision that ``FER_SKLEARN_PRECISION`` forces on ``"auto"``, or None.
+
+    Parameters
+    ----------
+    environ : mapping or None, default=None
+        Environment variables (default: ``os.environ``).
+
+    Returns
+    -------
+    precision : {"bf16", "int8", "32"} or None
+        None where the variable is unset, empty or ``auto``.
+
+    Raises
+    ------
+    ValueError
+        For any other value, naming the accepted ones.
+
+    Examples
+    --------
+    >>> from fer_sklearn.neural_net._dispatch import forced_precision
+    >>> forced_precision({"FER_SKLEARN_PRECISION": "bf16"})
+    'bf16'
+    >>> forced_precision({}) is None
+    True
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get(PRECISION_VARIABLE, "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value not in _FORCED:
+        raise ValueError(f"{PRECISION_VARIABLE}={value!r} is not a precision: use bf16, int8, "
+                         "32 (or float32), or leave it unset for the CPU's own choice")
+    return _FORCED[value]
+
+
 @functools.cache
 def cpu_precision():
-    """:func:`choose_precision` for this process's CPU, decided once per process."""
-    return choose_precision(cpu_features())
+    """:func:`choose_precision` for this process's CPU, decided once per process.
+
+    ``FER_SKLEARN_PRECISION`` (:func:`forced_precision`) takes precedence.
+    """
+    return forced_precision() or choose_precision(cpu_features())
 
 
 def describe_cpu():
@@ -119,16 +166,20 @@ def describe_cpu():
     Returns
     -------
     report : dict of str
-        ``cpu``, ``isa``, ``vnni``, ``amx`` and ``precision auto (CPU)``.
+        ``cpu``, ``isa``, ``vnni``, ``amx`` and ``precision auto (CPU)`` (with
+        ``(forced by FER_SKLEARN_PRECISION)`` where the variable chose it).
 
     Examples
     --------
     >>> from fer_sklearn.neural_net import describe_cpu
-    >>> describe_cpu()["precision auto (CPU)"] in ("bf16", "int8", "32")
+    >>> describe_cpu()["precision auto (CPU)"].startswith(("bf16", "int8", "32"))
     True
     """
     caps = _capabilities()
     features = cpu_features()
+    auto = cpu_precision()
+    if forced_precision() is not None:
+        auto += f" (forced by {PRECISION_VARIABLE})"
     return {"cpu": str(caps.get("cpu_name", "?")), "isa": features["isa"],
             "vnni": str(features["vnni"]), "amx": str(features["amx"]),
-            "precision auto (CPU)": cpu_precision()}
+            "precision auto (CPU)": auto}

@@ -3,6 +3,7 @@
 import weakref
 
 import torch
+from sklearn.utils._param_validation import validate_parameter_constraints
 from skorch.utils import to_tensor
 from torch.utils.data import DataLoader
 
@@ -12,7 +13,7 @@ from ._dispatch import cpu_precision
 from ._int8 import Int8Predictor, weights_fingerprint
 from ._predictor import FastPredictor, weights_version
 
-PRECISIONS = ("auto", "bf16", "32", "int8")
+PRECISIONS = ("auto", "bf16", "32", "float32", "int8")  # "float32" is "32"
 # each net's folded copy for prediction, dropped with the net
 _PREDICTORS = weakref.WeakKeyDictionary()
 
@@ -34,11 +35,20 @@ class DeviceSpeedMixin:
     def _on_cuda(self):
         return torch.device(resolve_device(self.device)).type == "cuda"
 
+    def _precision(self):
+        """``precision``, checked as ``fit`` checks it (``set_params`` checks nothing), with
+        ``"float32"`` read as ``"32"``."""
+        constraints = {"precision": self._parameter_constraints["precision"]}
+        validate_parameter_constraints(constraints, {"precision": self.precision},
+                                       type(self).__name__)
+        return "32" if self.precision == "float32" else self.precision
+
     def _autocast_dtype(self):
         """``torch.bfloat16`` where ``precision`` asks for autocast here, else ``None``."""
-        if self.precision == "bf16":
+        precision = self._precision()
+        if precision == "bf16":
             return torch.bfloat16
-        if self.precision != "auto":
+        if precision != "auto":
             return None
         if self._on_cuda():
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
@@ -99,7 +109,7 @@ class DeviceSpeedMixin:
         (``fer_sklearn.show_versions()`` reports it), float32 where
         it is int8 but the net has no int8 ranges.
         """
-        precision = self.precision
+        precision = self._precision()
         if self._on_cuda():
             if precision == "int8":
                 raise ValueError("precision='int8' runs on the CPU only; use 'auto', 'bf16' or "
@@ -122,7 +132,7 @@ class DeviceSpeedMixin:
         estimator as it was, and pickles never carry it).
         """
         device = torch.device(resolve_device(self.device))
-        key = (weights_version(self.module_), device, self.precision, cpu_precision(),
+        key = (weights_version(self.module_), device, self._precision(), cpu_precision(),
                id(getattr(self, "int8_calibration_", None)),
                id(getattr(self, "int8_ranges_", None)))
         cached = _PREDICTORS.get(self)
