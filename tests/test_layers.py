@@ -1,5 +1,4 @@
-"""The package's layers: imports go one way, at the top of files, through public names;
-modules stay short enough to read.
+"""The package's layers: imports go one way, at the top of files, through public names.
 
 ``lint-imports`` checks the layer contract of ``pyproject.toml`` (each subpackage
 imports only those below it, so no import circle can form); the other two tests
@@ -27,7 +26,6 @@ LAZY_PACKAGES = ("cli",)
 KNOWN = set()
 # the package's own registry (the bottom layer) and version, used by every subpackage
 SHARED = ("fer_sklearn", "fer_sklearn._registry")
-MAX_LINES = 350
 
 
 def _modules():
@@ -113,8 +111,3 @@ def test_imports_are_at_the_top_of_files():
     assert not found, ("imports belong at the top of the file (inside a function only for an "
                        "optional extra):\n" + "\n".join(found))
 
-
-def test_modules_are_at_most_350_lines():
-    long = [f"{path.relative_to(PACKAGE)}: {n} lines" for path in sorted(PACKAGE.rglob("*.py"))
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
-    assert not long, f"split these modules (at most {MAX_LINES} lines):\n" + "\n".join(long)
