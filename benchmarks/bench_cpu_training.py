@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded from elsewhere
 from _results import markdown_table, write_results  # noqa: E402  benchmarks/_results.py
 
-from fer_sklearn.neural_net._dispatch import cpu_precision  # noqa: E402
+from fer_sklearn.utils import cpu_precision  # noqa: E402
 from fer_sklearn.training import NETWORKS, make_recipe  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "cpu_training.json"

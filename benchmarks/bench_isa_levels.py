@@ -34,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from fer_sklearn.neural_net import describe_cpu
+from fer_sklearn.utils import describe_cpu
 
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 

@@ -2,9 +2,8 @@
 
     python benchmarks/bench_train_step.py [--width 2] [--batch-size 1024] [--steps 30]
 
-Trains a :class:`fer_sklearn.training.TrainingClassifier` (loss read once an epoch) and a
-plain :class:`~fer_sklearn.EmotionClassifier` (skorch's ``loss.item()`` every step) for one
-epoch of ``--steps`` batches of random 48x48 faces, and the same network with a bare torch loop
+Trains an :class:`~fer_sklearn.EmotionClassifier` (the batches' losses read once an epoch) for
+one epoch of ``--steps`` batches of random 48x48 faces, and the same network with a bare torch loop
 (forward, loss, backward, AdamW step; no augmentation in any of them). The difference per step
 is the host time the estimator adds (its callbacks, history, batching). On a CPU there is no
 device to wait for, so the loss read costs little here; on a GPU it is a wait every step.
@@ -20,7 +19,6 @@ import torch
 from _results import markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn import EmotionClassifier, EmotionCNN
-from fer_sklearn.training import TrainingClassifier
 
 RESULTS = Path(__file__).parent / "results" / "train_step.json"
 
@@ -64,7 +62,7 @@ def main(argv=None):
     rows = []
     for _ in range(args.rounds):
         bare = bare_loop(X, y, args.width, args.batch_size)
-        for cls in (TrainingClassifier, EmotionClassifier):
+        for cls in (EmotionClassifier,):
             step = estimator_loop(cls, X, y, args.width, args.batch_size)
             rows.append({"loop": cls.__name__, "ms_per_step": round(1000 * step, 2),
                          "bare_torch_ms_per_step": round(1000 * bare, 2),

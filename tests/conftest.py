@@ -57,6 +57,21 @@ def in_float32(model):
     return model
 
 
+@pytest.fixture
+def force_auto(monkeypatch):
+    """``force_auto("bf16")`` makes ``precision="auto"`` resolve to bf16 (as a CPU with AMX
+    would choose), through ``FER_SKLEARN_PRECISION``; the process's choice comes back after."""
+    from fer_sklearn.utils import cpu_precision
+
+    def force(precision):
+        monkeypatch.setenv("FER_SKLEARN_PRECISION", precision)
+        cpu_precision.cache_clear()
+
+    yield force
+    monkeypatch.undo()
+    cpu_precision.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     np.random.seed(0)

@@ -44,10 +44,8 @@ def test_precision_is_a_parameter_and_clones(small):
     assert EmotionClassifier().precision == "auto"
 
 
-def test_cpu_run_stays_float32_unless_asked(small, monkeypatch):
-    from fer_sklearn.neural_net import _speed
-
-    monkeypatch.setattr(_speed, "cpu_precision", lambda: "32")  # a CPU without AMX or VNNI
+def test_cpu_run_stays_float32_unless_asked(small, force_auto):
+    force_auto("32")  # a CPU without AMX or VNNI
     X, y = small
     clf = EmotionClassifier(random_state=0, **TINY_NET).fit(X, y)  # precision="auto"
     dtypes, proba = _conv_output_dtypes(clf, X[:8])

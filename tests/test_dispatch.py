@@ -16,7 +16,7 @@ from skorch.callbacks import Callback
 import fer_sklearn
 from fer_sklearn import EmotionClassifier, load_pretrained, make_faces
 from fer_sklearn.deploy import quantize
-from fer_sklearn.neural_net import _dispatch, _speed
+from fer_sklearn.utils import _cpu
 from fer_sklearn.neural_net._int8 import cpu_has_vnni
 
 from ._scripts import load_script
@@ -43,21 +43,21 @@ AVX2_ONLY = {"avx2": True}
     (XEON_AMX, {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_AMX"}, "bf16"),
 ])
 def test_the_cpu_features_choose_the_precision(caps, environ, expected):
-    features = _dispatch.cpu_features(caps, environ)
-    assert _dispatch.choose_precision(features, int8_engine=True) == expected
+    features = _cpu.cpu_features(caps, environ)
+    assert _cpu.choose_precision(features, int8_engine=True) == expected
 
 
 def test_without_the_int8_engine_vnni_stays_float32():
-    features = _dispatch.cpu_features(EPYC_ZEN5, {})
-    assert _dispatch.choose_precision(features, int8_engine=False) == "32"
+    features = _cpu.cpu_features(EPYC_ZEN5, {})
+    assert _cpu.choose_precision(features, int8_engine=False) == "32"
 
 
 def test_the_choice_is_made_once_per_process_and_reported(monkeypatch):
-    first = _dispatch.cpu_precision()
+    first = _cpu.cpu_precision()
     assert first in ("bf16", "int8", "32")
     other = "32" if first != "32" else "bf16"
-    monkeypatch.setattr(_dispatch, "choose_precision", lambda *a, **k: other)
-    assert _dispatch.cpu_precision() == first  # not asked again
+    monkeypatch.setattr(_cpu, "choose_precision", lambda *a, **k: other)
+    assert _cpu.cpu_precision() == first  # not asked again
     out = io.StringIO()
     fer_sklearn.show_versions(file=out)
     assert f"precision auto (CPU): {first}" in out.getvalue()
@@ -68,24 +68,24 @@ def test_the_choice_is_made_once_per_process_and_reported(monkeypatch):
                                              ("float32", "32"), ("auto", None), ("", None)])
 def test_the_environment_forces_a_precision_on_auto(monkeypatch, value, expected):
     environ = {"FER_SKLEARN_PRECISION": value}
-    assert _dispatch.forced_precision(environ) == expected
+    assert _cpu.forced_precision(environ) == expected
     monkeypatch.setenv("FER_SKLEARN_PRECISION", value)
-    _dispatch.cpu_precision.cache_clear()
+    _cpu.cpu_precision.cache_clear()
     try:
-        chosen = _dispatch.cpu_precision()
-        assert chosen == expected or (expected is None and chosen == _dispatch.choose_precision(
-            _dispatch.cpu_features()))
-        assert _dispatch.describe_cpu()["precision auto (CPU)"].endswith(
+        chosen = _cpu.cpu_precision()
+        assert chosen == expected or (expected is None and chosen == _cpu.choose_precision(
+            _cpu.cpu_features()))
+        assert _cpu.describe_cpu()["precision auto (CPU)"].endswith(
             "(forced by FER_SKLEARN_PRECISION)") == (expected is not None)
     finally:
         monkeypatch.undo()
-        _dispatch.cpu_precision.cache_clear()
+        _cpu.cpu_precision.cache_clear()
 
 
 def test_a_forced_precision_that_is_none_names_the_accepted_ones():
     with pytest.raises(ValueError, match="FER_SKLEARN_PRECISION='fp16' is not a precision: use "
                                          "bf16, int8, 32"):
-        _dispatch.forced_precision({"FER_SKLEARN_PRECISION": "fp16"})
+        _cpu.forced_precision({"FER_SKLEARN_PRECISION": "fp16"})
 
 
 def test_precision_is_checked_where_it_is_used(fitted_pipeline, faces):
@@ -104,8 +104,8 @@ def test_precision_is_checked_where_it_is_used(fitted_pipeline, faces):
 
 def test_unreadable_flags_mean_float32(monkeypatch):
     monkeypatch.setattr(torch.cpu, "get_capabilities", _missing, raising=False)
-    assert _dispatch._capabilities() == {}
-    assert _dispatch.choose_precision(_dispatch.cpu_features(), int8_engine=True) == "32"
+    assert _cpu._capabilities() == {}
+    assert _cpu.choose_precision(_cpu.cpu_features(), int8_engine=True) == "32"
 
 
 def _missing():
@@ -123,8 +123,8 @@ def synthetic():
 
 
 @pytest.mark.parametrize("choice, expected", [("bf16", "bf16"), ("int8", "int8"), ("32", "32")])
-def test_auto_follows_the_dispatch(fast, monkeypatch, choice, expected):
-    monkeypatch.setattr(_speed, "cpu_precision", lambda: choice)
+def test_auto_follows_the_dispatch(fast, force_auto, choice, expected):
+    force_auto(choice)
     model = fast
     assert model[-1].inference_precision() == expected
     model.predict(np.zeros((2, 48, 48), np.uint8))
@@ -151,9 +151,9 @@ def test_precision_32_is_bit_stable(fast, synthetic):
     np.testing.assert_array_equal(first, again)
 
 
-def test_int8_needs_ranges_and_auto_falls_back_without_them(fitted_pipeline, faces, monkeypatch):
+def test_int8_needs_ranges_and_auto_falls_back_without_them(fitted_pipeline, faces, force_auto):
     X, _ = faces
-    monkeypatch.setattr(_speed, "cpu_precision", lambda: "int8")
+    force_auto("int8")
     model = pickle.loads(pickle.dumps(fitted_pipeline))
     assert model[-1].inference_precision() == "32"  # a fresh fit has no int8 ranges
     with pytest.raises(ValueError, match="quantize"):
@@ -161,8 +161,8 @@ def test_int8_needs_ranges_and_auto_falls_back_without_them(fitted_pipeline, fac
     assert quantize(model, X, n_images=50)[-1].inference_precision() == "int8"
 
 
-def test_ranges_of_other_weights_are_ignored(fast, monkeypatch):
-    monkeypatch.setattr(_speed, "cpu_precision", lambda: "int8")
+def test_ranges_of_other_weights_are_ignored(fast, force_auto):
+    force_auto("int8")
     model = pickle.loads(pickle.dumps(fast))
     assert model[-1].inference_precision() == "int8"
     with torch.no_grad():
@@ -196,8 +196,8 @@ class ConvDtypes(Callback):
 
 @pytest.mark.parametrize("choice, trains_in", [("bf16", torch.bfloat16), ("int8", torch.float32),
                                                ("32", torch.float32)])
-def test_auto_trains_under_bf16_autocast_only_with_amx(monkeypatch, choice, trains_in):
-    monkeypatch.setattr(_speed, "cpu_precision", lambda: choice)
+def test_auto_trains_under_bf16_autocast_only_with_amx(force_auto, choice, trains_in):
+    force_auto(choice)
     X, y = make_faces(40, size=24, random_state=0)
     dtypes = ConvDtypes()
     clf = EmotionClassifier(module__width=2, module__depth=2, module__hidden_units=8,
@@ -208,10 +208,9 @@ def test_auto_trains_under_bf16_autocast_only_with_amx(monkeypatch, choice, trai
     assert clf.history_[-1, "train_loss"] > 0
 
 
-def test_cpu_training_benchmark_reports_what_auto_trains_in(monkeypatch, tmp_path):
+def test_cpu_training_benchmark_reports_what_auto_trains_in(tmp_path, force_auto):
     bench = load_script("bench_cpu_training")
-    monkeypatch.setattr(_speed, "cpu_precision", lambda: "bf16")
-    monkeypatch.setattr(bench, "cpu_precision", lambda: "bf16")
+    force_auto("bf16")
     row, = bench.main(["--networks", "s12", "--faces", "64", "--rounds", "1", "--threads", "1",
                        "--out", str(tmp_path / "cpu_training.json")])
     assert row["auto trains in"] == "bf16" and float(row["auto images/s"]) > 0

@@ -100,10 +100,6 @@ def _api_objects():
 # Not yet asked to document every parameter and return value (numpydoc's PR01, RT01), each
 # with why, as imbalanced-learn lists its expected failed checks. Everything else public is.
 PARAMETERS_NOT_YET_LISTED = {
-    r"fer_sklearn\.(neural_net\.)?EmotionClassifier\b":
-        "passes skorch's NeuralNet parameters (callbacks, warm_start, ...) through, which skorch "
-        "documents, and its module is at the 350-line limit: predict, score and forward_iter "
-        "say in one line what differs from scikit-learn's and skorch's",
     r"fer_sklearn\.EmotionPipeline$": "scikit-learn's Pipeline parameters (steps, memory, ...)",
     r"fer_sklearn\.evaluation\.EvaluationReport$":
         "a dataclass that evaluate() builds; its fields are documented as Attributes",

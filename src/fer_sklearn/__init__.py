@@ -37,7 +37,7 @@ _DEFINED_IN = {
     "make_emotion_pipeline": "pipeline",
     "make_faces": "datasets",
     "save_model": "persistence",
-    "show_versions": "evaluation",
+    "show_versions": "utils",
 }
 _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
                 "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import validate_params
 
-from ..utils import EMOTIONS
+from ..utils import EMOTIONS, validate_params
 
 _IMAGE_SIDE = 48
 _N_PIXELS = _IMAGE_SIDE * _IMAGE_SIDE
@@ -249,7 +248,6 @@ def select_usage(data, usage):
 @validate_params(
     {"path": "no_validation", "usage": [None, str, list, tuple], "return_X_y": ["boolean"],
      "as_names": ["boolean"]},
-    prefer_skip_nested_validation=True,
 )
 def load_fer2013(path, *, usage=None, return_X_y=False, as_names=False):
     """Load FER2013 from its challenge CSV file.

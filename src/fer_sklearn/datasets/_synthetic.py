@@ -4,9 +4,8 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
-from ..utils import EMOTIONS
+from ..utils import EMOTIONS, Interval, validate_params
 
 # Per emotion: brow height (up is positive), brow slant (positive raises the inner
 # ends), eye openness, mouth curvature (positive smiles), mouth opening, mouth width.
@@ -54,7 +53,6 @@ def _segment(xx, yy, x0, y0, x1, y1):
         "size": [Interval(Integral, 8, None, closed="left")],
         "random_state": ["random_state"],
     },
-    prefer_skip_nested_validation=True,
 )
 def make_faces(n_samples, *, size=48, random_state=None):
     """Draw synthetic grayscale faces with the seven FER2013 expressions.

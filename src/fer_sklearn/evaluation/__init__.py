@@ -22,7 +22,6 @@ from ._plots import (
 )
 from ._provenance import machine_info
 from ._report import EvaluationReport, evaluate
-from ._versions import show_versions
 
 __all__ = [
     "EvaluationReport",
@@ -34,5 +33,4 @@ __all__ = [
     "plot_misclassified",
     "plot_per_class_metrics",
     "plot_reliability_diagram",
-    "show_versions",
 ]

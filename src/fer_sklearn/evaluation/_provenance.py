@@ -7,10 +7,9 @@ import platform
 import torch
 
 from .. import __version__
+from ..utils import describe_cpu
 
 _SIMPLE = (str, int, float, bool, type(None))
-# the vector instruction sets that change how fast torch runs on a CPU, as /proc/cpuinfo names them
-_ISA_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
 _CLASSIFIER_SETTINGS = ("max_epochs", "batch_size", "lr", "lr_schedule", "class_weight", "tta",
                         "precision", "random_state")
 
@@ -21,10 +20,11 @@ def machine_info():
     Returns
     -------
     info : dict
-        ``cpu_model`` (the model name ``lscpu`` shows, or the platform's processor
-        name where ``/proc/cpuinfo`` cannot be read), ``isa`` (which of AVX2,
-        AVX-512, VNNI, bf16 and AMX the CPU has), ``cpu_count``, ``platform`` and
-        ``load_average`` (1, 5 and 15 minutes; None where the system has none).
+        ``cpu_model`` (the model name ``lscpu`` shows), ``isa`` (which of AVX2,
+        AVX-512, VNNI, bf16 and AMX the CPU has, as
+        :func:`~fer_sklearn.utils.describe_cpu` reads them), ``cpu_count``,
+        ``platform`` and ``load_average`` (1, 5 and 15 minutes; None where the
+        system has none).
 
     Examples
     --------
@@ -32,24 +32,14 @@ def machine_info():
     >>> sorted(machine_info())
     ['cpu_count', 'cpu_model', 'isa', 'load_average', 'platform']
     """
-    cpu_model, flags = None, set()
-    try:
-        with open("/proc/cpuinfo") as file:
-            for line in file:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name" and cpu_model is None:
-                    cpu_model = value.strip()
-                elif key.strip() == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:  # not Linux
-        pass
+    cpu = describe_cpu()
     try:
         load = [round(value, 2) for value in os.getloadavg()]
     except OSError:  # no load average on this system
         load = None
     return {
-        "cpu_model": cpu_model or platform.processor() or platform.machine(),
-        "isa": [flag for flag in _ISA_FLAGS if flag in flags],
+        "cpu_model": cpu["cpu"],
+        "isa": cpu["flags"].split(),
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
         "load_average": load,

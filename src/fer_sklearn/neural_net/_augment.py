@@ -1,7 +1,9 @@
-"""Training-time augmentation applied to whole batches on the training device."""
+"""Training-time augmentation applied to whole batches on the training device: the random
+affine jitter, flips and erasing of :class:`ImageAugmenter`, and mixup/cutmix (:func:`mix_batch`)."""
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -88,3 +90,41 @@ class ImageAugmenter:
         box &= (torch.rand(n, device=device) < self.erasing)[:, None, None]
         noise = torch.randn_like(images)
         return torch.where(box[:, None], noise, images)
+
+
+def mix_batch(images, mixup, cutmix, rng=np.random):
+    """Mix a batch of images with a shuffled copy of itself (mixup, or cutmix's pasted box).
+
+    The mixing weight is drawn on the host (no wait for the device); with
+    cutmix, ``lam`` is the share of the image left uncovered by the box.
+
+    Parameters
+    ----------
+    images : Tensor of shape (n, channels, height, width)
+        The batch.
+    mixup, cutmix : float
+        The Beta distributions' parameters (0: off); with both on, each batch
+        takes one of the two at random.
+    rng : numpy.random.RandomState or module, default=numpy.random
+        Where the mixing weight is drawn.
+
+    Returns
+    -------
+    mixed : Tensor
+        The mixed images, shaped as ``images``.
+    other : Tensor of int
+        The index of the image each was mixed with.
+    lam : float
+        The share of the first image.
+    """
+    n, _, h, w = images.shape
+    other = torch.randperm(n, device=images.device)
+    use_cutmix = cutmix > 0 and (mixup <= 0 or rng.rand() < 0.5)
+    lam = float(rng.beta(cutmix, cutmix) if use_cutmix else rng.beta(mixup, mixup))
+    if not use_cutmix:
+        return lam * images + (1 - lam) * images[other], other, lam
+    bh, bw = int(round(h * np.sqrt(1 - lam))), int(round(w * np.sqrt(1 - lam)))
+    top, left = rng.randint(0, h - bh + 1), rng.randint(0, w - bw + 1)
+    mixed = images.clone()
+    mixed[:, :, top:top + bh, left:left + bw] = images[other, :, top:top + bh, left:left + bw]
+    return mixed, other, 1 - bh * bw / (h * w)

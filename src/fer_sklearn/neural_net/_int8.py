@@ -24,7 +24,7 @@ from torch.ao.quantization.observer import default_per_channel_weight_observer a
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
 from ._device import resolve_device
-from ._dispatch import cpu_features
+from ..utils import cpu_features
 from ._predictor import FastPredictor
 
 

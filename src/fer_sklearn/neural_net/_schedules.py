@@ -1,48 +1,71 @@
 """Learning-rate schedules and the training callbacks built from the classifier's parameters."""
 
 import math
+import time
 
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-LR_SCHEDULES = ("plateau", "cosine", None)
 
+class WarmupCosine(Callback):
+    """Set the learning rate before every training batch: linear warm-up, then cosine to ``floor``.
 
-class WarmupCosineLR(Callback):
-    """Set the learning rate each epoch: linear warm-up, then cosine decay to ``floor``.
-
-    The rate is a function of the epoch number in the net's history alone, so
-    a training resumed from a checkpoint (skorch's ``LoadInitState``) carries
-    on along the same curve. The rate is recorded in the history as ``lr``.
+    A callback of the shape of skorch's ``LRScheduler(step_every="batch")``:
+    the rate is a function of the training's progress alone, the steps done so
+    far (counted from the history, so a resumed run stays on the curve) out of
+    ``max_epochs`` epochs, or, with ``budget``, the seconds trained so far out
+    of ``budget`` (a run that must end on time). Recorded as ``lr`` each epoch.
+    :class:`~fer_sklearn.EmotionClassifier`'s ``lr_schedule="cosine"`` is this
+    callback, its warm-up ``warmup_epochs`` out of ``max_epochs`` and its floor 1%.
 
     Parameters
     ----------
-    warmup_epochs : int
-        Epochs of linear warm-up from ``1 / (warmup_epochs + 1)`` to 1.
-    total_epochs : int
-        Epoch at which the cosine reaches ``floor``.
-    floor : float, default=0.01
-        The final factor.
+    warmup : float, default=0.03
+        Share of the training spent warming up.
+    floor : float, default=0.0
+        The last factor of the peak rate ``net.lr``.
+    budget : float or None, default=None
+        Seconds of training the curve spans instead of ``max_epochs`` epochs
+        (pair it with :class:`TimeBudget`).
     """
 
-    def __init__(self, warmup_epochs, total_epochs, floor=0.01):
-        self.warmup_epochs = warmup_epochs
-        self.total_epochs = total_epochs
+    def __init__(self, warmup=0.03, floor=0.0, budget=None):
+        self.warmup = warmup
         self.floor = floor
+        self.budget = budget
 
-    def on_epoch_begin(self, net, **kwargs):
-        lr = net.lr * self.factor(len(net.history) - 1)
+    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
+        """Count the steps and seconds of the finished epochs."""
+        done = net.history[:-1]
+        self.steps_done_ = sum(epoch.get("train_batch_count", 0) for epoch in done)
+        self.seconds_done_ = sum(epoch.get("dur", 0.0) for epoch in done)
+        per_epoch = -(-len(dataset_train) // net.batch_size) if dataset_train is not None else 1
+        self.total_steps_ = max(1, per_epoch * net.max_epochs)
+        self.epoch_steps_ = 0
+        self.started_ = time.perf_counter()
+        net.history.record("lr", net.lr * self.factor(self._progress()))
+
+    def _progress(self):
+        if self.budget:
+            return (self.seconds_done_ + time.perf_counter() - self.started_) / self.budget
+        return (self.steps_done_ + self.epoch_steps_) / self.total_steps_
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        """Set the rate of this step."""
+        if not training:
+            return
+        lr = net.lr * self.factor(self._progress())
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
-        net.history.record("lr", lr)
+        self.epoch_steps_ += 1
 
-    def factor(self, epoch):
-        """The learning-rate factor of a 0-based epoch."""
-        if epoch < self.warmup_epochs:
-            return (epoch + 1) / (self.warmup_epochs + 1)
-        span = max(1, self.total_epochs - self.warmup_epochs)
-        progress = min(1.0, (epoch - self.warmup_epochs) / span)
-        return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * progress))
+    def factor(self, progress):
+        """The factor of the peak rate at ``progress`` (0 to 1) of the training."""
+        if progress < self.warmup:
+            return (progress + 1e-3) / (self.warmup + 1e-3)
+        span = max(1e-9, 1 - self.warmup)
+        done = min(1.0, (progress - self.warmup) / span)
+        return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * done))
 
 
 def encoded_accuracy(net, X, y):
@@ -83,7 +106,8 @@ def training_callbacks(net, monitor):
             policy=ReduceLROnPlateau, monitor=monitor, mode="min", event_name="lr",
             factor=net.lr_factor, patience=net.lr_patience)))
     elif net.lr_schedule == "cosine":
-        callbacks.append(("lr_scheduler", WarmupCosineLR(net.warmup_epochs, net.max_epochs)))
+        callbacks.append(("lr_scheduler", WarmupCosine(warmup=net.warmup_epochs / net.max_epochs,
+                                                       floor=0.01)))
     if net.early_stopping:
         callbacks.append(("early_stopping", EarlyStopping(
             monitor=monitor, patience=net.patience, load_best=True, sink=_quiet_unless_verbose(net))))

@@ -118,14 +118,24 @@ class SafetensorsSource:
         return value.to(dtype)
 
 
-_PICKLED = (b"\x80", b"\x78", b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"\x5d\x00\x00")
-"""How pickles (protocol 2+) and joblib's compressed files (zlib, gzip, xz, bz2, lzma) start."""
+_COMPRESSED = (b"\x1f\x8b", b"\xfd7zXZ", b"BZh", b"\x5d\x00\x00")
+"""How joblib's files compressed with gzip, xz, bz2 and lzma start (zlib: see below)."""
 
 
 def _looks_pickled(path):
+    """Whether ``path`` starts as a pickle (protocol 2+) or a compressed joblib file does.
+
+    A safetensors file starts with the 8-byte length of its header, then ``{``: a
+    length whose first bytes read like a pickle's must not make it one.
+    """
     try:
         with open(path, "rb") as file:
-            head = file.read(6)
+            head = file.read(9)
     except OSError:
         return False
-    return head.startswith(_PICKLED)
+    if len(head) == 9 and head[8:9] == b"{":
+        return False
+    pickle = (len(head) >= 3 and head[0] == 0x80 and head[1] in (2, 3, 4, 5)
+              and (head[2] == 0x95 if head[1] >= 4 else head[2] != 0))
+    zlib = len(head) >= 2 and head[0] == 0x78 and head[1] in (0x01, 0x5E, 0x9C, 0xDA)
+    return pickle or zlib or head.startswith(_COMPRESSED)

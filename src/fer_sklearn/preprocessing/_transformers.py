@@ -14,11 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import (
-    check_image_shape, check_images, check_pixels, pixel_scale, pixels_per_image,
+    Interval, StrOptions, check_image_shape, check_images, check_params, check_pixels,
+    pixel_scale, pixels_per_image,
 )
 
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]
@@ -38,6 +38,10 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
     """Base of the transformers: float32 output, dtype-preserving tag."""
 
     _parameter_constraints: dict = {}
+
+    def _validate_params(self):
+        check_params(self._parameter_constraints, self.get_params(deep=False),
+                     type(self).__name__)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

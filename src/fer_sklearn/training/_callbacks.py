@@ -1,6 +1,5 @@
 """skorch callbacks for the library's training recipes."""
 
-import math
 import time
 
 import torch
@@ -38,65 +37,6 @@ class InitialWeights(Callback):
         except RuntimeError as exc:
             raise ValueError(f"InitialWeights({self.source!r}): its network does not have the "
                              f"shape of this one ({exc})") from None
-
-
-class WarmupCosine(Callback):
-    """Set the learning rate before every training batch: linear warm-up, then cosine to ``floor``.
-
-    A callback of the shape of skorch's ``LRScheduler(step_every="batch")``:
-    the rate is a function of the training's progress alone, the steps done so
-    far (counted from the history, so a resumed run stays on the curve) out of
-    ``max_epochs`` epochs, or, with ``budget``, the seconds trained so far out
-    of ``budget`` (a run that must end on time). Recorded as ``lr`` each epoch.
-
-    Parameters
-    ----------
-    warmup : float, default=0.03
-        Share of the training spent warming up.
-    floor : float, default=0.0
-        The last factor of the peak rate ``net.lr``.
-    budget : float or None, default=None
-        Seconds of training the curve spans instead of ``max_epochs`` epochs
-        (pair it with :class:`TimeBudget`).
-    """
-
-    def __init__(self, warmup=0.03, floor=0.0, budget=None):
-        self.warmup = warmup
-        self.floor = floor
-        self.budget = budget
-
-    def on_epoch_begin(self, net, dataset_train=None, **kwargs):
-        """Count the steps and seconds of the finished epochs."""
-        done = net.history[:-1]
-        self.steps_done_ = sum(epoch.get("train_batch_count", 0) for epoch in done)
-        self.seconds_done_ = sum(epoch.get("dur", 0.0) for epoch in done)
-        per_epoch = -(-len(dataset_train) // net.batch_size) if dataset_train is not None else 1
-        self.total_steps_ = max(1, per_epoch * net.max_epochs)
-        self.epoch_steps_ = 0
-        self.started_ = time.perf_counter()
-        net.history.record("lr", net.lr * self.factor(self._progress()))
-
-    def _progress(self):
-        if self.budget:
-            return (self.seconds_done_ + time.perf_counter() - self.started_) / self.budget
-        return (self.steps_done_ + self.epoch_steps_) / self.total_steps_
-
-    def on_batch_begin(self, net, training=False, **kwargs):
-        """Set the rate of this step."""
-        if not training:
-            return
-        lr = net.lr * self.factor(self._progress())
-        for group in net.optimizer_.param_groups:
-            group["lr"] = lr
-        self.epoch_steps_ += 1
-
-    def factor(self, progress):
-        """The factor of the peak rate at ``progress`` (0 to 1) of the training."""
-        if progress < self.warmup:
-            return (progress + 1e-3) / (self.warmup + 1e-3)
-        span = max(1e-9, 1 - self.warmup)
-        done = min(1.0, (progress - self.warmup) / span)
-        return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * done))
 
 
 class TimeBudget(Callback):

@@ -6,16 +6,13 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from skorch import NeuralNetClassifier
 from sklearn.base import clone
-from sklearn.utils._param_validation import Interval
 from torch import nn
 from torch.utils.data import Subset
 
-from ..neural_net import EmotionCNN, resolve_device
-from ..utils import check_images
+from ..neural_net import DeviceBatches, EmotionClassifier, EmotionCNN, resolve_device
+from ..utils import Interval, check_images
 from ._cache import TeacherCache
-from ._loop import TrainingClassifier
 from ._teacher import BatchTeacher, resolve_teacher, teacher_columns
 
 DISTILL_PARAMS = ("teacher", "alpha", "temperature", "n_views", "cache_dir")
@@ -64,40 +61,8 @@ class DistillationLoss(nn.CrossEntropyLoss):
         return self.alpha * kl + (1 - self.alpha) * ce
 
 
-class CachedViewBatches:
-    """Training batches drawn from K cached augmented copies, each face from a random copy.
-
-    Yields ``(images, targets)``: float32 images ``(b, 1, h, w)`` on ``device``
-    and targets ``(b, 1 + C)``: the class code, then the teacher's log-probabilities
-    on exactly that copy.
-    """
-
-    def __init__(self, views, log_proba, codes, indices, batch_size, device, shuffle=True):
-        self.views = views
-        self.log_proba = torch.as_tensor(log_proba)
-        self.codes = torch.as_tensor(codes, dtype=torch.float32)
-        self.indices = torch.as_tensor(indices, dtype=torch.long)
-        self.batch_size = batch_size
-        self.device = device
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return -(-len(self.indices) // self.batch_size)
-
-    def __iter__(self):
-        n = len(self.indices)
-        order = torch.randperm(n) if self.shuffle else torch.arange(n)
-        copy = torch.randint(len(self.views), (n,))
-        for start in range(0, n, self.batch_size):
-            pick = order[start:start + self.batch_size]
-            i, k = self.indices[pick], copy[pick]
-            images = self.views[k, i].float().to(self.device, non_blocking=True)
-            targets = torch.cat([self.codes[i, None], self.log_proba[k, i]], dim=1)
-            yield images, targets.to(self.device, non_blocking=True)
-
-
-class DistilledEmotionClassifier(TrainingClassifier):
-    """A :class:`TrainingClassifier` that learns from a fitted teacher model.
+class DistilledEmotionClassifier(EmotionClassifier):
+    """An :class:`~fer_sklearn.EmotionClassifier` that learns from a fitted teacher model.
 
     The loss mixes the KL divergence to the teacher's temperature-softened
     outputs with the cross-entropy on the labels (:class:`DistillationLoss`).
@@ -136,7 +101,7 @@ class DistilledEmotionClassifier(TrainingClassifier):
         ``fit`` on the same faces with the same teacher, augmenter and
         ``random_state``.
     **kwargs
-        :class:`TrainingClassifier` parameters (mixup and cutmix apply to
+        :class:`~fer_sklearn.EmotionClassifier` parameters (mixup and cutmix apply to
         batches of labels only when the copies are cached, to every batch when
         the teacher labels the batches).
 
@@ -155,13 +120,13 @@ class DistilledEmotionClassifier(TrainingClassifier):
     """
 
     _parameter_constraints = {
-        **TrainingClassifier._parameter_constraints,
+        **EmotionClassifier._parameter_constraints,
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "n_views": [Interval(Integral, 1, None, closed="left"), None],
         "cache_dir": [None, str, Path],
     }
-    _training_only = TrainingClassifier._training_only + DISTILL_PARAMS
+    _training_only = DISTILL_PARAMS
 
     def __init__(self, module=EmotionCNN, *, teacher=None, alpha=0.75, temperature=2.0, n_views=4,
                  cache_dir=None, criterion=DistillationLoss, **kwargs):
@@ -260,19 +225,18 @@ class DistilledEmotionClassifier(TrainingClassifier):
         indices = (np.asarray(dataset.indices) if isinstance(dataset, Subset)
                    else np.arange(len(dataset)))
         indices = np.concatenate([indices, np.arange(n_labelled, len(codes))])
-        device = self.device if self.device != "auto" else ("cuda" if torch.cuda.is_available()
-                                                            else "cpu")
-        return CachedViewBatches(views, log_proba, codes, indices, self.batch_size, device,
-                                 shuffle=self.get_params_for("iterator_train").get("shuffle", True))
+        codes = torch.as_tensor(codes, dtype=torch.float32)[None, :, None]
+        log_proba = torch.as_tensor(log_proba)
+        targets = torch.cat([codes.expand(len(log_proba), -1, -1), log_proba], dim=2)
+        return DeviceBatches(views, targets, self.batch_size, resolve_device(self.device),
+                             shuffle=self.get_params_for("iterator_train").get("shuffle", True),
+                             indices=indices, views=True)
 
-    def train_step_single(self, batch, **fit_params):
-        """One step; the cached copies are already augmented, so they are not augmented again."""
+    def _augment_batch(self, images):
+        """The cached copies are augmented already: only batches of the data are augmented here."""
         if getattr(self, "_distill", None) is not None:
-            return NeuralNetClassifier.train_step_single(self, batch, **fit_params)
-        return super().train_step_single(batch, **fit_params)
-
-    def _steps_here(self, yi):
-        return getattr(self, "_batch_teacher", None) is not None or super()._steps_here(yi)
+            return images
+        return super()._augment_batch(images)
 
     def _step_targets(self, Xi, yi, other):
         """With the teacher on every batch: codes and the teacher's answers on the mixed faces."""

@@ -15,10 +15,9 @@ import numpy as np
 import torch
 from skorch.callbacks import EarlyStopping
 
-from ..neural_net import EmotionClassifier, EnsembleCNN, ImageAugmenter
-from ._callbacks import EMA, TimeBudget, WarmupCosine
+from ..neural_net import EmotionClassifier, EnsembleCNN, ImageAugmenter, WarmupCosine
+from ._callbacks import EMA, TimeBudget
 from ._distill import DistilledEmotionClassifier
-from ._loop import TrainingClassifier
 
 _BASE = dict(depth=4, convs_per_block=2, hidden_units=256, dropout=0.4, block_dropout=0.05)
 _STUDENT = dict(_BASE, hidden_units=128, dropout=0.2, block_dropout=0.0)
@@ -82,11 +81,11 @@ def make_recipe(name, *, max_epochs=30, teacher=None, budget=None, patience=None
     callbacks : sequence of (name, callback), default=()
         More callbacks (checkpoints, progress).
     **params
-        Other :class:`TrainingClassifier` parameters.
+        Other :class:`~fer_sklearn.EmotionClassifier` parameters.
 
     Returns
     -------
-    estimator : TrainingClassifier or list of TrainingClassifier
+    estimator : EmotionClassifier, DistilledEmotionClassifier or list of EmotionClassifier
         One estimator, or for ``"accurate"`` the list of its members
         (combine them with :func:`ensemble_classifier` once fitted).
     """
@@ -125,7 +124,7 @@ def _network_recipe(network, *, max_epochs, teacher, budget, patience, lr, batch
     settings.update(params)
     if teacher is not None:
         return DistilledEmotionClassifier(teacher=teacher, **settings)
-    return TrainingClassifier(**settings)
+    return EmotionClassifier(**settings)
 
 
 def ensemble_classifier(classifiers):

@@ -6,7 +6,7 @@ under one set of levers (batch size, bf16 autocast, channels-last,
 ``torch.compile``, augmentation per batch or per epoch, a host sync per step
 or one at the end); :func:`speed_levers` turns them on one after another and
 reports what each gave. :class:`FastTrainingClassifier` is the recipes'
-:class:`TrainingClassifier` with two of those levers: the epoch's augmentation
+:class:`~fer_sklearn.EmotionClassifier` with two of those levers: the epoch's augmentation
 generated in one call and a compiled training step.
 """
 
@@ -17,8 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..neural_net import EmotionCNN
-from ._loop import TrainingClassifier
+from ..neural_net import DeviceBatches, EmotionClassifier, EmotionCNN
 
 SPEED_LEVERS = (
     ("baseline: batch 128, fp32, eager, augment per batch, host sync per step", {}),
@@ -203,36 +202,8 @@ def plan_epochs(budget, seconds_per_epoch, fixed_seconds, epochs, min_epochs=1):
         names.pop()
 
 
-class EpochAugmentedBatches:
-    """Training batches of an epoch whose augmentation is generated in one call.
-
-    Wraps batches cut on the device (``X``, ``y`` tensors): at the start of
-    each epoch all its images are shuffled and augmented at once, then cut into
-    full batches (the last partial batch is dropped, so a compiled step sees
-    one shape).
-    """
-
-    def __init__(self, X, y, batch_size, augmenter, shuffle=True):
-        self.X, self.y = X, y
-        self.batch_size = min(batch_size, len(y))
-        self.augmenter = augmenter
-        self.shuffle = shuffle
-
-    def __len__(self):
-        return len(self.y) // self.batch_size
-
-    def __iter__(self):
-        n = len(self.y)
-        order = (torch.randperm(n, device=self.y.device) if self.shuffle
-                 else torch.arange(n, device=self.y.device))[:len(self) * self.batch_size]
-        images = self.augmenter(self.X[order])
-        labels = self.y[order]
-        for start in range(0, len(order), self.batch_size):
-            yield images[start:start + self.batch_size], labels[start:start + self.batch_size]
-
-
-class FastTrainingClassifier(TrainingClassifier):
-    """A :class:`TrainingClassifier` whose epoch's augmentation is one call, its step compiled.
+class FastTrainingClassifier(EmotionClassifier):
+    """An :class:`~fer_sklearn.EmotionClassifier` whose epoch's augmentation is one call, its step compiled.
 
     Parameters
     ----------
@@ -240,17 +211,17 @@ class FastTrainingClassifier(TrainingClassifier):
         The network.
     epoch_augment : bool, default=True
         Augment the whole epoch's training images in one call on the device
-        (``EpochAugmentedBatches``) instead of batch by batch.
+        (``DeviceBatches``' ``epoch_transform``) instead of batch by batch.
     compile_train : bool, default=False
         Run the training steps through ``torch.compile`` of the network
         (validation and prediction stay eager).
     **kwargs
-        :class:`TrainingClassifier` parameters.
+        :class:`~fer_sklearn.EmotionClassifier` parameters.
     """
 
-    _parameter_constraints = {**TrainingClassifier._parameter_constraints,
+    _parameter_constraints = {**EmotionClassifier._parameter_constraints,
                               "epoch_augment": ["boolean"], "compile_train": ["boolean"]}
-    _training_only = TrainingClassifier._training_only + ("epoch_augment", "compile_train")
+    _training_only = ("epoch_augment", "compile_train")
 
     def __init__(self, module=EmotionCNN, *, epoch_augment=True, compile_train=False, **kwargs):
         super().__init__(module, **kwargs)
@@ -266,18 +237,14 @@ class FastTrainingClassifier(TrainingClassifier):
                              and isinstance(getattr(batches, "X", None), torch.Tensor))
         if not self._whole_epoch:
             return batches
-        return EpochAugmentedBatches(batches.X, batches.y, self.batch_size, self.augmenter_,
-                                     shuffle=batches.shuffle)
+        return DeviceBatches(batches.X, batches.y, self.batch_size, batches.X.device,
+                             shuffle=batches.shuffle, epoch_transform=self.augmenter_)
 
-    def train_step_single(self, batch, **fit_params):
-        """One step; a batch of ``EpochAugmentedBatches`` is not augmented again."""
-        if not getattr(self, "_whole_epoch", False):
-            return super().train_step_single(batch, **fit_params)
-        augmenter, self.augmenter_ = self.augmenter_, None
-        try:
-            return super().train_step_single(batch, **fit_params)
-        finally:
-            self.augmenter_ = augmenter
+    def _augment_batch(self, images):
+        """A batch of the epoch augmented in one call is augmented already."""
+        if getattr(self, "_whole_epoch", False):
+            return images
+        return super()._augment_batch(images)
 
     def infer(self, x, **fit_params):
         """The network's output; in training with ``compile_train``, from the compiled network."""

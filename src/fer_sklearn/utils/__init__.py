@@ -1,6 +1,7 @@
-"""Helpers shared by the areas of the package: emotion labels, input checks, search grids,
-atomic file writes, thread counts."""
+"""Helpers shared by the areas of the package: emotion labels, input checks, parameter checks,
+search grids, atomic file writes, thread counts, the CPU and ``show_versions``."""
 
+from ._cpu import cpu_features, cpu_precision, describe_cpu
 from ._files import atomic_write
 from ._labels import (
                       EMOTIONS,
@@ -13,6 +14,10 @@ from ._labels import (
                       normalize_emotion_labels,
 )
 from ._param_grid import check_param_grid, valid_prefixes
+from ._param_validation import (
+    InvalidParameterError, Interval, StrOptions, check_params, validate_params,
+)
+from ._show_versions import show_versions
 from ._threads import SMALL_BATCH, available_cores, prediction_threads, thread_share
 from ._validation import (
     check_image_shape, check_images, check_labels, check_pixels, eight_bit_values, pixel_scale,
@@ -21,6 +26,9 @@ from ._validation import (
 
 __all__ = [
     "EMOTIONS",
+    "InvalidParameterError",
+    "Interval",
+    "StrOptions",
     "SMALL_BATCH",
     "atomic_write",
     "available_cores",
@@ -29,7 +37,11 @@ __all__ = [
     "check_labels",
     "check_one_spelling",
     "check_param_grid",
+    "check_params",
     "check_pixels",
+    "cpu_features",
+    "cpu_precision",
+    "describe_cpu",
     "eight_bit_values",
     "emotion_codes",
     "emotion_from_name",
@@ -40,6 +52,8 @@ __all__ = [
     "pixel_scale",
     "pixels_per_image",
     "prediction_threads",
+    "show_versions",
     "thread_share",
     "valid_prefixes",
+    "validate_params",
 ]

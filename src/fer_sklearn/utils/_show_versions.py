@@ -4,8 +4,8 @@ import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-from ..neural_net import describe_cpu
-from ..utils import available_cores
+from ._cpu import describe_cpu
+from ._threads import available_cores
 
 _PACKAGES = ("fer-sklearn", "torch", "skorch", "scikit-learn", "numpy", "joblib", "threadpoolctl",
              "onnxruntime", "opencv-python-headless")

@@ -1,7 +1,7 @@
-"""Which arithmetic CPU predictions use, chosen once per process from what the CPU has.
+"""The CPU: its model and vector features, and which arithmetic ``precision="auto"`` uses on it.
 
 * **bf16** where the CPU has AMX tiles: oneDNN runs bf16 convolutions on them, measured
-  3.2x the images/s of float32 on a Xeon with AMX (issue 24); without AMX, bf16 is
+  3.2x the images/s of float32 on a Xeon with AMX; without AMX, bf16 is
   emulated with AVX-512 and is slower than float32.
 * **int8** where the CPU has VNNI (``avx512_vnni``): PyTorch's x86 int8 kernels multiply
   8-bit numbers without 16-bit saturation; measured 2.3-2.4x the images/s of float32 with
@@ -21,6 +21,7 @@ without AMX), and int8 without VNNI takes PyTorch's reduced-range path.
 
 import functools
 import os
+import platform
 
 import torch
 
@@ -94,7 +95,7 @@ def choose_precision(features, int8_engine=None):
 
     Examples
     --------
-    >>> from fer_sklearn.neural_net._dispatch import choose_precision
+    >>> from fer_sklearn.utils._cpu import choose_precision
     >>> choose_precision({"isa": "AVX512", "vnni": True, "amx": True})
     'bf16'
     >>> choose_precision({"isa": "AVX512", "vnni": True, "amx": False}, int8_engine=True)
@@ -135,7 +136,7 @@ def forced_precision(environ=None):
 
     Examples
     --------
-    >>> from fer_sklearn.neural_net._dispatch import forced_precision
+    >>> from fer_sklearn.utils._cpu import forced_precision
     >>> forced_precision({"FER_SKLEARN_PRECISION": "bf16"})
     'bf16'
     >>> forced_precision({}) is None
@@ -160,18 +161,29 @@ def cpu_precision():
     return forced_precision() or choose_precision(cpu_features())
 
 
+# the vector instruction sets that change how fast torch runs, as torch's cpuinfo names them
+ISA_FLAGS = ("avx2", "avx512_f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16")
+
+
 def describe_cpu():
     """Describe the CPU, its features and the choice of ``precision="auto"``.
+
+    The one place the package reads the CPU (through ``torch.cpu.get_capabilities()``):
+    :func:`show_versions`, the provenance of reports (``machine_info``) and the
+    benchmarks' results all report what it says.
 
     Returns
     -------
     report : dict of str
-        ``cpu``, ``isa``, ``vnni``, ``amx`` and ``precision auto (CPU)`` (with
-        ``(forced by FER_SKLEARN_PRECISION)`` where the variable chose it).
+        ``cpu`` (its model name, as ``lscpu`` shows it), ``flags`` (which of AVX2,
+        AVX-512, VNNI, bf16 and AMX it has, space-separated), ``isa`` (torch's kernel
+        level), ``vnni``, ``amx`` (usable, under the ``ATEN_CPU_CAPABILITY`` and
+        ``ONEDNN_MAX_CPU_ISA`` caps) and ``precision auto (CPU)`` (with ``(forced by
+        FER_SKLEARN_PRECISION)`` where the variable chose it).
 
     Examples
     --------
-    >>> from fer_sklearn.neural_net import describe_cpu
+    >>> from fer_sklearn.utils import describe_cpu
     >>> describe_cpu()["precision auto (CPU)"].startswith(("bf16", "int8", "32"))
     True
     """
@@ -180,6 +192,8 @@ def describe_cpu():
     auto = cpu_precision()
     if forced_precision() is not None:
         auto += f" (forced by {PRECISION_VARIABLE})"
-    return {"cpu": str(caps.get("cpu_name", "?")), "isa": features["isa"],
+    flags = " ".join(flag for flag in ISA_FLAGS if caps.get(flag))
+    return {"cpu": str(caps.get("cpu_name") or platform.processor() or platform.machine()),
+            "flags": flags, "isa": features["isa"],
             "vnni": str(features["vnni"]), "amx": str(features["amx"]),
             "precision auto (CPU)": auto}
