@@ -27,8 +27,9 @@ from fer_sklearn.cli import predict as cli_predict
 from fer_sklearn.cli import train as cli_train
 from fer_sklearn.cli._common import CLIError
 from fer_sklearn.datasets import compose_photo
-from fer_sklearn.faces import ROW_FIELDS, crop_face, read_image
-from fer_sklearn.io import resize_square
+from fer_sklearn.faces import crop_face
+from fer_sklearn.io import read_image, resize_square
+from fer_sklearn.photos import ROW_FIELDS
 
 from ._photos import cascade_or_skip, fer_faces, matches
 from .conftest import auto_tolerance
@@ -222,13 +223,13 @@ def test_errors_print_one_line_and_exit_2(args, message, model_file, fer_csv, tm
 def test_model_defaults_to_load_pretrained(model_file, fer_csv, tmp_path, monkeypatch, capsys):
     calls = []
 
-    def load_pretrained():
-        calls.append(1)
+    def load_pretrained(*names, **options):
+        calls.append(names)
         return joblib.load(model_file)
 
-    monkeypatch.setattr(fer_sklearn, "load_pretrained", load_pretrained, raising=False)
+    monkeypatch.setattr("fer_sklearn.pretrained._pretrained.load_pretrained", load_pretrained)
     assert main(["evaluate", "--data", str(fer_csv), "--out", str(tmp_path)]) == 0
-    assert calls == [1]
+    assert calls == [()]  # the shipped default
 
 
 # ---------------------------------------------------------------------- predict
@@ -399,7 +400,8 @@ def test_tta_on_a_saved_model_file(model_file, fer_csv, tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--model", "huge"], "no model file at huge (nor a shipped model: accurate, default, fast)"),
+    (["--model", "huge"], "no model file at huge, and 'huge' is not the name of a shipped model "
+                          "(accurate, default, fast)"),
     (["--pretrained", "huge"], "no pretrained model named 'huge'; available:"),
     (["--model", "fast", "--pretrained", "fast"], "not allowed with argument"),
 ])

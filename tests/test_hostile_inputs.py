@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from fer_sklearn.cli import main
-from fer_sklearn.datasets import iter_image_paths, read_image
+from fer_sklearn.io import iter_image_paths, read_image
 
 from ._hostile import make_hostile_folder
 
@@ -101,7 +101,7 @@ def test_decompression_bombs_are_refused_without_decoding(folder):
     script = (
         "import re, sys, warnings\n"
         "warnings.simplefilter('ignore')\n"
-        "from fer_sklearn.datasets import read_image\n"
+        "from fer_sklearn.io import read_image\n"
         "for path in sys.argv[1:]:\n"
         "    try:\n"
         "        read_image(path)\n"

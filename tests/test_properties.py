@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fer_sklearn import EmotionClassifier, EmotionRecognizer, load_fer2013, make_faces
-from fer_sklearn.datasets import read_image
+from fer_sklearn.io import read_image
 from fer_sklearn.preprocessing import Grayscale, ImageResizer, PixelNormalizer
 
 from .conftest import TINY_NET

@@ -12,13 +12,12 @@ from PIL import Image
 
 from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 from fer_sklearn import (
-    EMOTIONS, EmotionRecognizer, _registry, load_pretrained, make_faces, save_model,
+    EMOTIONS, EmotionRecognizer, load_pretrained, make_faces, save_model,
 )
 from fer_sklearn.datasets import compose_photo
-from fer_sklearn.faces import (
-    ROW_FIELDS, annotate, crop_face, face_rows, iter_face_rows, read_image,
-    save_annotated, write_face_rows,
-)
+from fer_sklearn.faces import annotate, crop_face, save_annotated
+from fer_sklearn.io import read_image
+from fer_sklearn.photos import ROW_FIELDS, face_rows, iter_face_rows, write_face_rows
 
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
@@ -176,8 +175,8 @@ def test_model_by_path_and_lazy_pretrained(model, tmp_path, monkeypatch, drawn):
     face = EmotionRecognizer(str(path)).analyze(drawn[0][0], detect=False)[0]
     assert face == EmotionRecognizer(model).analyze(drawn[0][0], detect=False)[0]
     calls = []
-    _registry.shipped_model_names()  # the shipped models are registered, then one is replaced
-    monkeypatch.setitem(_registry._SHIPPED, "load", lambda *args, **kwargs: calls.append(1) or model)
+    monkeypatch.setattr("fer_sklearn.photos._recognizer.resolve_model",  # the shipped default
+                        lambda *args, **kwargs: calls.append(1) or model)
     recognizer = EmotionRecognizer()
     assert calls == []  # nothing is loaded before the first analysis
     recognizer.analyze(drawn[0][0], detect=False)
@@ -196,8 +195,8 @@ def test_a_shipped_model_by_name(drawn):
     got = EmotionRecognizer("fast").analyze(face, detect=False)[0]
     want = EmotionRecognizer(load_pretrained("fast")).analyze(face, detect=False)[0]
     assert got == want
-    with pytest.raises(ValueError, match="model file huge does not exist, and 'huge' is not the "
-                                         "name of a shipped model .*fast"):
+    with pytest.raises(ValueError, match="no model file at huge, and 'huge' is not the name "
+                                         "of a shipped model .*fast"):
         EmotionRecognizer("huge").analyze(face, detect=False)
 
 
@@ -209,7 +208,7 @@ class _NineClasses:
 
 
 @pytest.mark.parametrize("model_, error, match", [
-    ("no/such/model.joblib", ValueError, "does not exist"),
+    ("no/such/model.joblib", ValueError, "no model file at no/such/model.joblib"),
     (object(), TypeError, "predict_proba and classes_"),
     (_NineClasses(), ValueError, "the model's classes are not emotions: 9 is not a FER2013 code"),
 ])

@@ -79,13 +79,14 @@ plt.show()
 # -----------------------
 # :meth:`~fer_sklearn.EmotionRecognizer.analyze_many` streams one record per file, in
 # batches, so any number of photos runs in bounded memory;
-# :func:`~fer_sklearn.faces.face_rows` flattens the records into one row per face (a file
+# :func:`~fer_sklearn.photos.face_rows` flattens the records into one row per face (a file
 # without a face, or unreadable, still gets a row, with its ``status``) and
-# :func:`~fer_sklearn.faces.write_face_rows` writes them as CSV or JSON.
+# :func:`~fer_sklearn.photos.write_face_rows` writes them as CSV or JSON.
 import pandas as pd
 
-from fer_sklearn.datasets import iter_image_paths
-from fer_sklearn.faces import face_rows, save_annotated, write_face_rows
+from fer_sklearn.faces import save_annotated
+from fer_sklearn.io import iter_image_paths
+from fer_sklearn.photos import face_rows, write_face_rows
 
 paths = list(iter_image_paths([folder]))
 out = folder / "annotated"

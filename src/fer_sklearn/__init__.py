@@ -11,7 +11,6 @@ The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neura
 
 import importlib
 
-from ._registry import provided_by
 
 __version__ = "0.1.0"
 
@@ -22,7 +21,7 @@ _DEFINED_IN = {
     "EmotionCNN": "neural_net",
     "EmotionClassifier": "neural_net",
     "EmotionPipeline": "pipeline",
-    "EmotionRecognizer": "faces",
+    "EmotionRecognizer": "photos",
     "EnsembleCNN": "neural_net",
     "FaceCropper": "faces",
     "ImageAugmenter": "neural_net",
@@ -40,13 +39,9 @@ _DEFINED_IN = {
     "show_versions": "utils",
 }
 _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
-                "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",
-                "training", "utils")
+                "neural_net", "persistence", "photos", "pipeline", "preprocessing", "pretrained",
+                "serve", "training", "utils")
 
-# the modules that register the classes model files may name and the shipped models
-# (see _registry): imported when a lower layer first looks them up
-provided_by("fer_sklearn.neural_net", "fer_sklearn.preprocessing", "fer_sklearn.pipeline",
-            "fer_sklearn.faces", "fer_sklearn.persistence", "fer_sklearn.pretrained")
 
 __all__ = list(_DEFINED_IN)
 

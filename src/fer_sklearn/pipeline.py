@@ -6,7 +6,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import gen_batches
 from sklearn.utils.metaestimators import available_if
 
-from ._registry import register_class
 from .neural_net import EmotionClassifier
 from .preprocessing import Grayscale, ImageResizer, PixelNormalizer
 
@@ -81,9 +80,6 @@ class EmotionPipeline(Pipeline):
         """Class probabilities, in chunks of ``working_memory`` (see ``Pipeline.predict_proba``)."""
         return self._in_chunks("predict_proba", X, **params)
 
-
-register_class("fer_sklearn.EmotionPipeline", EmotionPipeline)  # model files may name it
-register_class("sklearn.pipeline.Pipeline", Pipeline)
 
 
 def make_emotion_pipeline(**classifier_params):

@@ -93,35 +93,27 @@ def add_model_argument(parser):
 def load_model(args, **options):
     """The model of ``--model``, ``--pretrained`` and ``--tta``.
 
-    ``--model`` is a joblib or save_model file, or the name of a shipped model;
-    with neither option, the shipped ``default``. ``options`` (e.g.
-    ``device="cpu"``) go to :func:`fer_sklearn.load_pretrained`.
+    ``--model`` is a joblib or save_model file, or the name of a shipped model
+    (:func:`fer_sklearn.pretrained.resolve_model`); with neither option, the
+    shipped ``default``. ``options`` (e.g. ``device="cpu"``) go to the loader of
+    shipped models and save_model files.
     """
-    import fer_sklearn
+    from fer_sklearn.pretrained import load_pretrained, resolve_model
 
-    name = args.pretrained
-    if args.model is not None and not Path(args.model).is_file():
-        shipped = fer_sklearn.available_models()
-        if args.model not in shipped:
-            raise CLIError(f"no model file at {args.model} (nor a shipped model: "
-                           f"{', '.join(shipped)})")
-        name = args.model
+    path = Path(args.model) if args.model is not None else None
+    if path is not None and path.is_file() and path.suffix.lower() != ".safetensors":
+        model = _joblib_model(path)
+        return _with_tta(model, args.model) if args.tta else model
     if args.tta:
         options["tta"] = True
-    if args.model is None or name is not None:
-        with user_input(ValueError):
-            return fer_sklearn.load_pretrained(*[name] if name else [], **options)
-    model = _model_file(Path(args.model))
-    return _with_tta(model, args.model) if args.tta else model
+    with user_input(ValueError):
+        if args.pretrained is not None:
+            return load_pretrained(args.pretrained, **options)
+        return resolve_model(args.model, **options)
 
 
-def _model_file(path):
-    """The model of a joblib or save_model file."""
-    import fer_sklearn
-
-    if path.suffix.lower() == ".safetensors":
-        with user_input(ValueError):
-            return fer_sklearn.load_model(path)
+def _joblib_model(path):
+    """The model of a joblib file (a pickle: the user named it)."""
     import joblib
 
     try:

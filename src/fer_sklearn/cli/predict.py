@@ -84,8 +84,9 @@ def _counted(records, counts):
 
 def run(args):
     """Predict as ``args`` say; returns the exit code."""
-    from fer_sklearn.datasets import iter_image_paths
-    from fer_sklearn.faces import EmotionRecognizer, face_rows, save_annotated, write_face_rows
+    from fer_sklearn.faces import save_annotated
+    from fer_sklearn.io import iter_image_paths
+    from fer_sklearn.photos import EmotionRecognizer, face_rows, write_face_rows
 
     missing = [p for p in args.images if not Path(p).exists()]
     if missing:

@@ -1,10 +1,7 @@
-"""Data: the FER2013 loader, image folders, synthetic faces and synthetic photos.
-
-:func:`read_image`, :func:`iter_image_paths` and :data:`IMAGE_SUFFIXES` are those of
-:mod:`fer_sklearn.io`, here too for the loaders' users.
+"""Data: the FER2013 loader, image folders, synthetic faces and synthetic photos, and where
+the data sets live (:func:`get_data_home`). Images are read by :func:`fer_sklearn.io.read_image`.
 """
 
-from ..io import IMAGE_SUFFIXES, iter_image_paths, read_image
 from ._compose import compose_photo
 from ._fer2013 import iter_csv_blocks, load_fer2013, select_usage
 from ._home import fer2013_file, get_data_home
@@ -14,7 +11,7 @@ from ._sources import load_dataset, load_train_valid
 from ._synthetic import make_faces
 
 __all__ = [
-    "IMAGE_SUFFIXES", "compose_photo", "fer2013_file", "get_data_home", "iter_csv_blocks", "iter_fer2013_pixels", "iter_image_paths",
+    "compose_photo", "fer2013_file", "get_data_home", "iter_csv_blocks", "iter_fer2013_pixels",
     "load_dataset", "load_fer2013", "load_image_folder", "load_train_valid", "make_faces",
-    "parse_fer2013_pixels", "read_image", "select_usage",
+    "parse_fer2013_pixels", "select_usage",
 ]

@@ -118,7 +118,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         fills the whole frame); ``"error"`` raises a ValueError naming the
         photo. A transformer must return one row per input, so it cannot skip
         photos: to drop or report them, use
-        :class:`~fer_sklearn.faces.EmotionRecognizer` (its ``analyze_many``
+        :class:`~fer_sklearn.EmotionRecognizer` (its ``analyze_many``
         reports ``status="no_face"``).
     min_size : int or None, default=None
         Smallest face side in pixels (None: the detector's default); see

@@ -2,7 +2,6 @@
 batch augmentation, learning-rate schedules and int8 prediction (``quantize``); what inference
 shares with the layers above (the device, torch's threads, batch-norm folding)."""
 
-from .._registry import register_class
 from ._augment import ImageAugmenter, mix_batch
 from ._batches import DeviceBatches
 from ._classifier import EmotionClassifier
@@ -13,9 +12,6 @@ from ._int8 import quantize
 from ._predictor import torch_threads
 from ._schedules import WarmupCosine
 
-for _name, _cls in (("EmotionClassifier", EmotionClassifier), ("EmotionCNN", EmotionCNN),
-                    ("EnsembleCNN", EnsembleCNN), ("ImageAugmenter", ImageAugmenter)):
-    register_class(f"fer_sklearn.{_name}", _cls)  # model files may name them
 
 __all__ = ["EmotionCNN", "EmotionClassifier", "EnsembleCNN", "ImageAugmenter",
            "fold_batch_norm", "quantize", "resolve_device", "torch_threads"]

@@ -6,13 +6,9 @@ such files too) without running code from it. :class:`EpochCheckpoint` and
 :class:`ResumeTraining` make a training run resumable after a crash.
 """
 
-from .._registry import register_model_reader
 from ._checkpoint import EpochCheckpoint, ResumeTraining
 from ._format import FORMAT, load_model, read_description, save_model, write_model
 from ._values import ModelFileError
-
-# a model file given by path (EmotionRecognizer("model.safetensors")) is read here
-register_model_reader(".safetensors", load_model)
 
 # read_description and write_model (save_model with fp16 weights, a version and metrics) are
 # for the shipped models (fer_sklearn.pretrained), not part of the public API

@@ -21,7 +21,6 @@ import torch
 from safetensors.torch import save_file
 
 from .. import __version__
-from .._registry import load_shipped_model, shipped_model_names
 from ..utils import atomic_write
 from ._estimators import Builder, describe
 from ._source import FORMAT, METADATA_KEY, SafetensorsSource, tensors_sha256
@@ -118,8 +117,6 @@ def load_model(path, *, device=None, tta=None):
     """
     overrides = {key: value for key, value in (("device", device), ("tta", tta))
                  if value is not None}
-    if not Path(path).is_file() and str(path) in shipped_model_names():
-        return load_shipped_model(str(path), **overrides)
     return read_model(path, overrides)
 
 
@@ -127,7 +124,9 @@ def read_model(path, overrides):
     """The model of ``path``, with the classifier parameters ``overrides`` (e.g. ``tta``)."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"no model file at {path}")
+        hint = (" (a shipped model loads by name with load_pretrained)"
+                if not path.suffix and path.name == str(path) else "")
+        raise ValueError(f"no model file at {path}{hint}")
     if path.suffix.lower() == ".json":
         raise ModelFileError(f"{path}: a JSON model config (format 1) is no longer read; model "
                              "files are single .safetensors files of save_model (format 2)")

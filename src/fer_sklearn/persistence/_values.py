@@ -2,7 +2,7 @@
 
 A model file never names a Python object by an import path that is then
 imported: every class it mentions is looked up in :func:`known_classes`, the
-classes the library registered and a few of torch's, and anything else is
+library's own classes and a few of torch's, and anything else is
 refused. Values are JSON scalars, lists and a few tagged objects (see
 :mod:`._codec`): ``{"$tuple": [...]}``, ``{"$float": "nan"}``,
 ``{"$dict": [[key, value], ...]}``, ``{"$array": [...], "dtype": "int64"}``,
@@ -14,10 +14,27 @@ import functools
 import inspect
 
 import torch
+from sklearn.pipeline import Pipeline
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
-from .._registry import registered_classes
+from ..faces import FaceCropper
+from ..neural_net import EmotionClassifier, EmotionCNN, EnsembleCNN, ImageAugmenter
+from ..pipeline import EmotionPipeline
+from ..preprocessing import Grayscale, ImageResizer, PixelNormalizer
+
+# the library's classes a model file may name, by the name it gives them
+_LIBRARY_CLASSES = {
+    "fer_sklearn.EmotionClassifier": EmotionClassifier,
+    "fer_sklearn.EmotionCNN": EmotionCNN,
+    "fer_sklearn.EnsembleCNN": EnsembleCNN,
+    "fer_sklearn.ImageAugmenter": ImageAugmenter,
+    "fer_sklearn.EmotionPipeline": EmotionPipeline,
+    "sklearn.pipeline.Pipeline": Pipeline,
+    "fer_sklearn.FaceCropper": FaceCropper,
+    **{f"fer_sklearn.preprocessing.{cls.__name__}": cls
+       for cls in (Grayscale, ImageResizer, PixelNormalizer)},
+}
 
 
 class ModelFileError(ValueError):
@@ -41,10 +58,9 @@ def _torch_classes():
 def known_classes():
     """The classes a model file may name, by the name the file uses for each.
 
-    The library's estimators and networks are those their modules registered
-    (:func:`fer_sklearn._registry.register_class`); the rest are torch's.
+    The library's estimators, transformers and networks, and a few of torch's.
     """
-    return {**registered_classes(), **_torch_classes()}
+    return {**_LIBRARY_CLASSES, **_torch_classes()}
 
 
 def name_of(cls):

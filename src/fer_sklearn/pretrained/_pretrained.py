@@ -10,8 +10,10 @@ description records the model's version, the sha256 of its weights
 its scores and, for ``precision="auto"``, its int8 activation ranges.
 """
 
+import os
 from pathlib import Path
 
+import joblib
 import numpy as np
 import torch
 
@@ -134,3 +136,43 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, v
     directory.mkdir(parents=True, exist_ok=True)
     return write_model(model, directory / f"{name}.safetensors", dtype=torch.float16,
                        version=version, metrics=metrics)
+
+
+def resolve_model(model=None, **options):
+    """A fitted model from a shipped model's name, a model file, or the model itself.
+
+    The one way the package reads "a model" given by the user (``EmotionRecognizer``,
+    a distillation's teacher, the command line's ``--model``).
+
+    Parameters
+    ----------
+    model : estimator, str, path-like or None, default=None
+        A fitted model (returned as it is), a file of :func:`~fer_sklearn.save_model`
+        (``.safetensors``: no pickle) or of :func:`joblib.dump` (a pickle: only
+        files you trust), or the name of a shipped model; None for ``"default"``.
+    **options : dict
+        ``device``, ``tta``: for a shipped model or a ``.safetensors`` file.
+
+    Returns
+    -------
+    model : estimator
+        The fitted model.
+
+    Raises
+    ------
+    ValueError
+        When ``model`` is neither a file nor a shipped model's name.
+    """
+    if model is None:
+        return load_pretrained(**options)
+    if not isinstance(model, (str, os.PathLike)):
+        return model
+    path = Path(model)
+    if path.is_file():
+        if path.suffix.lower() == ".safetensors":
+            return load_model(path, **options)
+        return joblib.load(path)
+    if str(model) in available_models():
+        return load_pretrained(str(model), **options)
+    raise ValueError(f"no model file at {model}, and {str(model)!r} is not the name of a "
+                     f"shipped model ({', '.join(available_models())})")

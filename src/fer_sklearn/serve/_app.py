@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sklearn.utils import check_scalar
 
-from ..faces import EmotionRecognizer
+from ..photos import EmotionRecognizer
 from ._limits import RequestLimits, WorkerPool
 from ._schemas import Analysis, Health, Models, Predictions, Problem
 from ._uploads import UploadError, decode_upload, memory_file, upload_size

@@ -2,14 +2,12 @@
 
 import contextlib
 import copy
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..neural_net import EmotionClassifier
-from ..persistence import load_model
-from ..pretrained import available_models, load_pretrained
+from ..pretrained import resolve_model
 from ..utils import labels_like
 
 
@@ -20,24 +18,18 @@ def resolve_teacher(teacher):
     ----------
     teacher : estimator, str or path-like
         A fitted model, a name of :func:`~fer_sklearn.available_models` or a
-        :func:`~fer_sklearn.save_model` file.
+        model file (:func:`~fer_sklearn.pretrained.resolve_model` reads it).
 
     Returns
     -------
     model : estimator
         The fitted teacher.
     """
-    if isinstance(teacher, (str, Path)):
-        if str(teacher) in available_models():
-            return load_pretrained(str(teacher))
-        if Path(teacher).exists():
-            return load_model(teacher)
-        raise ValueError(f"teacher={teacher!r} is neither a pretrained model "
-                         f"({', '.join(available_models())}) nor a model file")
-    if not hasattr(teacher, "predict_proba") or not hasattr(teacher, "classes_"):
+    model = resolve_model(teacher)
+    if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
         raise TypeError(f"teacher must be a fitted model with predict_proba and classes_ (a "
-                        f"classifier or pipeline of fer_sklearn), got {type(teacher).__name__}")
-    return teacher
+                        f"classifier or pipeline of fer_sklearn), got {type(model).__name__}")
+    return model
 
 
 def teacher_columns(teacher, classes):

@@ -12,15 +12,14 @@ from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_scalar
 
-from .._registry import load_shipped_model, model_reader, shipped_model_names
+from ..faces import (
+    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_crop_params, check_detection,
+    check_detector_params, crop_face, find_faces, read_photo,
+)
 from ..io import resize_square
 from ..neural_net import torch_threads
+from ..pretrained import resolve_model
 from ..utils import emotion_names
-from ._crop import check_crop_params, crop_face
-from ._detect import (
-    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detection, check_detector_params, find_faces,
-    read_photo,
-)
 
 
 class EmotionRecognizer(BaseEstimator):
@@ -124,7 +123,7 @@ class EmotionRecognizer(BaseEstimator):
         if getattr(self, "model_", None) is not None and getattr(self, "_model_source", None) is self.model:
             return self.model_
         self._check_params()
-        model = _load(self.model)
+        model = resolve_model(self.model)
         if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
             raise TypeError(
                 f"model must be a fitted classifier with predict_proba and classes_, got "
@@ -296,22 +295,6 @@ class EmotionRecognizer(BaseEstimator):
         for owner, face in zip(owners, self._face_dicts(found_faces, probas)):
             records[owner]["faces"].append(face)
         return records
-
-
-def _load(model):
-    """The model of ``model``: a shipped one by name (None: ``"default"``), or a model file."""
-    if model is None:
-        return load_shipped_model()  # torch and the weights: at first use
-    if not isinstance(model, (str, os.PathLike)):
-        return model
-    if os.path.isfile(model):
-        read = model_reader(Path(model).suffix)  # save_model's files
-        return read(model) if read is not None else joblib.load(model)
-    names = shipped_model_names()
-    if str(model) in names:
-        return load_shipped_model(str(model))
-    raise ValueError(f"model file {model} does not exist, and {str(model)!r} is not the name "
-                     f"of a shipped model ({', '.join(names)})")
 
 
 def _name(image, index):
