@@ -7,9 +7,11 @@ running scheduler is tested in test_distributed.py, next to the cluster it uses.
 import sys
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from fer_sklearn import load_model
 from fer_sklearn.cli import main
 
 from .test_cli import _one_error_line, _write_fer_csv
@@ -68,7 +70,19 @@ def test_serial_search_writes_results_model_and_report(fer_csv, tmp_path, capsys
     results = pd.read_csv(out / "cv_results.csv")
     assert sorted(results["param_clf__lr"]) == [1e-3, 3e-3]
     assert sorted(results["rank_test_score"]) in ([1, 2], [1, 1])
-    assert {"model.joblib", "report.html", "metrics.json"} <= {p.name for p in out.iterdir()}
+    assert {"model.joblib", "model.safetensors", "report.html", "metrics.json"} <= {
+        p.name for p in out.iterdir()}
+    assert load_model(out / "model.safetensors").predict_proba(
+        np.zeros((2, 48, 48), np.uint8)).shape == (2, 7)
+
+
+def test_search_takes_trains_limit_and_width(fer_csv, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["search", "--data", str(fer_csv), "--local-workers", "0", "--limit", "50",
+                 "--width", "3", "--param", "clf__lr=3e-3", *TINY[2:], "--out", str(out)]) == 0
+    assert "Searching on 50 faces drawn from" in capsys.readouterr().out
+    model = load_model(out / "model.safetensors")
+    assert model[-1].module_.features[0][0].out_channels == 3
 
 
 def test_search_on_a_training_only_csv_holds_out_a_split(tmp_path, capsys):

@@ -3,7 +3,9 @@
 import argparse
 import ast
 import contextlib
+import json
 import math
+import shutil
 from pathlib import Path
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE = 0, 1, 2
@@ -67,12 +69,89 @@ def positive_float(text):
     return value
 
 
+def probability(text):
+    """argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
+    return value
+
+
 def output_folder(text):
     """argparse type of ``--out``: a folder, existing or to be created (not a file)."""
     path = Path(text)
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} exists and is not a folder")
     return path
+
+
+# The options several verbs share, each written once: flags and argparse settings. A verb
+# takes those it has with ``shared_options`` (argparse's parents), changing what differs.
+_SHARED = {
+    "data": (("--data",), dict(
+        metavar="PATH", help="FER2013 CSV (plain or .gz) or image folder (root/<emotion>/*.png, "
+                             "or root/train and root/test)")),
+    "valid_usage": (("--valid-usage",), dict(
+        default=None, metavar="USAGE",
+        help="FER2013 split to validate on (default: PublicTest where the file has it, else a "
+             "stratified 10%% of the training rows)")),
+    "epochs": (("--epochs",), dict(type=positive_int, metavar="N", help="most epochs")),
+    "batch_size": (("--batch-size",), dict(type=positive_int, metavar="N",
+                                           help="images per batch")),
+    "lr": (("--lr",), dict(type=positive_float, metavar="X", help="learning rate")),
+    "width": (("--width",), dict(
+        type=positive_int, metavar="N",
+        help="channels of the network's first block, doubling in each of the next (default: "
+             "32; 8 on synthetic faces); the cost grows with its square")),
+    "limit": (("--limit",), dict(type=positive_int, metavar="N",
+                                 help="train on N faces drawn at random from the training data "
+                                      "(default: all)")),
+    "seed": (("--seed",), dict(type=int, default=0, metavar="N",
+                               help="random seed (default: 0)")),
+    "threads": (("--threads",), dict(
+        type=positive_int, metavar="N",
+        help="CPU threads for torch (default: torch's choice; 1 is often fastest for small "
+             "networks or on a busy machine)")),
+    "out": (("--out",), dict(type=output_folder, metavar="DIR", help="output folder")),
+    "detector": (("--detector",), dict(
+        choices=("blazeface", "haar"), default="blazeface",
+        help="face detector: blazeface (a small CNN shipped with the package: finds turned "
+             "faces; default) or haar (OpenCV's frontal cascade)")),
+    "min_score": (("--min-score",), dict(
+        type=probability, metavar="P",
+        help="blazeface: smallest detection score (0-1) of a face kept; higher drops more "
+             "animals and objects taken for faces (default: fer_sklearn.EmotionRecognizer's)")),
+    "resume": (("--resume",), dict(
+        action="store_true",
+        help="continue the run in --out from its last finished epoch (each epoch is "
+             "checkpointed into --out/checkpoint), after a crash or Ctrl-C; give the same other "
+             "options")),
+}
+
+
+def shared_options(*names, **changes):
+    """A parent parser (argparse's ``parents=``) with the shared options ``names``.
+
+    Parameters
+    ----------
+    *names : str
+        Keys of the shared options (``"data"``, ``"epochs"``, ``"threads"``, ...).
+    **changes : dict
+        For an option, the argparse settings a verb changes (``epochs=dict(default=10)``).
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Without ``-h``, to pass in ``parents=[...]``.
+    """
+    parser = argparse.ArgumentParser(add_help=False)
+    for name in names:
+        flags, settings = _SHARED[name]
+        parser.add_argument(*flags, **{**settings, **changes.get(name, {})})
+    return parser
 
 
 def add_model_argument(parser):
@@ -134,6 +213,63 @@ def _with_tta(model, path):
                        f"a {type(clf).__name__}")
     clf.set_params(tta=True)
     return model
+
+
+def prepare_checkpoint(out, settings, resume):
+    """The checkpoint of a ``train`` or ``distill`` run in ``out``: the run's to resume, or new.
+
+    With ``resume``, the run must have started (``out/checkpoint/settings.json``)
+    with the same ``settings``; otherwise the folder is made anew with them.
+
+    Parameters
+    ----------
+    out : pathlib.Path
+        The run's ``--out`` folder.
+    settings : dict
+        What a resumed run must share with the interrupted one (JSON-ready).
+    resume : bool
+        Whether ``--resume`` was given.
+
+    Returns
+    -------
+    checkpoint : fer_sklearn.persistence.EpochCheckpoint
+        Into ``out/checkpoint``.
+    """
+    from fer_sklearn.persistence import EpochCheckpoint
+
+    folder = out / "checkpoint"
+    checkpoint = EpochCheckpoint(folder)
+    if resume:
+        if not (folder / "settings.json").exists():
+            finished = (" (its model is saved: the run finished)"
+                        if (out / "model.safetensors").exists() else "")
+            raise CLIError(f"no checkpoint to resume in {out}{finished}; run without --resume "
+                           "to start a run")
+        saved = json.loads((folder / "settings.json").read_text())
+        changed = [k for k in settings if saved.get(k) != settings[k]]
+        if changed:
+            name = changed[0]
+            raise CLIError(f"--resume continues the run with its own settings: "
+                           f"{name.replace('_', '-')} was {saved.get(name)!r}, now "
+                           f"{settings[name]!r}")
+        return checkpoint
+    with user_input(OSError, message="cannot write into --out: {}"):
+        if folder.exists():
+            shutil.rmtree(folder)
+            print(f"Starting a new run: the checkpoint in {folder} is replaced.")
+        folder.mkdir(parents=True)
+        (folder / "settings.json").write_text(json.dumps(settings))
+    return checkpoint
+
+
+def subset(data, n, seed):
+    """``n`` faces of ``data`` drawn at random (in their order)."""
+    import numpy as np
+    from sklearn.utils import Bunch
+
+    keep = np.sort(np.random.RandomState(seed).choice(len(data.target), n, replace=False))
+    return Bunch(data=data.data[keep], target=np.asarray(data.target)[keep],
+                 DESCR=f"{n} faces drawn from {data.DESCR}")
 
 
 def synthetic_data(seed):

@@ -12,15 +12,15 @@ report, as ``train`` writes it). Every epoch is checkpointed into
 """
 
 import inspect
-import json
 import shlex
-import shutil
 import sys
 import time
 from pathlib import Path
 
-from ._common import (EXIT_OK, CLIError, non_negative_int, output_folder, positive_float,
-                      positive_int, user_input)
+from ._common import (
+    EXIT_OK, CLIError, non_negative_int, positive_float, prepare_checkpoint, shared_options,
+    subset, user_input,
+)
 
 _SETTINGS = ("teacher", "student", "scratch", "data", "valid_usage", "epochs", "batch_size", "lr",
              "views", "alpha", "temperature", "seed", "limit")
@@ -29,7 +29,20 @@ _SETTINGS = ("teacher", "student", "scratch", "data", "valid_usage", "epochs", "
 def add_parser(commands):
     """Add the ``distill`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
-        "distill", help="distil a small network from a larger model (teacher)",
+        "distill", parents=[shared_options(
+            "data", "valid_usage", "epochs", "batch_size", "lr", "limit", "seed", "threads",
+            "out", "resume",
+            data=dict(required=True, help="FER2013 CSV (plain or .gz) or image folder"),
+            valid_usage=dict(default="PublicTest",
+                             help="FER2013 split to select the epoch on (default: PublicTest)"),
+            epochs=dict(default=10, help="most epochs (default: 10)"),
+            batch_size=dict(default=128, help="images per batch (default: 128)"),
+            lr=dict(default=1e-3, help="peak learning rate of AdamW (warm-up over 3%% of the "
+                                       "steps, then cosine to 0, set every batch; default: "
+                                       "0.001)"),
+            out=dict(default="fer-sklearn-distill",
+                     help="output folder (default: ./fer-sklearn-distill)"))],
+        help="distil a small network from a larger model (teacher)",
         description="Train a student network against a teacher model's softened outputs and "
                     "the labels, checkpointing every epoch (resume with --resume).")
     parser.add_argument("--teacher", default="accurate", metavar="NAME|FILE",
@@ -39,15 +52,6 @@ def add_parser(commands):
                         help="shipped single-network model whose shape (and, unless --scratch, "
                              "weights) the student takes (default: default)")
     parser.add_argument("--scratch", action="store_true", help="start from random weights")
-    parser.add_argument("--data", required=True, metavar="PATH",
-                        help="FER2013 CSV (plain or .gz) or image folder")
-    parser.add_argument("--valid-usage", default="PublicTest", metavar="USAGE",
-                        help="FER2013 split to select the epoch on (default: PublicTest)")
-    parser.add_argument("--epochs", type=positive_int, default=10, metavar="N")
-    parser.add_argument("--batch-size", type=positive_int, default=128, metavar="N")
-    parser.add_argument("--lr", type=positive_float, default=1e-3, metavar="X",
-                        help="peak learning rate of AdamW (warm-up over 3%% of the steps, then "
-                             "cosine to 0, set every batch)")
     parser.add_argument("--views", type=non_negative_int, default=4, metavar="K",
                         help="augmented copies of the faces the teacher labels once (default: "
                              "4); 0: the teacher labels every training batch (on a GPU)")
@@ -56,16 +60,9 @@ def add_parser(commands):
     parser.add_argument("--temperature", type=positive_float, default=2.0, metavar="T")
     parser.add_argument("--teacher-tta", action="store_true",
                         help="the teacher averages mirrored and shifted views (10x its cost)")
-    parser.add_argument("--limit", type=positive_int, metavar="N",
-                        help="train on the first N faces (a quick try)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N")
-    parser.add_argument("--threads", type=positive_int, metavar="N", help="CPU threads for torch")
-    parser.add_argument("--out", type=output_folder, default="fer-sklearn-distill", metavar="DIR")
     parser.add_argument("--cache", metavar="DIR",
                         help="folder of the teacher's outputs (default: --out/teacher-cache); "
                              "runs may share it")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last finished epoch")
     parser.add_argument("--finish", action="store_true",
                         help="with --resume: train no further, write the model of the best "
                              "epoch the checkpoint holds (a run stopped before its end)")
@@ -73,32 +70,13 @@ def add_parser(commands):
 
 
 def _settings(args):
+    """What a resumed run must share with the interrupted one."""
     return {name: getattr(args, name) for name in _SETTINGS}
 
 
-def _checkpoint(args):
-    from fer_sklearn.persistence import EpochCheckpoint
-
-    folder = args.out / "checkpoint"
-    checkpoint = EpochCheckpoint(folder)
-    settings = _settings(args)
-    if args.resume:
-        if checkpoint.latest() is None and not (folder / "settings.json").exists():
-            raise CLIError(f"no checkpoint to resume in {args.out}; run without --resume")
-        saved = json.loads((folder / "settings.json").read_text())
-        changed = [k for k in _SETTINGS if saved.get(k) != settings[k]]
-        if changed:
-            raise CLIError(f"--resume continues the run with its own settings: {changed[0]} was "
-                           f"{saved.get(changed[0])!r}, now {settings[changed[0]]!r}")
-        return checkpoint
-    with user_input(OSError, message="cannot write into --out: {}"):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        (folder / "settings.json").write_text(json.dumps(settings))
-    return checkpoint
-
-
 def _student_shape(name):
+    """The network arguments of the shipped single-network model ``name`` that differ from
+    :class:`~fer_sklearn.EmotionCNN`'s defaults."""
     from fer_sklearn import EmotionCNN
     from fer_sklearn.pretrained import available_models, load_pretrained
 
@@ -113,39 +91,30 @@ def _student_shape(name):
 
 
 def build_student(args, teacher, checkpoint):
-    """The student pipeline: the teacher's preprocessing, then a DistilledEmotionClassifier."""
-    import torch
-    from sklearn.base import clone
-    from skorch.callbacks import EarlyStopping
+    """The student pipeline: the teacher's preprocessing, then the student's recipe.
 
-    from fer_sklearn import ImageAugmenter
+    The recipe of the shipped model ``--student`` (:func:`fer_sklearn.training.make_recipe`:
+    AdamW, warm-up + cosine set every batch, its augmentation, the best epoch kept), with
+    the teacher, the network shape of the shipped file, and this run's checkpoint.
+    """
+    from sklearn.base import clone
+
     from fer_sklearn.persistence import ResumeTraining
     from fer_sklearn.pipeline import EmotionPipeline
-    from fer_sklearn.training import (
-        DistilledEmotionClassifier, InitialWeights, ProgressLog, WarmupCosine,
-    )
+    from fer_sklearn.training import InitialWeights, ProgressLog, make_recipe
 
     if not hasattr(teacher, "steps"):
         raise CLIError("--teacher must be a pipeline (a pretrained name or a saved pipeline)")
     callbacks = [] if args.scratch else [("initial_weights", InitialWeights(args.student))]
-    callbacks += [
-        ("warmup_cosine", WarmupCosine(warmup=0.03)),
-        ("progress", ProgressLog(every=120)),
-        ("best_epoch", EarlyStopping(monitor="valid_acc", lower_is_better=False,
-                                     patience=args.epochs + 1, load_best=True)),
-        ("checkpoint", checkpoint),
-        ("resume", ResumeTraining(checkpoint)),
-    ]
+    callbacks += [("progress", ProgressLog(every=120)), ("checkpoint", checkpoint),
+                  ("resume", ResumeTraining(checkpoint))]
     module = {f"module__{k}": v for k, v in _student_shape(args.student).items()}
-    clf = DistilledEmotionClassifier(
-        teacher=teacher[-1], alpha=args.alpha, temperature=args.temperature,
-        n_views=args.views or None,
-        cache_dir=str(args.cache), optimizer=torch.optim.AdamW, optimizer__weight_decay=0.05,
-        lr=args.lr, batch_size=args.batch_size, max_epochs=args.epochs, lr_schedule=None,
-        early_stopping=False,
-        augment=ImageAugmenter(max_shift=0.1, max_rotation=12, max_scale=0.12, flip=True,
-                               erasing=0.25),
-        random_state=args.seed, verbose=1, callbacks=callbacks, **module)
+    with user_input(ValueError):
+        clf = make_recipe(
+            args.student, teacher=teacher[-1], max_epochs=args.epochs, lr=args.lr,
+            batch_size=args.batch_size, random_state=args.seed, callbacks=callbacks,
+            alpha=args.alpha, temperature=args.temperature, n_views=args.views or None,
+            cache_dir=str(args.cache), verbose=1, **module)
     steps = [(name, clone(step)) for name, step in teacher.steps[:-1]]
     return EmotionPipeline(steps + [("clf", clf)])
 
@@ -164,7 +133,7 @@ def run(args):
     args.cache = Path(args.cache) if args.cache else args.out / "teacher-cache"
     if args.finish and not args.resume:
         raise CLIError("--finish ends a checkpointed run: give it with --resume")
-    checkpoint = _checkpoint(args)
+    checkpoint = prepare_checkpoint(args.out, _settings(args), args.resume)
     done = checkpoint.finished_epochs()
     with user_input(ValueError, OSError):
         teacher = resolve_teacher(args.teacher)
@@ -172,9 +141,9 @@ def run(args):
                                         random_state=args.seed)
     if args.teacher_tta:
         teacher.set_params(clf__tta=True)
+    if args.limit is not None and args.limit < len(train.target):
+        train = subset(train, args.limit, args.seed)
     X, y = train.data, train.target
-    if args.limit is not None:
-        X, y = X[:args.limit], y[:args.limit]
     labels = (f"{args.views} teacher-labelled copies, cache {args.cache}" if args.views
               else "the teacher on every batch")
     print(f"Distilling {args.teacher} into the shape of {args.student} on {len(y)} faces "

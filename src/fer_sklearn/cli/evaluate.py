@@ -1,22 +1,22 @@
 """``fer-sklearn evaluate``: the evaluation report of a saved model on labelled faces."""
 
-from ._common import EXIT_OK, add_model_argument, load_model, output_folder, user_input
+from ._common import EXIT_OK, add_model_argument, load_model, shared_options, user_input
 
 
 def add_parser(commands):
     """Add the ``evaluate`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
-        "evaluate", help="write the evaluation report of a saved model on labelled data",
+        "evaluate", parents=[shared_options(
+            "data", "out", data=dict(required=True, help="FER2013 CSV (plain or .gz) or image "
+                                                         "folder root/<emotion>/"),
+            out=dict(required=True))],
+        help="write the evaluation report of a saved model on labelled data",
         description="Evaluate a saved model on labelled images and write the report "
                     "(metrics.json, report.md, report.html and the charts).")
     add_model_argument(parser)
-    parser.add_argument("--data", required=True, metavar="PATH",
-                        help="FER2013 CSV (plain or .gz) or image folder root/<emotion>/")
     parser.add_argument("--usage", metavar="USAGE",
                         help="FER2013 split (default: PublicTest when the file has one, else "
                              "every row) or image sub-folder (default: test when there is one)")
-    parser.add_argument("--out", type=output_folder, required=True, metavar="DIR",
-                        help="output folder")
     parser.set_defaults(handler=run)
 
 

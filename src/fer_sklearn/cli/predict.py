@@ -6,7 +6,8 @@ from collections import Counter
 from pathlib import Path
 
 from ._common import (
-    EXIT_OK, EXIT_SOME_FAILED, CLIError, add_model_argument, load_model, positive_int, user_input,
+    EXIT_OK, EXIT_SOME_FAILED, CLIError, add_model_argument, load_model, positive_int,
+    shared_options, user_input,
 )
 
 
@@ -17,21 +18,16 @@ def _rows_file(text):
     return text
 
 
-def _probability(text):
-    """argparse type of ``--min-score``: a number strictly between 0 and 1."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}")
-    return value
-
-
 def add_parser(commands):
     """Add the ``predict`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
-        "predict", help="find the faces of photos and predict the emotion of each",
+        "predict", parents=[shared_options(
+            "detector", "min_score", "batch_size", "threads",
+            batch_size=dict(default=256, help="images read at a time; their faces are "
+                                              "classified together (default: 256)"),
+            threads=dict(help="CPU threads for torch while classifying (default: torch's "
+                              "choice)"))],
+        help="find the faces of photos and predict the emotion of each",
         description="Find the faces of photos and predict the emotion of each: one row per face "
                     "(file, face, box x y w h, detection score, emotion, the probability of each "
                     "emotion, status, error). A photo without a face gives one row with status no_face, an "
@@ -45,25 +41,13 @@ def add_parser(commands):
     parser.add_argument("--no-detect", dest="detect", action="store_false",
                         help="the images are cropped faces: no detection, one row per image "
                              "with the whole image as the box")
-    parser.add_argument("--detector", choices=("blazeface", "haar"), default="blazeface",
-                        help="face detector: blazeface (a small CNN shipped with the package: "
-                             "finds turned faces; default) or haar (OpenCV's frontal cascade)")
     parser.add_argument("--min-face", type=positive_int, metavar="PX",
                         help="smallest face side to find, in pixels (default: 30 for haar; for "
                              "blazeface about a fifth of the photo's shorter side; smaller "
                              "faces cost more time)")
-    parser.add_argument("--min-score", type=_probability, metavar="P",
-                        help="blazeface: smallest detection score (0-1) of a face kept; higher "
-                             "drops more animals and objects taken for faces (default: "
-                             "fer_sklearn.EmotionRecognizer's)")
     parser.add_argument("--annotate", metavar="DIR",
                         help="also write each readable image with its face boxes and emotions "
                              "drawn into DIR (same file name; .gif, .tif... are written as .png)")
-    parser.add_argument("--batch-size", type=positive_int, default=256, metavar="N",
-                        help="images read at a time; their faces are classified together "
-                             "(default: 256)")
-    parser.add_argument("--threads", type=positive_int, metavar="N",
-                        help="CPU threads for torch while classifying (default: torch's choice)")
     parser.set_defaults(handler=run)
 
 

@@ -6,8 +6,8 @@ import sys
 import time
 
 from ._common import (
-    EXIT_OK, SYNTHETIC_NET, CLIError, output_folder, parse_param, positive_float, positive_int,
-    synthetic_data, user_input,
+    EXIT_OK, SYNTHETIC_NET, CLIError, parse_param, positive_float, positive_int, shared_options,
+    subset, synthetic_data, user_input,
 )
 
 
@@ -29,19 +29,28 @@ def _workers(text):
 def add_parser(commands):
     """Add the ``search`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
-        "search", help="grid-search the pipeline's parameters, on a Dask cluster or serially",
+        "search", parents=[shared_options(
+            "data", "valid_usage", "epochs", "batch_size", "width", "limit", "seed", "threads",
+            "out",
+            data=dict(help="FER2013 CSV (plain or .gz) or image folder, as for train (default: "
+                           "synthetic faces)"),
+            valid_usage=dict(help="FER2013 split of the evaluation report (default: PublicTest "
+                                  "where the file has it, else a stratified 10%% of the "
+                                  "training rows)"),
+            epochs=dict(help="most epochs of each fit (default: 30; 12 on synthetic faces)"),
+            batch_size=dict(default=64, help="images per batch (default: 64)"),
+            seed=dict(help="random seed of the data split and of every fit (default: 0)"),
+            threads=dict(help="torch threads of each fit (default: each worker's share of its "
+                              "machine's cores; torch's choice when serial)"),
+            out=dict(default="fer-sklearn-search",
+                     help="output folder (default: ./fer-sklearn-search)"))],
+        help="grid-search the pipeline's parameters, on a Dask cluster or serially",
         description="Cross-validate every combination of the --param values (or --n-iter of "
                     "them at random) on the training data, refit the best on all of it, and "
                     "write cv_results.csv, model.joblib and its evaluation report on the "
                     "validation data. The fits run on a Dask cluster (--scheduler), on local "
                     "worker processes (--local-workers, the default) or serially "
                     "(--local-workers 0).")
-    parser.add_argument("--data", metavar="PATH",
-                        help="FER2013 CSV (plain or .gz) or image folder, as for train "
-                             "(default: synthetic faces)")
-    parser.add_argument("--valid-usage", default=None, metavar="USAGE",
-                        help="FER2013 split of the evaluation report (default: PublicTest where "
-                             "the file has it, else a stratified 10%% of the training rows)")
     parser.add_argument("--param", dest="params", action="append", type=_param, required=True,
                         metavar="NAME=V1,V2",
                         help="a pipeline parameter and its values, e.g. clf__lr=1e-3,3e-4 "
@@ -52,15 +61,6 @@ def add_parser(commands):
                         help="try N combinations drawn at random instead of all of them")
     parser.add_argument("--scoring", metavar="NAME",
                         help="scikit-learn scorer (default: accuracy)")
-    parser.add_argument("--epochs", type=positive_int, metavar="N",
-                        help="most epochs of each fit (default: 30; 12 on synthetic faces)")
-    parser.add_argument("--batch-size", type=positive_int, default=64, metavar="N",
-                        help="images per batch (default: 64)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N",
-                        help="random seed of the data split and of every fit (default: 0)")
-    parser.add_argument("--threads", type=positive_int, metavar="N",
-                        help="torch threads of each fit (default: each worker's share of its "
-                             "machine's cores; torch's choice when serial)")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS",
                        help="a running Dask scheduler, e.g. tcp://host:8786")
@@ -69,8 +69,6 @@ def add_parser(commands):
                             "core); 0 runs the fits serially in this process")
     parser.add_argument("--connect-timeout", type=positive_float, default=5, metavar="S",
                         help="seconds to wait for --scheduler (default: 5)")
-    parser.add_argument("--out", type=output_folder, default="fer-sklearn-search", metavar="DIR",
-                        help="output folder (default: ./fer-sklearn-search)")
     parser.set_defaults(handler=run)
 
 
@@ -85,15 +83,23 @@ def _grid(params):
 
 
 def _data(args):
+    """The training and validation data, the pipeline's parameters and the epochs of ``args``."""
     if args.data is None:
         print("No --data given: searching on the embedded synthetic faces (make_faces), not "
               "real photographs.")
-        return synthetic_data(args.seed), SYNTHETIC_NET, args.epochs or 12
-    from fer_sklearn.datasets import load_train_valid
+        (train, valid), params, epochs = synthetic_data(args.seed), SYNTHETIC_NET, args.epochs or 12
+    else:
+        from fer_sklearn.datasets import load_train_valid
 
-    with user_input(ValueError, OSError):
-        data = load_train_valid(args.data, valid_usage=args.valid_usage, random_state=args.seed)
-    return data, {}, args.epochs or 30
+        with user_input(ValueError, OSError):
+            train, valid = load_train_valid(args.data, valid_usage=args.valid_usage,
+                                            random_state=args.seed)
+        params, epochs = {}, args.epochs or 30
+    if args.width is not None:
+        params = dict(params, module__width=args.width)
+    if args.limit is not None and args.limit < len(train.target):
+        train = subset(train, args.limit, args.seed)
+    return (train, valid), params, epochs
 
 
 def _check_grid(grid):
@@ -175,6 +181,7 @@ def _write(search, valid, out):
     import joblib
     import pandas as pd
 
+    from fer_sklearn import save_model
     from fer_sklearn.evaluation import evaluate
 
     best = search.best_estimator_
@@ -183,8 +190,9 @@ def _write(search, valid, out):
         out.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(search.cv_results_).to_csv(out / "cv_results.csv", index=False)
         joblib.dump(best, out / "model.joblib")
+        save_model(best, out / "model.safetensors")
         paths = report.save(out)
     print(f"Best {search.best_params_}: cross-validated {search.best_score_:.3f}; on the "
           f"validation data accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f}.")
-    print(f"Results written to {out / 'cv_results.csv'}, {out / 'model.joblib'} and "
-          f"{paths['report.html']}")
+    print(f"Results written to {out / 'cv_results.csv'}, {out / 'model.joblib'}, "
+          f"{out / 'model.safetensors'} (no pickle: the one to share) and {paths['report.html']}")

@@ -3,8 +3,9 @@
 import sys
 from pathlib import Path
 
-from ._common import CLIError, add_model_argument, load_model, positive_float, positive_int
-from .predict import _probability
+from ._common import (
+    CLIError, add_model_argument, load_model, positive_float, positive_int, shared_options,
+)
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -12,7 +13,10 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def add_parser(commands):
     """Add the ``serve`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
-        "serve", help="answer emotions over HTTP, with a web page to drop photos on",
+        "serve", parents=[shared_options(
+            "detector", "min_score", "threads",
+            threads=dict(default=1, help="PyTorch threads of each analysis (default: 1)"))],
+        help="answer emotions over HTTP, with a web page to drop photos on",
         description="Serve a model over HTTP: POST /v1/analyze (a photo: faces, boxes, "
                     "detection scores and emotions), POST /v1/predict (face crops), GET "
                     "/v1/models, GET /healthz, the OpenAPI schema at /openapi.json and a page "
@@ -24,11 +28,6 @@ def add_parser(commands):
                         help="interface to listen on (default: 127.0.0.1, this machine only; "
                              "0.0.0.0 opens the server to the network)")
     parser.add_argument("--port", type=positive_int, default=8000, help="(default: 8000)")
-    parser.add_argument("--detector", choices=("blazeface", "haar"), default="blazeface",
-                        help="face detector (default: blazeface)")
-    parser.add_argument("--min-score", type=_probability, metavar="P",
-                        help="blazeface: smallest detection score (0-1) of a face kept "
-                             "(default: fer_sklearn.EmotionRecognizer's)")
     parser.add_argument("--workers", type=positive_int, default=2, metavar="N",
                         help="analyses at once, one thread each (default: 2)")
     parser.add_argument("--queue", type=int, default=16, metavar="N",
@@ -42,8 +41,6 @@ def add_parser(commands):
     parser.add_argument("--read-timeout", type=positive_float, default=30.0, metavar="S",
                         help="seconds a request's body may take to arrive; slower gets 408 "
                              "(default: 30)")
-    parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
-                        help="PyTorch threads of each analysis (default: 1)")
     parser.set_defaults(handler=run)
 
 

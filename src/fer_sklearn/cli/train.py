@@ -8,7 +8,6 @@ saved.
 """
 
 import contextlib
-import json
 import math
 import shlex
 import shutil
@@ -17,8 +16,8 @@ import sys
 from pathlib import Path
 
 from ._common import (
-    EXIT_OK, SYNTHETIC_NET, CLIError, output_folder, positive_float, positive_int,
-    synthetic_data, user_input,
+    EXIT_OK, SYNTHETIC_NET, CLIError, prepare_checkpoint, shared_options, subset, synthetic_data,
+    user_input,
 )
 
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C (128 + SIGINT)
@@ -34,64 +33,33 @@ _FULL_RUN = ("A full run on FER2013 (28,709 faces, the default network of width 
 def add_parser(commands):
     """Add the ``train`` command to the sub-parsers ``commands``."""
     parser = commands.add_parser(
-        "train", help="train a model and write it with its evaluation report",
+        "train", parents=[shared_options(
+            "data", "valid_usage", "epochs", "width", "limit", "batch_size", "lr", "seed",
+            "threads", "out", "resume",
+            data=dict(help="FER2013 CSV (plain or .gz) or image folder (root/<emotion>/*.png, or "
+                           "root/train and root/test); default: synthetic faces"),
+            epochs=dict(help="most epochs (default: 30; 12 on synthetic faces)"),
+            batch_size=dict(help="images per batch (default: 64; a recipe's own: 128)"),
+            lr=dict(help="learning rate (default: 0.001; a recipe's own peak: 0.002)"),
+            out=dict(default="fer-sklearn-run", help="output folder (default: ./fer-sklearn-run)"))],
+        help="train a model and write it with its evaluation report",
         description="Train an emotion classifier, save it as model.joblib and model.safetensors "
                     "(no pickle: the file to share) and write its learning curves and "
                     "evaluation report on the validation data. " + _FULL_RUN)
-    parser.add_argument("--data", metavar="PATH",
-                        help="FER2013 CSV (plain or .gz) or image folder (root/<emotion>/*.png, "
-                             "or root/train and root/test); default: synthetic faces")
-    parser.add_argument("--valid-usage", default=None, metavar="USAGE",
-                        help="FER2013 split to validate on (default: PublicTest where the file "
-                             "has it, else a stratified 10%% of the training rows)")
-    parser.add_argument("--epochs", type=positive_int, metavar="N",
-                        help="most epochs (default: 30; 12 on synthetic faces)")
-    parser.add_argument("--width", type=positive_int, metavar="N",
-                        help="channels of the network's first block, doubling in each of the "
-                             "next (default: 32; 8 on synthetic faces); the cost grows with its "
-                             "square")
-    parser.add_argument("--limit", type=positive_int, metavar="N",
-                        help="train on N faces drawn at random from the training data "
-                             "(default: all)")
     parser.add_argument("--quick", action="store_true",
                         help=f"a small run to try things out: --width {_QUICK['width']} "
                              f"--limit {_QUICK['limit']} --epochs {_QUICK['epochs']} unless "
                              "given (about a minute on 2 CPU cores)")
-    parser.add_argument("--batch-size", type=positive_int, metavar="N",
-                        help="images per batch (default: 64; a recipe's own: 128)")
-    parser.add_argument("--lr", type=positive_float, metavar="X",
-                        help="learning rate (default: 0.001; a recipe's own peak: 0.002)")
     parser.add_argument("--recipe", metavar="NAME",
                         help="train with the recipe of a shipped model: fast, default, or a "
                              "network of one (s12, s16, s24, m40, m40p3, m32d3): its network, "
                              "AdamW, warm-up + cosine set every batch, augmentation with "
                              "erasing, the best epoch kept (fer_sklearn.training.make_recipe)")
-    parser.add_argument("--out", type=output_folder, default="fer-sklearn-run", metavar="DIR",
-                        help="output folder (default: ./fer-sklearn-run)")
-    parser.add_argument("--seed", type=int, default=0, metavar="N",
-                        help="random seed (default: 0)")
-    parser.add_argument("--threads", type=positive_int, metavar="N",
-                        help="CPU threads for torch (default: torch's choice; 1 is often fastest "
-                             "for small networks or on a busy machine)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --out from its last finished epoch (each "
-                             "epoch is checkpointed into --out/checkpoint), after a crash or "
-                             "Ctrl-C; give the same other options")
     parser.set_defaults(handler=run)
 
 
 def _writing_out():
     return user_input(OSError, message="cannot write into --out: {}")
-
-
-def _subset(data, n, seed):
-    """``n`` faces of ``data`` drawn at random (in their order)."""
-    import numpy as np
-    from sklearn.utils import Bunch
-
-    keep = np.sort(np.random.RandomState(seed).choice(len(data.target), n, replace=False))
-    return Bunch(data=data.data[keep], target=np.asarray(data.target)[keep],
-                 DESCR=f"{n} faces drawn from {data.DESCR}")
 
 
 def _progress(n_batches):
@@ -121,35 +89,6 @@ def _command(args):
                "--out": args.out}
     words = [f"{k} {shlex.quote(str(v))}" for k, v in options.items() if v is not None]
     return " ".join(["fer-sklearn train", *words, "--resume"])
-
-
-def _prepare_checkpoint(args, settings):
-    """The checkpoint of this run: the one to resume (checked), or a fresh folder."""
-    from fer_sklearn.persistence import EpochCheckpoint
-
-    folder = args.out / "checkpoint"
-    checkpoint = EpochCheckpoint(folder)
-    if args.resume:
-        if checkpoint.latest() is None:
-            finished = " (its model is saved: the run finished)" if (
-                args.out / "model.joblib").exists() else ""
-            raise CLIError(f"no checkpoint to resume in {args.out}{finished}; train without "
-                           "--resume to start a run")
-        saved = json.loads((folder / "settings.json").read_text())
-        changed = [k for k in _SETTINGS if saved.get(k) != settings[k]]
-        if changed:
-            name = changed[0]
-            raise CLIError(f"--resume continues the run with its own settings: "
-                           f"{name.replace('_', '-')} was {saved.get(name)!r}, now "
-                           f"{settings[name]!r}")
-        return checkpoint
-    with _writing_out():
-        if folder.exists():
-            shutil.rmtree(folder)
-            print(f"Starting a new run: the checkpoint in {folder} is replaced.")
-        folder.mkdir(parents=True)
-        (folder / "settings.json").write_text(json.dumps(settings))
-    return checkpoint
 
 
 @contextlib.contextmanager
@@ -222,7 +161,7 @@ def _data(args):
     if args.width is not None:
         params = dict(params, module__width=args.width)
     if args.limit is not None and args.limit < len(train.target):
-        train = _subset(train, args.limit, args.seed)
+        train = subset(train, args.limit, args.seed)
     return train, valid, params
 
 
@@ -231,7 +170,7 @@ def run(args):
     from fer_sklearn.persistence import ResumeTraining
 
     epochs, batch_size = _options(args)
-    checkpoint = _prepare_checkpoint(args, _settings(args, epochs))
+    checkpoint = prepare_checkpoint(args.out, _settings(args, epochs), args.resume)
     done = checkpoint.finished_epochs()
     train, valid, params = _data(args)
     print(f"Training on {train.DESCR}; validating on {valid.DESCR}.")

@@ -79,7 +79,7 @@ def make_recipe(name, *, max_epochs=30, teacher=None, budget=None, patience=None
     random_state : int, None or "recipe", default="recipe"
         ``"recipe"``: the seed of the network in the shipped run.
     callbacks : sequence of (name, callback), default=()
-        More callbacks (checkpoints, progress).
+        More callbacks (checkpoints, progress), after the recipe's own.
     **params
         Other :class:`~fer_sklearn.EmotionClassifier` parameters.
 
@@ -107,14 +107,15 @@ def _network_recipe(network, *, max_epochs, teacher, budget, patience, lr, batch
                     label_smoothing, mixup, cutmix, ema, random_state, callbacks, **params):
     if label_smoothing is None:
         label_smoothing = 0.0 if teacher is not None else 0.1
-    callbacks = [("warmup_cosine", WarmupCosine(warmup=0.03, budget=budget))] + callbacks
-    if budget:
-        callbacks.append(("time_budget", TimeBudget(budget)))
-    callbacks.append(("best_epoch", EarlyStopping(
-        monitor="valid_acc", lower_is_better=False, load_best=True,
-        patience=patience or max_epochs + 1)))
+    recipe = [("warmup_cosine", WarmupCosine(warmup=0.03, budget=budget)),
+              ("best_epoch", EarlyStopping(monitor="valid_acc", lower_is_better=False,
+                                           load_best=True, patience=patience or max_epochs + 1))]
     if ema:
-        callbacks.append(("ema", EMA(ema)))
+        recipe.append(("ema", EMA(ema)))  # after the best epoch's bookkeeping, which keeps it
+    if budget:
+        recipe.append(("time_budget", TimeBudget(budget)))
+    # the caller's last: a checkpoint then saves the epoch as the recipe's callbacks left it
+    callbacks = recipe + callbacks
     settings = dict(
         optimizer=torch.optim.AdamW, optimizer__weight_decay=0.05, lr=lr, batch_size=batch_size,
         max_epochs=max_epochs, lr_schedule=None, early_stopping=False,
