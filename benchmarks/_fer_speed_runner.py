@@ -37,8 +37,7 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _fer_runner import NETWORK_ATTEMPTS, block_network  # noqa: E402  (same folder, fer's venv)
+from _fer_runner import NETWORK_ATTEMPTS, block_network  # the same folder, run in fer's venv
 
 
 def preprocess(faces, size):

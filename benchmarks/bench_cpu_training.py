@@ -10,17 +10,14 @@ from the epoch's time (skorch's ``dur``). Writes ``benchmarks/results/cpu_traini
 """
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from _results import markdown_table, write_results
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded from elsewhere
-from _results import markdown_table, write_results  # noqa: E402  benchmarks/_results.py
-
-from fer_sklearn.utils import cpu_precision  # noqa: E402
-from fer_sklearn.training import NETWORKS, make_recipe  # noqa: E402
+from fer_sklearn.training import NETWORKS, make_recipe
+from fer_sklearn.utils import cpu_precision
 
 RESULTS = Path(__file__).parent / "results" / "cpu_training.json"
 

@@ -48,11 +48,11 @@ from _results import markdown_table, write_results  # benchmarks/_results.py
 from bench_vs_fer import compose
 
 from fer_sklearn import EMOTIONS, EmotionRecognizer, load_fer2013, load_pretrained
-from fer_sklearn.datasets import compose_photo
+from fer_sklearn.datasets import compose_photo, fer2013_file
 from fer_sklearn.datasets._compose import box_matches
 
 HERE = Path(__file__).resolve().parent
-FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 DETECTORS = ("haar", "blazeface")
 
 

@@ -1,7 +1,8 @@
 """``fer-sklearn predict`` over a folder of photos from the wild: crashes, lost rows, peak memory.
 
 A generated folder of ``--n-files`` small images (64x64 synthetic faces, 1,000 by default)
-of which ``--n-bad`` (60) are broken, ten kinds in turn (``tests/_hostile.py``): empty,
+of which ``--n-bad`` (60) are broken, ten kinds in turn
+(:func:`fer_sklearn.datasets.make_hostile_folder`): empty,
 truncated JPEG, text named .jpg, decompression bombs (30000x30000 and 10000x10000 PNGs
 of 100 KB and 12 KB), corrupt PNG data, a folder named x.jpg, a broken symbolic link, a
 loop of links and a named pipe; among the good ones, 16-bit, CMYK, animated, alpha,
@@ -25,11 +26,10 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from _child_memory import ROOT, run_sampled
+from _child_memory import run_sampled
 from _results import markdown_table, write_results
 
-sys.path.insert(0, str(ROOT))
-from tests._hostile import make_hostile_folder  # noqa: E402
+from fer_sklearn.datasets import make_hostile_folder
 
 
 def _printable(path):
@@ -56,7 +56,7 @@ def main():
     parser.add_argument("--n-files", type=int, default=1000)
     parser.add_argument("--n-bad", type=int, default=60)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks/results/hostile.json"))
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "hostile.json"))
     options = parser.parse_args()
 
     runs = []

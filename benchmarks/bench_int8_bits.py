@@ -33,10 +33,10 @@ from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 from fer_sklearn import load_pretrained
-from fer_sklearn.datasets import load_fer2013
+from fer_sklearn.datasets import fer2013_file, load_fer2013
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
+DATA = fer2013_file()
 SPLITS = {"activations 7, weights 8": (127, -128, 127),
           "activations 8, weights 8": (255, -128, 127),
           "activations 8, weights 7": (255, -64, 63)}

@@ -1,6 +1,6 @@
 """Time and peak memory of ``load_fer2013`` on the real file (all 32,298 rows).
 
-    python benchmarks/bench_load.py [--data ../shared/data/fer2013/fer2013.csv.gz]
+    python benchmarks/bench_load.py [--data FER2013_CSV]
 
 Runs the load in a fresh child process so that the peak resident memory is the
 loader's alone (plus the interpreter and numpy/pandas). Writes ``--out`` (default
@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 from _results import markdown_table, write_results  # benchmarks/_results.py
+
+from fer_sklearn.datasets import fer2013_file
 
 CHILD = """
 import json, resource, sys, time
@@ -30,7 +32,7 @@ print(json.dumps({
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="../shared/data/fer2013/fer2013.csv.gz")
+    parser.add_argument("--data", default=str(fer2013_file()))
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "load.json"))
     args = parser.parse_args(argv)
     out = subprocess.run([sys.executable, "-c", CHILD, args.data], check=True,

@@ -21,8 +21,10 @@ from pathlib import Path
 
 from _results import markdown_table, write_results  # benchmarks/_results.py
 
+from fer_sklearn.datasets import fer2013_file
+
 HERE = Path(__file__).resolve().parent
-FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 
 CHILD = r"""
 import json, re, sys, numpy as np, torch

@@ -27,10 +27,10 @@ from _results import markdown_table, write_results
 from PIL import Image
 
 from fer_sklearn import EmotionRecognizer, load_fer2013, make_faces
-from fer_sklearn.datasets import compose_photo
+from fer_sklearn.datasets import compose_photo, fer2013_file
 
 HERE = Path(__file__).resolve().parent
-FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 
 
 def _faces(n):

@@ -52,9 +52,9 @@ from PIL import Image
 
 from fer_sklearn import (EmotionRecognizer, load_fer2013, load_pretrained,
                          make_emotion_pipeline, make_faces)
-from fer_sklearn.datasets import compose_photo
+from fer_sklearn.datasets import compose_photo, fer2013_file
 
-FER2013 = Path(__file__).resolve().parents[2] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 RESULTS = Path(__file__).resolve().parent / "results" / "photos.json"
 
 

@@ -1,6 +1,6 @@
 """Benchmark the shipped models: PublicTest accuracy (with and without TTA) and CPU speed.
 
-    python benchmarks/bench_pretrained.py [--data ../shared/data/fer2013/fer2013.csv.gz]
+    python benchmarks/bench_pretrained.py [--data FER2013_CSV]
 
 Accuracy is measured on FER2013 PublicTest (the validation split: the shipped
 model was selected on it, so it is an optimistic estimate; PrivateTest is
@@ -20,6 +20,7 @@ from _results import markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained
 from fer_sklearn.evaluation import evaluate
+from fer_sklearn.datasets import fer2013_file
 
 RESULTS = Path(__file__).parent / "results" / "pretrained.json"
 
@@ -46,7 +47,7 @@ def _timed(fn, *args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="../shared/data/fer2013/fer2013.csv.gz")
+    parser.add_argument("--data", default=str(fer2013_file()))
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--models", nargs="+", help="which shipped models (default: all)")

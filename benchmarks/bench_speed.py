@@ -56,7 +56,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +68,10 @@ from _speed_models import compare_with_float32, load_ours, ours_latency, ours_pa
 import fer_sklearn
 from fer_sklearn import EMOTIONS, load_fer2013
 from fer_sklearn.utils import cpu_features, cpu_precision
+from fer_sklearn.datasets import fer2013_file
 
 HERE = Path(__file__).resolve().parent
-FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 RUNNER = HERE / "_fer_speed_runner.py"
 RESULTS = HERE / "results" / "speed.json"
 LATENCY_BLOCK = 10

@@ -22,9 +22,10 @@ import torch
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn import load_fer2013, load_pretrained
+from fer_sklearn.datasets import fer2013_file
 
 HERE = Path(__file__).resolve().parent
-FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 
 
 def main(argv=None):

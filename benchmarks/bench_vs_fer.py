@@ -56,7 +56,7 @@ Read the accuracy with care
 So the accuracies are indicative only; the speed and detection figures are
 the more transferable part.
 
-Results and their history: ``docs/guide/performance.md`` and ``benchmarks/RESULTS.md``.
+Results and their history: ``docs/guide/performance.md`` and ``factory/RUNS.md``.
 
 The ``fer`` environment
 -----------------------
@@ -99,7 +99,6 @@ from _photo_scoring import pairwise, speed_rounds, summarize
 from _results import markdown_table, write_results  # benchmarks/_results.py
 
 HERE = Path(__file__).resolve().parent
-FER2013 = HERE.parents[1] / "shared/data/fer2013/fer2013.csv.gz"
 RUNNER = HERE / "_fer_runner.py"
 OURS_RUNNER = HERE / "_ours_runner.py"
 CAVEATS = [
@@ -123,9 +122,9 @@ def compose(folder, n_photos, usage, seed):
     from PIL import Image
 
     from fer_sklearn import EMOTIONS, load_fer2013
-    from fer_sklearn.datasets import compose_photo
+    from fer_sklearn.datasets import compose_photo, fer2013_file
 
-    X, y = load_fer2013(FER2013, usage=usage, return_X_y=True)
+    X, y = load_fer2013(fer2013_file(), usage=usage, return_X_y=True)
     keep = np.random.RandomState(seed).permutation(len(X))[:n_photos]
     truth = []
     for i, index in enumerate(keep):

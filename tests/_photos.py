@@ -8,10 +8,10 @@ import pytest
 
 from fer_sklearn import load_fer2013, make_emotion_pipeline, make_faces
 from fer_sklearn.faces._detect import _cascade
-from fer_sklearn.datasets import compose_photo
+from fer_sklearn.datasets import compose_photo, fer2013_file
 from fer_sklearn.datasets._compose import box_matches as matches
 
-FER2013 = Path(__file__).parents[2] / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 
 
 def cascade_or_skip():

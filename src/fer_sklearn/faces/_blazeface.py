@@ -1,7 +1,7 @@
 """BlazeFace: MediaPipe's short-range CNN face detector, run by onnxruntime.
 
 The network (``models/blazeface_short_range.onnx``, Apache-2.0, converted from
-MediaPipe's TFLite file by ``benchmarks/convert_blazeface.py``) scores 896
+MediaPipe's TFLite file by ``factory/convert_blazeface.py``) scores 896
 anchors of a 128x128 RGB input; the SSD anchors, the decoding of its boxes and
 six keypoints, and MediaPipe's weighted non-maximum suppression are written
 here. The network is fully convolutional, so its input may be any size whose
@@ -275,7 +275,7 @@ def fer_frames(boxes, keypoints):
     FER2013's faces are framed more loosely than BlazeFace's boxes and centred
     higher; the side and centre of the frame are predicted from the box and
     its keypoints by a linear map fitted on FER2013 *Training* faces pasted in
-    photos (``benchmarks/fit_framing.py``).
+    photos (``factory/fit_framing.py``).
 
     Returns
     -------

@@ -108,7 +108,7 @@ class FaceCropper(TransformerMixin, BaseEstimator):
         Both detectors' boxes are already framed like FER2013's faces: the
         cascade's detected side is 0.96 of a pasted FER2013 face's side, and
         BlazeFace's box is mapped to the FER2013 frame from its keypoints
-        (``benchmarks/fit_framing.py``); a partly trained FER2013 model gave the
+        (``factory/fit_framing.py``); a partly trained FER2013 model gave the
         same emotion on the Haar crop as on the original face for 79% of 430
         faces with no margin, 72% at 0.1 and 53% at 0.2.
     on_missing : {"center", "error"}, default="center"

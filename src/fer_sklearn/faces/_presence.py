@@ -5,7 +5,7 @@ as it scores some real faces (small, turned, or FER2013 faces pasted in photos).
 A candidate scoring at most :data:`SURE_SCORE` is kept only when the face flag of
 MediaPipe's face mesh model (``models/face_presence.onnx``, Apache-2.0, the
 flag's part of ``face_landmark.tflite`` converted by
-``benchmarks/convert_face_presence.py``) on the candidate, turned upright by its
+``factory/convert_face_presence.py``) on the candidate, turned upright by its
 eyes, says face with probability above :data:`MIN_PRESENCE`. The three
 numbers were chosen on the tuning half of ``benchmarks/real_photos.json``
 (``benchmarks/bench_real_photos.py``; see the photo guide).

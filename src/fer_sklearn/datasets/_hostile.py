@@ -1,8 +1,9 @@
 """A folder of photos from the wild: good small images, unusual valid ones and broken files.
 
-Used by ``tests/test_hostile_inputs.py`` (100 files) and ``benchmarks/bench_hostile.py``
-(1,000 files). Every file is generated; nothing large is written (the decompression bombs
-are small PNGs that claim huge sizes).
+To test that what reads photos (``fer-sklearn predict``, :class:`~fer_sklearn.EmotionRecognizer`,
+:func:`~fer_sklearn.load_image_folder`) reports each bad file and loses no good one. Every file
+is generated; nothing large is written (the decompression bombs are small PNGs that claim huge
+sizes).
 """
 
 import io
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fer_sklearn import make_faces
+from ._synthetic import make_faces
 
 
 def _png_header_only(width, height):
@@ -100,11 +101,21 @@ def make_hostile_folder(root, n_files=100, n_bad=None, *, size=64, random_state=
         Broken files among them, cycling through the kinds of broken file (6% when None).
     size : int, default=64
         Side of the plain faces (synthetic, upscaled from 48 pixels).
+    random_state : int, default=0
+        Seeds the faces and the unusual files.
 
     Returns
     -------
     bad, good : list of Path
         The broken files and the readable ones.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from fer_sklearn.datasets import make_hostile_folder
+    >>> bad, good = make_hostile_folder(tempfile.mkdtemp(), n_files=20, n_bad=5)
+    >>> len(bad), len(good)
+    (5, 15)
     """
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,8 @@ Training for the same number of epochs under each recipe (batch size, optimizer,
 mixup; the learning rate scaled from batch 128 as ``train_flagship.py`` scales it),
 scoring PublicTest after each epoch, and writes the curves to a JSON file:
 
-    python benchmarks/compare_batch_sizes.py --net s16 --epochs 16 \\
-        --recipes 128:adamw 512:adamw 512:sgd --out benchmarks/results/batch_sizes.json
+    python factory/compare_batch_sizes.py --net s16 --epochs 16 \\
+        --recipes 128:adamw 512:adamw 512:sgd --out factory/runs/batch_sizes.json
 
 A recipe is ``BATCH:OPTIMIZER[:MIXUP]``. Larger batches run faster on a GPU (fewer,
 larger steps); this measures only what they cost in accuracy for a fixed number of
@@ -14,6 +14,7 @@ epochs, which the CPU can tell.
 """
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -21,12 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # also when loaded from elsewhere
-from _results import write_results  # noqa: E402  benchmarks/_results.py
-from train_flagship import CLASSES, load_faces, optimizer_settings  # noqa: E402
+from train_flagship import CLASSES, load_faces, machine, optimizer_settings
 
-from fer_sklearn import make_emotion_pipeline  # noqa: E402
-from fer_sklearn.training import NETWORKS, make_recipe  # noqa: E402
+from fer_sklearn import make_emotion_pipeline
+from fer_sklearn.training import NETWORKS, make_recipe
 
 
 def parse_recipe(text):
@@ -42,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--recipes", nargs="+", default=["128:adamw", "512:adamw", "512:sgd"])
     parser.add_argument("--limit", type=int, default=None, help="first N faces of each split")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="benchmarks/results/batch_sizes.json")
+    parser.add_argument("--out", default="factory/runs/batch_sizes.json")
     args = parser.parse_args(argv)
     X, y, Xv, yv = load_faces(args.data, args.limit)
     prep = make_emotion_pipeline()[:-1].fit(X)
@@ -67,8 +66,10 @@ def main(argv=None):
                              f"{r['best_epoch']} | {r['final_accuracy']:.4f} | {r['seconds']:.0f} |"
                              for r in results["runs"]])
         # written after every recipe, so that an interrupted comparison keeps what finished
-        write_results(args.out, results, table, f"{args.net}, {args.epochs} epochs each, CPU "
-                      f"({results['threads']} threads), PublicTest after every epoch")
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(dict(
+            command=" ".join(sys.argv), machine=machine(), **results), indent=1))
+        print(table, flush=True)
     return results
 
 

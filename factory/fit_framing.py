@@ -11,7 +11,7 @@ one or three faces per photo, 60-200 px, some rotated up to 10 degrees.
 
 Run::
 
-    .venv/bin/python benchmarks/fit_framing.py            # writes the JSON, prints the fit
+    .venv/bin/python factory/fit_framing.py            # writes the JSON, prints the fit
 """
 
 import argparse
@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from fer_sklearn import load_fer2013
-from fer_sklearn.datasets import compose_photo
+from fer_sklearn.datasets import compose_photo, fer2013_file
 from fer_sklearn.faces._blazeface import raw_detections
 
 ROOT = Path(__file__).resolve().parents[1]
-FER2013 = ROOT.parent / "shared/data/fer2013/fer2013.csv.gz"
+FER2013 = fer2013_file()
 OUT = ROOT / "src/fer_sklearn/faces/models/blazeface_framing.json"
 
 
@@ -85,7 +85,7 @@ def main(argv=None):
     Path(args.out).write_text(json.dumps({
         "about": "FER2013 frame (side ratio, centre dx, centre dy, in units of BlazeFace's box "
                  "side) = [1, keypoints relative to the box centre / box side] @ coef; fitted by "
-                 "benchmarks/fit_framing.py on FER2013 Training faces",
+                 "factory/fit_framing.py on FER2013 Training faces",
         "n_faces": int(len(A)), "seed": args.seed,
         "coef": np.round(coef, 6).tolist()}, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -1,0 +1,176 @@
+"""Export the networks of a ``train_flagship.py`` run into the package's shipped models.
+
+The run's packed files (``RUN/accurate-<i>.safetensors``, ``RUN/students-1.safetensors``)
+become the shipped format (:func:`fer_sklearn.pretrained.export_pretrained`: one
+safetensors file of ``save_model`` per model, weights in fp16): ``accurate`` the
+mean-logit ensemble of ``--accurate`` (default: all the run's members), ``default``
+and ``fast`` the students named. Each file records how its networks were trained: the
+classifier's parameters are those of the recipe (optimizer, rate, batch, epochs,
+augmentation, label smoothing), and ``metrics["training"]`` says what parameters cannot
+(the schedule set every batch, the teacher, the card, the command). Other model files in
+the folder are removed, and the total must stay within the 50 MB cap. The same run folder
+gives the same files, byte for byte; then ``calibrate_int8.py`` adds the int8 ranges.
+
+    python factory/export_run.py runs/flagship3
+    python factory/export_run.py runs/flagship3 --accurate v64a v64d3 --weights /tmp/w
+
+``--record-run-1`` rewrites the shipped files of run 1 (2026-11-27, whose networks were
+trained by a script since replaced by ``train_flagship.py``) with that record, from
+``runs/device-run-1/results.json``: their weights, and so their sha256, stay as they are.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from _toolbox import read_packed
+from train_flagship import MEMBERS, STUDENTS, optimizer_settings
+
+from fer_sklearn import load_model
+from fer_sklearn.persistence import read_description
+from fer_sklearn.pipeline import EmotionPipeline
+from fer_sklearn.preprocessing import Grayscale, ImageResizer, PixelNormalizer
+from fer_sklearn.pretrained import WEIGHTS_DIR, export_pretrained
+from fer_sklearn.training import make_recipe
+
+CAP_BYTES = 50e6
+RUN_1 = Path(__file__).parent / "runs" / "device-run-1" / "results.json"
+SCHEDULE = ("the rate warmed up over 3% of the training, then a cosine to 0, set every batch "
+            "(WarmupCosine); the epoch of best PublicTest accuracy kept")
+# the parameters a model file keeps of how its network was trained (not where it runs)
+_NOT_RECORDED = ("module", "classes", "device", "callbacks", "verbose", "precision", "tta",
+                 "tta_shift", "warm_start")
+
+
+def recipe_params(recipe, n_epochs, *, teacher=None, **settings):
+    """The classifier parameters of ``make_recipe(recipe)``, as a model file records them."""
+    clf = make_recipe(recipe, max_epochs=max(1, int(n_epochs)), teacher=teacher, **settings)
+    params = clf.to_classifier().get_params(deep=False)
+    return {k: v for k, v in params.items()
+            if k not in _NOT_RECORDED and not k.startswith("module__")}
+
+
+def member_params(name, row, batch_size):
+    """How a member of ``train_flagship.py`` was trained (its spec in ``MEMBERS``)."""
+    spec = MEMBERS.get(name, {})
+    settings = optimizer_settings(spec.get("optimizer", "adamw"), batch_size)
+    return recipe_params("m40", row["n_epochs"], batch_size=batch_size,
+                         mixup=spec.get("mixup", 0.0), cutmix=spec.get("cutmix", 0.0),
+                         random_state=spec.get("seed"), **settings)
+
+
+def pipelines(run):
+    """Each network of the run as a fitted pipeline (the run's preprocessing, its classifier)."""
+    results = json.loads((run / "results.json").read_text())
+    norm = results["normalize"]
+    networks = read_packed(sorted(run.glob("accurate-*.safetensors"))
+                           + sorted(run.glob("students-*.safetensors")))
+    steps = [("grayscale", Grayscale()), ("resize", ImageResizer(size=48)),
+             ("normalize", PixelNormalizer(mean=norm["mean"], std=norm["std"]))]
+    out = {}
+    for name, (clf, entry) in networks.items():
+        pipe = EmotionPipeline([(n, type(s)(**s.get_params())) for n, s in steps] + [("clf", clf)])
+        pipe[:-1].fit(np.full((1, 48, 48), 255, dtype=np.uint8))  # mean and std are given
+        out[name] = (pipe, entry)
+    return out, results
+
+
+def export(models, weights, version, training):
+    """Write ``{name: (pipelines, params, scores)}`` into ``weights``; the files' total size."""
+    for name, (pipes, params, scores) in models.items():
+        export_pretrained(pipes, name, directory=weights, version=version, params=params,
+                          metrics={"members": scores, "training": training[name]})
+    keep = {f"{m}.safetensors" for m in models}
+    total = 0
+    for path in sorted(weights.iterdir()):
+        if path.suffix in (".json", ".int8", ".safetensors") and path.name not in keep:
+            path.unlink()
+            continue
+        total += path.stat().st_size
+        print(f"{path}  {path.stat().st_size / 1e6:.2f} MB")
+    print(f"total {total / 1e6:.2f} MB (cap {CAP_BYTES / 1e6:.0f} MB)")
+    if total > CAP_BYTES:
+        raise SystemExit("the exported weights pass the 50 MB cap")
+    return total
+
+
+def from_run(args):
+    """The models of a ``train_flagship.py`` run folder."""
+    networks, results = pipelines(args.run)
+    members = args.accurate or list(results["members"])
+    batch = results.get("batch_size", 1024)
+    where = (f"{results['machine']['card']}, {results['machine']['date']}, "
+             f"factory/train_flagship.py")
+    rows = {**results["members"], **results["students"]}
+    scores = {n: {k: rows[n].get(k) for k in ("public_test_accuracy", "n_epochs", "images_per_s",
+                                              "tflops", "network")} for n in rows}
+    student_batch = min(512, batch)
+    models = {
+        "accurate": ([networks[n][0] for n in members],
+                     member_params(members[0], rows[members[0]], batch),
+                     {n: scores[n] for n in members}),
+        **{shipped: ([networks[shipped][0]],
+                     recipe_params(STUDENTS[shipped], rows[shipped]["n_epochs"],
+                                   teacher="accurate", batch_size=student_batch,
+                                   lr=2e-3 * (student_batch / 128) ** 0.5),
+                     {shipped: scores[shipped]}) for shipped in ("default", "fast")},
+    }
+    training = {
+        "accurate": f"members {', '.join(members)} ({SCHEDULE}; label smoothing 0.1), "
+                    f"combined by their mean logits; on {where}",
+        **{shipped: f"{STUDENTS[shipped]} distilled from the run's ensemble (0.75 x KL at "
+                    f"temperature 2 + 0.25 x cross-entropy; {SCHEDULE}), warm-started from the "
+                    f"shipped {shipped}; on {where}" for shipped in ("default", "fast")},
+    }
+    version = (results["machine"].get("date") or "")[:10] or None
+    return export(models, args.weights, version, training)
+
+
+def record_run_1(args):
+    """The shipped files of run 1, rewritten with the record of how it trained them."""
+    results = json.loads(RUN_1.read_text())
+    train = results["train"]
+    where = (f"{results['machine']['card']}, {results['machine']['date']}, run 1 "
+             f"(factory/RUNS.md; its script since replaced by factory/train_flagship.py)")
+    epochs = {name: len(row["epochs"]) for group in ("members", "students")
+              for name, row in results[group].items()}
+    common = dict(batch_size=train["batch_size"], lr=train["lr"],
+                  optimizer__weight_decay=train["weight_decay"])
+    networks = {"accurate": ("m40", results["ensemble"]["members"], None),
+                "default": ("s24", ["s24"], "accurate"), "fast": ("s16", ["s16"], "accurate")}
+    models, training = {}, {}
+    for name, (recipe, trained, teacher) in networks.items():
+        path = args.weights / f"{name}.safetensors"
+        document = read_description(path)
+        params = recipe_params(recipe, max(epochs[n] for n in trained), teacher=teacher, **common)
+        models[name] = ([load_model(path)], params, document["metrics"].get("members", {}))
+        training[name] = (
+            f"members {', '.join(trained)} side by side, 270 s each ({SCHEDULE} over the "
+            f"seconds; label smoothing {train['label_smoothing']}), combined by their mean "
+            f"logits; on {where}" if teacher is None else
+            f"{recipe} distilled from run 1's members, 110 s (0.75 x KL at temperature 2 + 0.25 "
+            f"x cross-entropy; {SCHEDULE} over the seconds); on {where}")
+    version = results["machine"]["date"]
+    export(models, args.weights, version, training)  # the int8 ranges travel with the weights
+    return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path, nargs="?", help="OUT folder of train_flagship.py")
+    parser.add_argument("--accurate", nargs="+", help="members of accurate (default: all)")
+    parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--record-run-1", action="store_true",
+                        help="rewrite run 1's shipped files with the record of their training")
+    args = parser.parse_args(argv)
+    if args.record_run_1:
+        return record_run_1(args)
+    if args.run is None:
+        parser.error("give the run folder, or --record-run-1")
+    return from_run(args)
+
+
+if __name__ == "__main__":
+    main()
