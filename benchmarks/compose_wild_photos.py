@@ -60,7 +60,7 @@ REAL = [
      "portrait, a hand over the forehead (transparent PNG, flattened on white)", "wild-heldout",
      [[577, 225, 386, 386]], None, []),
     ("feat_soldier", "BWPictureHuman.jpg",
-     "black-and-white, a soldier in three-quarter profile shouting", "wild-heldout",
+     "black-and-white, a soldier in three-quarter profile shouting", "wild-tune",
      [[828, 370, 225, 255]], ["turned"],
      # soldiers lying in the grass, faces under helmets, blurred: neither found nor false
      [[1630, 1550, 180, 230], [2030, 1550, 160, 200], [150, 1650, 400, 262]]),
@@ -94,7 +94,7 @@ SOURCES = [
     *[("feat_multi_face", i, "wild-heldout", False) for i in range(5)],
     ("feat_single_face", 0, "wild-heldout", False), ("feat_angry", 0, "wild-heldout", False),
     ("feat_turned_45", 0, "wild-heldout", True), ("feat_hand_on_forehead", 0, "wild-heldout", False),
-    ("feat_soldier", 0, "wild-heldout", True),
+    ("feat_soldier", 0, "wild-tune", True),
 ]
 CUT_SIDES = ("left", "right", "top", "bottom", "top-left", "top-right", "bottom-left",
              "bottom-right")
@@ -172,22 +172,29 @@ def _labels(photo, window, transform, scale, target, target_kind, turned_faces):
     return faces, kinds, ignore
 
 
-def compose(photos, rng):
-    """The composed entries: two cut faces and two turned faces per source face."""
+def compose(photos, seed):
+    """The composed entries: per source face, cut faces by different sides and turned faces.
+
+    Two of each per face of ``wild-heldout``, six and four per face of ``wild-tune``
+    (it has fewer faces). Each source face draws from a generator of its own, so
+    that adding to one part leaves the other as it was.
+    """
     by_name = {p["name"]: p for p in photos}
     turned_in = {}
     for name, index, _, turned in SOURCES:
         if turned:
             turned_in.setdefault(name, set()).add(index)
     entries = []
-    for name, index, split, _ in SOURCES:
+    for number, (name, index, split, _) in enumerate(SOURCES):
+        rng = np.random.RandomState([seed, number])
+        n_cut, n_turned = (6, 4) if split == "wild-tune" else (2, 2)
         photo = by_name[name]
         width, height = photo["size"]
         face = photo["faces"][index]
         base = {"split": split, "licence": photo["licence"], "package": photo["package"]}
         sides = rng.permutation(CUT_SIDES)
         made = 0
-        for side in sides:  # two cut faces, by different sides
+        for side in sides:
             window = _cut_window(rng, face, width, height, side)
             if window is None:
                 continue
@@ -199,10 +206,10 @@ def compose(photos, rng):
                             "category": f"face cut by the frame ({side})", "faces": faces,
                             "kinds": kinds, "ignore": ignore})
             made += 1
-            if made == 2:
+            if made == n_cut:
                 break
         turned = 0
-        for _ in range(20):  # two turned faces
+        for _ in range(10 * n_turned):
             angle = float(np.round(rng.choice([-1, 1]) * rng.uniform(15, 40), 1))
             mirror = bool(rng.rand() < 0.5)
             x, y, w, h = face
@@ -227,8 +234,9 @@ def compose(photos, rng):
                                         + (", mirrored" if mirror else ""),
                             "faces": faces, "kinds": kinds, "ignore": ignore})
             turned += 1
-            if turned == 2:
+            if turned == n_turned:
                 break
+    rng = np.random.RandomState([seed, len(SOURCES)])
     for name in NEGATIVE_WINDOWS:
         photo = by_name[name]
         width, height = photo["size"]
@@ -305,7 +313,7 @@ def main(argv=None):
     paths = build()
     for photo in photos:
         photo["size"] = list(Image.open(paths[photo["name"]]).size)
-    made = compose(photos, np.random.RandomState(args.seed))
+    made = compose(photos, args.seed)
     write(real + made)
     print(f"{len(real)} real and {len(made)} composed photos written to {MANIFEST}")
 

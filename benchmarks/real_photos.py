@@ -15,6 +15,7 @@ images is copied into the repository. Run::
 """
 
 import bz2
+import hashlib
 import io
 import json
 import pickle
@@ -138,7 +139,8 @@ def source_image(photo, listing, cache):
 def build(folder=DEFAULT_FOLDER):
     """Write every photo of the list into ``folder`` as ``NAME.png``; return their paths.
 
-    Photos already there are kept.
+    Photos already there are kept; a composed photo's file name ends with a hash
+    of its recipe, so that a changed recipe makes a new file.
     """
     folder = Path(folder)
     cache = folder / "packages"
@@ -146,14 +148,22 @@ def build(folder=DEFAULT_FOLDER):
     listing = manifest()
     by_name = {photo["name"]: photo for photo in listing["photos"]}
     paths = {}
+    sources = {}
     for photo in listing["photos"]:
         path = folder / f"{photo['name']}.png"
+        if "compose" in photo:
+            recipe = json.dumps(photo["compose"], sort_keys=True).encode()
+            path = folder / f"{photo['name']}-{hashlib.sha256(recipe).hexdigest()[:8]}.png"
         paths[photo["name"]] = path
         if path.exists():
             continue
         if "compose" in photo:
             recipe = photo["compose"]
-            image = composed(source_image(by_name[recipe["source"]], listing, cache), recipe)
+            if recipe["source"] not in sources:  # a source photo composes several
+                sources.clear()
+                sources[recipe["source"]] = source_image(by_name[recipe["source"]], listing,
+                                                         cache)
+            image = composed(sources[recipe["source"]], recipe)
         else:
             image = source_image(photo, listing, cache)
         image.save(path)
