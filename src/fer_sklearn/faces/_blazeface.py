@@ -1,20 +1,38 @@
-"""BlazeFace: MediaPipe's short-range CNN face detector, run by onnxruntime.
+"""BlazeFace: MediaPipe's short-range and full-range CNN face detectors, run by onnxruntime.
 
-The network (``models/blazeface_short_range.onnx``, Apache-2.0, converted from
-MediaPipe's TFLite file by ``benchmarks/convert_blazeface.py``) scores 896
-anchors of a 128x128 RGB input; the SSD anchors, the decoding of its boxes and
-six keypoints, and MediaPipe's weighted non-maximum suppression are written
-here. The network is fully convolutional, so its input may be any size whose
-sides are multiples of 16 (the shipped file leaves them free): a photo is
+The short-range network (``models/blazeface_short_range.onnx``, Apache-2.0,
+converted from MediaPipe's TFLite file by ``benchmarks/convert_blazeface.py``)
+scores 896 anchors of a 128x128 RGB input; the SSD anchors, the decoding of its
+boxes and six keypoints, and MediaPipe's weighted non-maximum suppression are
+written here. The network is fully convolutional, so its input may be any size
+whose sides are multiples of 16 (the shipped file leaves them free): a photo is
 searched in one pass at the scale where its shorter side is 128 pixels (the
 network finds faces of about a fifth to the whole of a 128-pixel square), and
 in one more pass per halving of that scale when ``min_size`` asks for smaller
 faces.
+
+Two more passes find what that one misses (``benchmarks/bench_real_photos.py``
+measures them on the wild part of the real-photo list):
+
+* the *edge pass*: the same network on the photo padded on each side by a
+  quarter of its shorter side, mirrored at its edges. A face cut by the frame
+  is completed by its own mirror image (a face is nearly symmetric), so it
+  fills an anchor as a whole face does; a detection centred outside the photo
+  is the mirror of a face inside and is dropped.
+* the *full-range pass*: MediaPipe's full-range network
+  (``models/blazeface_full_range.onnx``, converted by
+  ``benchmarks/convert_blazeface_full_range.py``; made for faces up to five
+  metres from a back camera: 2304 anchors on a 192x192 input), which finds
+  smaller and more turned faces, at about twice the cost of a short-range
+  pass. It runs when the short-range passes found no face or several: a
+  photo of one person pays nothing for it, a crowd or a photo where nothing
+  was found gets the second opinion.
 """
 
 import functools
 import json
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,8 +42,30 @@ from ._presence import second_look
 INPUT_SIZE = 128
 STRIDE = 16  # the network's coarsest stride: the sides of its input are multiples of it
 MAX_PASS = 512  # longest side of one pass, in the network's pixels: larger are cut in tiles
-# (stride, anchors per cell) of MediaPipe's face_detection_short_range_common.pbtxt
-_ANCHOR_LAYOUT = ((8, 2), (16, 6))
+
+
+class Net(NamedTuple):
+    """One of the shipped BlazeFace networks and how to read its outputs."""
+
+    file: str
+    size: int
+    """Side of the square input it was trained on: a pass scales the photo to it."""
+    layout: tuple
+    """``(stride, anchors per cell)`` of each anchor layer (MediaPipe's calculator options)."""
+    stride: int
+    """Its coarsest stride: the sides of its input are multiples of it."""
+
+
+# MediaPipe's face_detection_short_range_common.pbtxt and face_detection_full_range.pbtxt
+SHORT_RANGE = Net("blazeface_short_range.onnx", INPUT_SIZE, ((8, 2), (16, 6)), STRIDE)
+FULL_RANGE = Net("blazeface_full_range.onnx", 192, ((4, 1),), 32)
+_ANCHOR_LAYOUT = SHORT_RANGE.layout
+EDGE_PAD = 0.25
+"""Padding of the edge pass, per side, as a fraction of the photo's shorter side: the
+mirror image completes a face cut by up to half of a face filling half of the side."""
+EDGE_TOLERANCE = 0.1
+"""A detection is kept if its centre lies inside the photo, or outside by at most this
+fraction of its side (a face cut by half is centred on the edge)."""
 _LOGIT_LIMIT = 80.0  # MediaPipe clips at 100, whose sigmoid overflows float32
 IOU_THRESHOLD = 0.3  # MediaPipe's min_suppression_threshold
 SMALLEST = 0.2  # smallest face found, as a fraction of the side of the square a pass sees
@@ -34,9 +74,9 @@ KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ea
 """The six keypoints of a BlazeFace detection, in the model's order (the person's right/left)."""
 
 
-@functools.lru_cache(maxsize=1)
-def network():
-    """The network as an onnxruntime session, loaded once.
+@functools.lru_cache(maxsize=2)
+def network(net=SHORT_RANGE):
+    """A network (the short-range one by default) as an onnxruntime session, loaded once.
 
     One thread per run (the caller's): a session is safe to share between
     threads, so the photos of a batch are searched in threads of their own.
@@ -50,7 +90,7 @@ def network():
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only
-    model = (resources.files(__package__) / "models" / "blazeface_short_range.onnx").read_bytes()
+    model = (resources.files(__package__) / "models" / net.file).read_bytes()
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
@@ -61,15 +101,16 @@ def framing():
     return np.asarray(json.loads(text)["coef"], dtype=np.float64)
 
 
-@functools.lru_cache(maxsize=8)
-def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE):
+@functools.lru_cache(maxsize=16)
+def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE, layout=_ANCHOR_LAYOUT):
     """Anchor centres ``(n, 2)`` as ``(x, y)`` in [0, 1] of the input, in the output's order.
 
-    896 for a 128x128 input: a cell of 8 pixels with 2 anchors, then a cell of
-    16 with 6, each grid row by row.
+    896 for a 128x128 input of the short-range network: a cell of 8 pixels
+    with 2 anchors, then a cell of 16 with 6, each grid row by row; 2304 for
+    the full-range one's 192x192 (a cell of 4 pixels, 1 anchor).
     """
     centres = []
-    for stride, per_cell in _ANCHOR_LAYOUT:
+    for stride, per_cell in layout:
         rows, cols = height // stride, width // stride
         yy, xx = np.meshgrid((np.arange(rows, dtype=np.float32) + 0.5) / rows,
                              (np.arange(cols, dtype=np.float32) + 0.5) / cols, indexing="ij")
@@ -77,7 +118,8 @@ def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE):
     return np.concatenate(centres)
 
 
-def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
+def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE,
+           layout=_ANCHOR_LAYOUT):
     """Boxes, scores and keypoints of the anchors scoring above ``threshold``.
 
     Parameters
@@ -90,6 +132,8 @@ def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
         Smallest sigmoid score kept.
     height, width : int, default=128
         Size of the network's input.
+    layout : tuple, default=the short-range network's
+        Its anchor layers (:attr:`Net.layout`).
 
     Returns
     -------
@@ -101,7 +145,7 @@ def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
     scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -_LOGIT_LIMIT, _LOGIT_LIMIT)))
     keep = scores > threshold
     points = regressors[keep].reshape(-1, 8, 2) / np.array([width, height], dtype=np.float32)
-    anchors = ssd_anchors(height, width)[keep][:, None, :]
+    anchors = ssd_anchors(height, width, layout)[keep][:, None, :]
     centre, size = points[:, 0] + anchors[:, 0], points[:, 1]
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
     valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -147,14 +191,14 @@ def weighted_nms(boxes, scores, keypoints, iou_threshold=IOU_THRESHOLD):
     return tuple(np.stack(values) for values in zip(*kept))
 
 
-def network_outputs(pixels):
+def network_outputs(pixels, net=SHORT_RANGE):
     """Raw ``(regressors (n_anchors, 16), logits (n_anchors,))`` of one uint8 RGB input.
 
-    ``pixels`` is ``(height, width, 3)``, both multiples of :data:`STRIDE`
-    (``(128, 128, 3)``: 896 anchors).
+    ``pixels`` is ``(height, width, 3)``, both multiples of the network's
+    stride (``(128, 128, 3)``: 896 anchors of the short-range network).
     """
     x = (pixels.transpose(2, 0, 1)[None].astype(np.float32) - 127.5) / 127.5  # [-1, 1]
-    regressors, logits = network().run(["regressors", "classificators"], {"input": x})
+    regressors, logits = network(net).run(["regressors", "classificators"], {"input": x})
     return regressors.reshape(-1, 16), logits.reshape(-1)
 
 
@@ -180,36 +224,74 @@ def scales(height, width, min_size):
     return sides
 
 
-def raw_detections(rgb, min_size=None, threshold=0.5):
+def raw_detections(rgb, min_size=None, threshold=0.5, edges=False):
     """BlazeFace's own boxes, scores and keypoints on a photo, in its pixels.
 
-    The detections of all passes (:func:`scales`) are merged by one
-    :func:`weighted_nms`, as MediaPipe merges those of its one input, and a
-    detection lying mostly inside a better one is dropped.
+    The detections of all passes (:func:`scales`, and the edge pass with
+    ``edges``) are merged by one :func:`weighted_nms`, as MediaPipe merges
+    those of its one input, and a detection lying mostly inside a better one
+    is dropped.
     """
     height, width = rgb.shape[:2]
     found = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
+    if edges:
+        found.append(edge_pass(rgb, threshold))
+    return merged(found)
+
+
+def merged(found):
+    """Detections of several passes ``[(boxes, scores, points), ...]`` merged into one set."""
     boxes, scores, points = (np.concatenate(values) for values in zip(*found))
     if not len(boxes):
         return boxes, scores, points
     return _drop_nested(*weighted_nms(boxes, scores, points))
 
 
-def tiles(length):
+def edge_pass(rgb, threshold, net=SHORT_RANGE):
+    """Detections of the photo mirrored past its edges (:data:`EDGE_PAD`), in its pixels.
+
+    Only those centred in the photo are kept (:func:`inside`): the mirror image
+    of a whole face near an edge is found too, outside.
+    """
+    cv2 = opencv()
+    pad = int(round(EDGE_PAD * min(rgb.shape[:2])))
+    padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    boxes, scores, points = _search(padded, threshold, min(padded.shape[:2]), net)
+    return inside(boxes - pad, scores, points - pad, rgb.shape)
+
+
+def full_range_pass(rgb, threshold):
+    """Detections of the full-range network on the photo, its shorter side at 192 pixels."""
+    return inside(*_search(rgb, threshold, min(rgb.shape[:2]), FULL_RANGE), rgb.shape)
+
+
+def inside(boxes, scores, points, shape):
+    """The detections centred in a photo of ``shape`` (within :data:`EDGE_TOLERANCE`)."""
+    height, width = shape[:2]
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    slack = EDGE_TOLERANCE * (boxes[:, 2] - boxes[:, 0])
+    keep = ((centres[:, 0] >= -slack) & (centres[:, 0] <= width + slack)
+            & (centres[:, 1] >= -slack) & (centres[:, 1] <= height + slack))
+    return boxes[keep], scores[keep], points[keep]
+
+
+def tiles(length, size=INPUT_SIZE):
     """``(start, size)`` of the tiles of one side of a scaled photo, in the network's pixels.
 
-    One tile when the side is at most :data:`MAX_PASS`; otherwise tiles of
-    that size overlapping by 128 pixels (the largest face the network finds),
-    so that every face lies whole in one of them.
+    One tile when the side is at most :data:`MAX_PASS` (times ``size / 128``
+    for a network of a larger input ``size``); otherwise tiles of that length
+    overlapping by ``size`` pixels (the largest face the network finds), so
+    that every face lies whole in one of them.
     """
-    if length <= MAX_PASS:
+    longest = MAX_PASS * size // INPUT_SIZE
+    if length <= longest:
         return [(0, length)]
-    starts = set(range(0, length - MAX_PASS, MAX_PASS - INPUT_SIZE)) | {length - MAX_PASS}
-    return [(start, MAX_PASS) for start in sorted(starts)]
+    starts = set(range(0, length - longest, longest - size)) | {length - longest}
+    return [(start, longest) for start in sorted(starts)]
 
 
-def _search(rgb, threshold, side):
-    """Raw detections of the network on the photo scaled so that ``side`` is 128 pixels.
+def _search(rgb, threshold, side, net=SHORT_RANGE):
+    """Raw detections of a network on the photo scaled so that ``side`` is its input side.
 
     Decoded, not yet merged by non-maximum suppression; boxes and keypoints
     in photo pixels. A scaled photo larger than :data:`MAX_PASS` on a side is
@@ -219,33 +301,35 @@ def _search(rgb, threshold, side):
     """
     cv2 = opencv()
     height, width = rgb.shape[:2]
-    scale = INPUT_SIZE / side
+    scale = net.size / side
     nw, nh = max(1, round(width * scale)), max(1, round(height * scale))
     scaled = cv2.resize(rgb, (nw, nh),
                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     found = []
-    for y, h in tiles(nh):
-        for x, w in tiles(nw):
-            boxes, scores, points = _run_tile(scaled[y:y + h, x:x + w], threshold)
+    for y, h in tiles(nh, net.size):
+        for x, w in tiles(nw, net.size):
+            boxes, scores, points = _run_tile(scaled[y:y + h, x:x + w], threshold, net)
             inner = np.array([x > 0, y > 0, x + w < nw, y + h < nh])
-            edge = np.abs(boxes - [0, 0, w, h]) < 0.01 * INPUT_SIZE
+            edge = np.abs(boxes - [0, 0, w, h]) < 0.01 * net.size
             keep = ~(edge & inner).any(axis=1)
             found.append(((boxes[keep] + [x, y, x, y]) / scale, scores[keep],
                           (points[keep] + [x, y]) / scale))
     return tuple(np.concatenate(values) for values in zip(*found))
 
 
-def _run_tile(pixels, threshold):
-    """Raw detections of one tile, centred on a black canvas whose sides are multiples of 16.
+def _run_tile(pixels, threshold, net=SHORT_RANGE):
+    """Raw detections of one tile, centred on a black canvas whose sides are multiples of
+    the network's stride.
 
     Boxes and keypoints in the tile's pixels.
     """
     h, w = pixels.shape[:2]
-    canvas_h, canvas_w = (-(-max(n, INPUT_SIZE) // STRIDE) * STRIDE for n in (h, w))
+    canvas_h, canvas_w = (-(-max(n, net.size) // net.stride) * net.stride for n in (h, w))
     canvas = np.zeros((canvas_h, canvas_w, 3), dtype=np.uint8)
     ox, oy = (canvas_w - w) // 2, (canvas_h - h) // 2
     canvas[oy:oy + h, ox:ox + w] = pixels
-    boxes, scores, points = decode(*network_outputs(canvas), threshold, canvas_h, canvas_w)
+    outputs = network_outputs(canvas) if net is SHORT_RANGE else network_outputs(canvas, net)
+    boxes, scores, points = decode(*outputs, threshold, canvas_h, canvas_w, net.layout)
     size = np.array([canvas_w, canvas_h])
     return boxes * np.tile(size, 2) - [ox, oy, ox, oy], scores, points * size - [ox, oy]
 
@@ -267,6 +351,15 @@ def _drop_nested(boxes, scores, points, overlap=NESTED_OVERLAP):
         if not np.any(inter > overlap * np.minimum(areas[i], areas[keep])):
             keep.append(i)
     return boxes[keep], scores[keep], points[keep]
+
+
+def _looked(rgb, found, passes, look_again):
+    """The detections ``found`` that pass the second look (all of them without it)."""
+    boxes, scores, points = found
+    if look_again and len(boxes):
+        keep = second_look(rgb, boxes, scores, points, passes)
+        boxes, scores, points = boxes[keep], scores[keep], points[keep]
+    return boxes, scores, points
 
 
 def fer_frames(boxes, keypoints):
@@ -293,14 +386,19 @@ def fer_frames(boxes, keypoints):
 def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
     """Faces of an RGB photo as dicts: ``box`` (FER2013 framing), ``score``, ``keypoints``.
 
+    The short-range passes and the edge pass first; then, unless they found
+    exactly one face, the full-range pass, its detections merged with theirs.
     With ``look_again``, the less sure candidates must pass
     :func:`~fer_sklearn.faces._presence.second_look`.
     """
-    boxes, scores, points = raw_detections(rgb, min_size, threshold)
-    if look_again and len(boxes):
-        passes = len(scales(*rgb.shape[:2], min_size))
-        keep = second_look(rgb, boxes, scores, points, passes)
-        boxes, scores, points = boxes[keep], scores[keep], points[keep]
+    passes = len(scales(*rgb.shape[:2], min_size))
+    height, width = rgb.shape[:2]
+    short = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
+    short.append(edge_pass(rgb, threshold))
+    boxes, scores, points = _looked(rgb, merged(short), passes, look_again)
+    if len(boxes) != 1:
+        found = merged([*short, full_range_pass(rgb, threshold)])
+        boxes, scores, points = _looked(rgb, found, passes, look_again)
     height, width = rgb.shape[:2]
     faces = []
     for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):
