@@ -17,8 +17,9 @@ measures them on the wild part of the real-photo list):
 * the *edge pass*: the same network on the photo padded on each side by a
   quarter of its shorter side, mirrored at its edges. A face cut by the frame
   is completed by its own mirror image (a face is nearly symmetric), so it
-  fills an anchor as a whole face does; a detection centred outside the photo
-  is the mirror of a face inside and is dropped.
+  fills an anchor as a whole face does. Only detections reaching past an edge
+  are kept from it, and of those only the ones centred in the photo (one
+  centred outside is the mirror image of a face inside).
 * the *full-range pass*: MediaPipe's full-range network
   (``models/blazeface_full_range.onnx``, converted by
   ``benchmarks/convert_blazeface_full_range.py``; made for faces up to five
@@ -248,16 +249,23 @@ def merged(found):
 
 
 def edge_pass(rgb, threshold, net=SHORT_RANGE):
-    """Detections of the photo mirrored past its edges (:data:`EDGE_PAD`), in its pixels.
+    """Detections of faces cut by the frame, found on the photo mirrored past its edges.
 
-    Only those centred in the photo are kept (:func:`inside`): the mirror image
-    of a whole face near an edge is found too, outside.
+    The photo is padded by :data:`EDGE_PAD` of its shorter side, mirrored, and
+    searched at the scale where the padded shorter side is the network's input.
+    Kept: the detections that reach past an edge of the photo (a face lying
+    whole inside is the main pass's, which sees it larger) and are centred in
+    it (:func:`inside`: the mirror image of a face near an edge is found too,
+    outside). Boxes and keypoints in the photo's pixels.
     """
     cv2 = opencv()
     pad = int(round(EDGE_PAD * min(rgb.shape[:2])))
     padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
     boxes, scores, points = _search(padded, threshold, min(padded.shape[:2]), net)
-    return inside(boxes - pad, scores, points - pad, rgb.shape)
+    boxes, points = boxes - pad, points - pad
+    height, width = rgb.shape[:2]
+    cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > width) | (boxes[:, 3] > height)
+    return inside(boxes[cut], scores[cut], points[cut], rgb.shape)
 
 
 def full_range_pass(rgb, threshold):
