@@ -38,14 +38,14 @@ from bench_vs_fer import compose
 from real_photos import build, manifest
 
 from fer_sklearn import detect_faces
-from fer_sklearn.faces import _blazeface
+from fer_sklearn.faces import _blazeface, _passes
 from fer_sklearn.faces._detect import _shrunk, read_photo
 
 
 @contextlib.contextmanager
 def passes(edge=True, full=True, ran=None):
     """detect_faces with the edge and full-range passes on or off; ``ran`` counts the latter."""
-    saved = _blazeface.edge_pass, _blazeface.full_range_pass
+    saved = _passes.edge_pass, _passes.full_range_pass
 
     def no_pass(rgb, *args, **kwargs):
         return np.empty((0, 4)), np.empty(0), np.empty((0, 6, 2))
@@ -54,12 +54,12 @@ def passes(edge=True, full=True, ran=None):
         ran.append(1)
         return saved[1](rgb, threshold)
 
-    _blazeface.edge_pass = saved[0] if edge else no_pass
-    _blazeface.full_range_pass = (counted if ran is not None else saved[1]) if full else no_pass
+    _passes.edge_pass = saved[0] if edge else no_pass
+    _passes.full_range_pass = (counted if ran is not None else saved[1]) if full else no_pass
     try:
         yield
     finally:
-        _blazeface.edge_pass, _blazeface.full_range_pass = saved
+        _passes.edge_pass, _passes.full_range_pass = saved
 
 
 def timed(function, *args, repeat=3):
@@ -83,8 +83,8 @@ def measure(paths):
         rgb, _ = _shrunk(photo.pixels, 320, photo.scale)
         side = min(rgb.shape[:2])
         times["short-range pass"].append(timed(_blazeface._search, rgb, 0.4, side))
-        times["edge pass"].append(timed(_blazeface.edge_pass, rgb, 0.4))
-        times["full-range pass"].append(timed(_blazeface.full_range_pass, rgb, 0.4))
+        times["edge pass"].append(timed(_passes.edge_pass, rgb, 0.4))
+        times["full-range pass"].append(timed(_passes.full_range_pass, rgb, 0.4))
         with passes(edge=False, full=False):
             times["detect_faces before (short-range pass only)"].append(timed(detect_faces, path))
         times["detect_faces now"].append(timed(detect_faces, path))

@@ -11,34 +11,17 @@ network finds faces of about a fifth to the whole of a 128-pixel square), and
 in one more pass per halving of that scale when ``min_size`` asks for smaller
 faces.
 
-Two more passes find what that one misses (``benchmarks/bench_real_photos.py``
-measures them on the wild part of the real-photo list):
-
-* the *edge pass*: the same network on the photo padded on each side by a
-  quarter of its shorter side, mirrored at its edges. A face cut by the frame
-  is completed by its own mirror image (a face is nearly symmetric), so it
-  fills an anchor as a whole face does. Only detections reaching past an edge
-  are kept from it, and of those only the ones centred in the photo (one
-  centred outside is the mirror image of a face inside).
-* the *full-range pass*: MediaPipe's full-range network
-  (``models/blazeface_full_range.onnx``, converted by
-  ``benchmarks/convert_blazeface_full_range.py``; made for faces up to five
-  metres from a back camera: 2304 anchors on a 192x192 input), which finds
-  smaller and more turned faces, at about twice the cost of a short-range
-  pass. It runs when the short-range passes found no face or several: a
-  photo of one person pays nothing for it, a crowd or a photo where nothing
-  was found gets the second opinion.
+Two more passes, for faces cut by the frame and for smaller and more turned faces,
+and the framing of the detections, are :mod:`fer_sklearn.faces._passes`'s.
 """
 
 import functools
-import json
 from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
 
 from ._opencv import opencv
-from ._presence import second_look
 
 INPUT_SIZE = 128
 STRIDE = 16  # the network's coarsest stride: the sides of its input are multiples of it
@@ -61,12 +44,6 @@ class Net(NamedTuple):
 SHORT_RANGE = Net("blazeface_short_range.onnx", INPUT_SIZE, ((8, 2), (16, 6)), STRIDE)
 FULL_RANGE = Net("blazeface_full_range.onnx", 192, ((4, 1),), 32)
 _ANCHOR_LAYOUT = SHORT_RANGE.layout
-EDGE_PAD = 0.25
-"""Padding of the edge pass, per side, as a fraction of the photo's shorter side: the
-mirror image completes a face cut by up to half of a face filling half of the side."""
-EDGE_TOLERANCE = 0.1
-"""A detection is kept if its centre lies inside the photo, or outside by at most this
-fraction of its side (a face cut by half is centred on the edge)."""
 _LOGIT_LIMIT = 80.0  # MediaPipe clips at 100, whose sigmoid overflows float32
 IOU_THRESHOLD = 0.3  # MediaPipe's min_suppression_threshold
 SMALLEST = 0.2  # smallest face found, as a fraction of the side of the square a pass sees
@@ -93,13 +70,6 @@ def network(net=SHORT_RANGE):
     options.log_severity_level = 3  # errors only
     model = (resources.files(__package__) / "models" / net.file).read_bytes()
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-
-
-@functools.lru_cache(maxsize=1)
-def framing():
-    """The linear map from a detection's keypoints to the FER2013 frame (see fit_framing.py)."""
-    text = (resources.files(__package__) / "models" / "blazeface_framing.json").read_text()
-    return np.asarray(json.loads(text)["coef"], dtype=np.float64)
 
 
 @functools.lru_cache(maxsize=16)
@@ -225,19 +195,15 @@ def scales(height, width, min_size):
     return sides
 
 
-def raw_detections(rgb, min_size=None, threshold=0.5, edges=False):
+def raw_detections(rgb, min_size=None, threshold=0.5):
     """BlazeFace's own boxes, scores and keypoints on a photo, in its pixels.
 
-    The detections of all passes (:func:`scales`, and the edge pass with
-    ``edges``) are merged by one :func:`weighted_nms`, as MediaPipe merges
-    those of its one input, and a detection lying mostly inside a better one
-    is dropped.
+    The detections of all short-range passes (:func:`scales`) are merged by one
+    :func:`weighted_nms`, as MediaPipe merges those of its one input, and a
+    detection lying mostly inside a better one is dropped.
     """
     height, width = rgb.shape[:2]
-    found = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
-    if edges:
-        found.append(edge_pass(rgb, threshold))
-    return merged(found)
+    return merged([_search(rgb, threshold, side) for side in scales(height, width, min_size)])
 
 
 def merged(found):
@@ -246,41 +212,6 @@ def merged(found):
     if not len(boxes):
         return boxes, scores, points
     return _drop_nested(*weighted_nms(boxes, scores, points))
-
-
-def edge_pass(rgb, threshold, net=SHORT_RANGE):
-    """Detections of faces cut by the frame, found on the photo mirrored past its edges.
-
-    The photo is padded by :data:`EDGE_PAD` of its shorter side, mirrored, and
-    searched at the scale where the padded shorter side is the network's input.
-    Kept: the detections that reach past an edge of the photo (a face lying
-    whole inside is the main pass's, which sees it larger) and are centred in
-    it (:func:`inside`: the mirror image of a face near an edge is found too,
-    outside). Boxes and keypoints in the photo's pixels.
-    """
-    cv2 = opencv()
-    pad = int(round(EDGE_PAD * min(rgb.shape[:2])))
-    padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
-    boxes, scores, points = _search(padded, threshold, min(padded.shape[:2]), net)
-    boxes, points = boxes - pad, points - pad
-    height, width = rgb.shape[:2]
-    cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > width) | (boxes[:, 3] > height)
-    return inside(boxes[cut], scores[cut], points[cut], rgb.shape)
-
-
-def full_range_pass(rgb, threshold):
-    """Detections of the full-range network on the photo, its shorter side at 192 pixels."""
-    return inside(*_search(rgb, threshold, min(rgb.shape[:2]), FULL_RANGE), rgb.shape)
-
-
-def inside(boxes, scores, points, shape):
-    """The detections centred in a photo of ``shape`` (within :data:`EDGE_TOLERANCE`)."""
-    height, width = shape[:2]
-    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-    slack = EDGE_TOLERANCE * (boxes[:, 2] - boxes[:, 0])
-    keep = ((centres[:, 0] >= -slack) & (centres[:, 0] <= width + slack)
-            & (centres[:, 1] >= -slack) & (centres[:, 1] <= height + slack))
-    return boxes[keep], scores[keep], points[keep]
 
 
 def tiles(length, size=INPUT_SIZE):
@@ -359,62 +290,3 @@ def _drop_nested(boxes, scores, points, overlap=NESTED_OVERLAP):
         if not np.any(inter > overlap * np.minimum(areas[i], areas[keep])):
             keep.append(i)
     return boxes[keep], scores[keep], points[keep]
-
-
-def _looked(rgb, found, passes, look_again):
-    """The detections ``found`` that pass the second look (all of them without it)."""
-    boxes, scores, points = found
-    if look_again and len(boxes):
-        keep = second_look(rgb, boxes, scores, points, passes)
-        boxes, scores, points = boxes[keep], scores[keep], points[keep]
-    return boxes, scores, points
-
-
-def fer_frames(boxes, keypoints):
-    """The square a FER2013 face would fill, for each BlazeFace detection.
-
-    FER2013's faces are framed more loosely than BlazeFace's boxes and centred
-    higher; the side and centre of the frame are predicted from the box and
-    its keypoints by a linear map fitted on FER2013 *Training* faces pasted in
-    photos (``benchmarks/fit_framing.py``).
-
-    Returns
-    -------
-    frames : ndarray of shape (n, 3)
-        ``(centre_x, centre_y, side)`` in pixels.
-    """
-    sides = boxes[:, 2] - boxes[:, 0]
-    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-    features = (keypoints - centres[:, None, :]) / sides[:, None, None]
-    features = np.concatenate([np.ones((len(boxes), 1)), features.reshape(len(boxes), 12)], 1)
-    ratio, dx, dy = (features @ framing()).T
-    return np.stack([centres[:, 0] + dx * sides, centres[:, 1] + dy * sides, ratio * sides], 1)
-
-
-def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
-    """Faces of an RGB photo as dicts: ``box`` (FER2013 framing), ``score``, ``keypoints``.
-
-    The short-range passes and the edge pass first; then, unless they found
-    exactly one face, the full-range pass, its detections merged with theirs.
-    With ``look_again``, the less sure candidates must pass
-    :func:`~fer_sklearn.faces._presence.second_look`.
-    """
-    passes = len(scales(*rgb.shape[:2], min_size))
-    height, width = rgb.shape[:2]
-    short = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
-    short.append(edge_pass(rgb, threshold))
-    boxes, scores, points = _looked(rgb, merged(short), passes, look_again)
-    if len(boxes) != 1:
-        found = merged([*short, full_range_pass(rgb, threshold)])
-        boxes, scores, points = _looked(rgb, found, passes, look_again)
-    height, width = rgb.shape[:2]
-    faces = []
-    for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        side = int(round(side))
-        if min_size and side < min_size:
-            continue
-        faces.append({"box": (x0, y0, side, side), "score": float(score),
-                      "keypoints": {name: (float(px), float(py))
-                                    for name, (px, py) in zip(KEYPOINTS, kps)}})
-    return faces

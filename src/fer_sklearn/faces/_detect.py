@@ -10,7 +10,8 @@ from PIL import Image
 from sklearn.utils import check_scalar
 
 from ..io import check_color, image_array, open_reduced, read_image
-from ._blazeface import INPUT_SIZE, SMALLEST, detect_blazeface, network
+from ._blazeface import INPUT_SIZE, SMALLEST, network
+from ._passes import detect_blazeface
 from ._opencv import InstancePool, opencv
 
 _CASCADE = "haarcascade_frontalface_default.xml"

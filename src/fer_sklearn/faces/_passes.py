@@ -1,0 +1,142 @@
+"""The search of a photo for faces in the wild: faces cut by the frame, turned, in crowds.
+
+BlazeFace's short-range network searches the photo in one pass at the scale where
+its shorter side is 128 pixels (:mod:`fer_sklearn.faces._blazeface`). Two more
+passes find what that one misses (``benchmarks/bench_real_photos.py`` measures
+them on the wild part of the real-photo list):
+
+* the *edge pass*: the same network on the photo padded on each side by a
+  quarter of its shorter side, mirrored at its edges. A face cut by the frame
+  is completed by its own mirror image (a face is nearly symmetric), so it
+  fills an anchor as a whole face does. Only detections reaching past an edge
+  are kept from it, and of those only the ones centred in the photo (one
+  centred outside is the mirror image of a face inside).
+* the *full-range pass*: MediaPipe's full-range network
+  (``models/blazeface_full_range.onnx``, converted by
+  ``benchmarks/convert_blazeface_full_range.py``; made for faces up to five
+  metres from a back camera: 2304 anchors on a 192x192 input), which finds
+  smaller and more turned faces, at about twice the cost of a short-range
+  pass. It runs when the short-range passes found no face or several: a
+  photo of one person pays nothing for it, a crowd or a photo where nothing
+  was found gets the second opinion.
+
+Each detection is then framed as FER2013 frames its faces (:func:`fer_frames`).
+"""
+
+import functools
+import json
+from importlib import resources
+
+import numpy as np
+
+from ._blazeface import FULL_RANGE, KEYPOINTS, SHORT_RANGE, _search, merged, scales
+from ._opencv import opencv
+from ._presence import second_look
+
+EDGE_PAD = 0.25
+"""Padding of the edge pass, per side, as a fraction of the photo's shorter side: the
+mirror image completes a face cut by up to half of a face filling half of the side."""
+EDGE_TOLERANCE = 0.1
+"""A detection is kept if its centre lies inside the photo, or outside by at most this
+fraction of its side (a face cut by half is centred on the edge)."""
+
+
+def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
+    """Faces of an RGB photo as dicts: ``box`` (FER2013 framing), ``score``, ``keypoints``.
+
+    The short-range passes and the edge pass first; then, unless they found
+    exactly one face, the full-range pass, its detections merged with theirs.
+    With ``look_again``, the less sure candidates must pass
+    :func:`~fer_sklearn.faces._presence.second_look`.
+    """
+    passes = len(scales(*rgb.shape[:2], min_size))
+    height, width = rgb.shape[:2]
+    short = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
+    short.append(edge_pass(rgb, threshold))
+    boxes, scores, points = _looked(rgb, merged(short), passes, look_again)
+    if len(boxes) != 1:
+        found = merged([*short, full_range_pass(rgb, threshold)])
+        boxes, scores, points = _looked(rgb, found, passes, look_again)
+    height, width = rgb.shape[:2]
+    faces = []
+    for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        side = int(round(side))
+        if min_size and side < min_size:
+            continue
+        faces.append({"box": (x0, y0, side, side), "score": float(score),
+                      "keypoints": {name: (float(px), float(py))
+                                    for name, (px, py) in zip(KEYPOINTS, kps)}})
+    return faces
+
+
+def _looked(rgb, found, passes, look_again):
+    """The detections ``found`` that pass the second look (all of them without it)."""
+    boxes, scores, points = found
+    if look_again and len(boxes):
+        keep = second_look(rgb, boxes, scores, points, passes)
+        boxes, scores, points = boxes[keep], scores[keep], points[keep]
+    return boxes, scores, points
+
+
+def edge_pass(rgb, threshold, net=SHORT_RANGE):
+    """Detections of faces cut by the frame, found on the photo mirrored past its edges.
+
+    The photo is padded by :data:`EDGE_PAD` of its shorter side, mirrored, and
+    searched at the scale where the padded shorter side is the network's input.
+    Kept: the detections that reach past an edge of the photo (a face lying
+    whole inside is the main pass's, which sees it larger) and are centred in
+    it (:func:`inside`: the mirror image of a face near an edge is found too,
+    outside). Boxes and keypoints in the photo's pixels.
+    """
+    cv2 = opencv()
+    pad = int(round(EDGE_PAD * min(rgb.shape[:2])))
+    padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    boxes, scores, points = _search(padded, threshold, min(padded.shape[:2]), net)
+    boxes, points = boxes - pad, points - pad
+    height, width = rgb.shape[:2]
+    cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > width) | (boxes[:, 3] > height)
+    return inside(boxes[cut], scores[cut], points[cut], rgb.shape)
+
+
+def full_range_pass(rgb, threshold):
+    """Detections of the full-range network on the photo, its shorter side at 192 pixels."""
+    return inside(*_search(rgb, threshold, min(rgb.shape[:2]), FULL_RANGE), rgb.shape)
+
+
+def inside(boxes, scores, points, shape):
+    """The detections centred in a photo of ``shape`` (within :data:`EDGE_TOLERANCE`)."""
+    height, width = shape[:2]
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    slack = EDGE_TOLERANCE * (boxes[:, 2] - boxes[:, 0])
+    keep = ((centres[:, 0] >= -slack) & (centres[:, 0] <= width + slack)
+            & (centres[:, 1] >= -slack) & (centres[:, 1] <= height + slack))
+    return boxes[keep], scores[keep], points[keep]
+
+
+@functools.lru_cache(maxsize=1)
+def framing():
+    """The linear map from a detection's keypoints to the FER2013 frame (see fit_framing.py)."""
+    text = (resources.files(__package__) / "models" / "blazeface_framing.json").read_text()
+    return np.asarray(json.loads(text)["coef"], dtype=np.float64)
+
+
+def fer_frames(boxes, keypoints):
+    """The square a FER2013 face would fill, for each BlazeFace detection.
+
+    FER2013's faces are framed more loosely than BlazeFace's boxes and centred
+    higher; the side and centre of the frame are predicted from the box and
+    its keypoints by a linear map fitted on FER2013 *Training* faces pasted in
+    photos (``benchmarks/fit_framing.py``).
+
+    Returns
+    -------
+    frames : ndarray of shape (n, 3)
+        ``(centre_x, centre_y, side)`` in pixels.
+    """
+    sides = boxes[:, 2] - boxes[:, 0]
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
+    features = (keypoints - centres[:, None, :]) / sides[:, None, None]
+    features = np.concatenate([np.ones((len(boxes), 1)), features.reshape(len(boxes), 12)], 1)
+    ratio, dx, dy = (features @ framing()).T
+    return np.stack([centres[:, 0] + dx * sides, centres[:, 1] + dy * sides, ratio * sides], 1)
