@@ -202,9 +202,8 @@ def per_photo_table(photos, rows):
     """One line per photo with faces or false faces: expected, and found/false per tool."""
     cells = []
     for photo in photos:
-        line = {"photo": photo["name"],
-                "kinds": ",".join(sorted(set(photo.get("kinds") or ["whole"] * len(photo["faces"]))))
-                or "-",
+        kinds = photo.get("kinds") or ["whole"] * len(photo["faces"])
+        line = {"photo": photo["name"], "kinds": ",".join(sorted(set(kinds))) or "-",
                 "faces": str(len(photo["faces"]))}
         for row in rows:
             hits, false = found_faces([d["box"] for d in row["detections"][photo["name"]]],
@@ -212,6 +211,10 @@ def per_photo_table(photos, rows):
             line[_short(row)] = f"{sum(hits)}/{false}"
         cells.append(line)
     return markdown_table(cells)
+
+
+def _recall(found, faces):
+    return f"{found}/{faces} ({found / max(1, faces):.2f})"
 
 
 def _short(row):
@@ -275,8 +278,7 @@ def main(argv=None):
             "false faces on photos with faces": str(row["false_on_face_photos"]),
             "faces found (recall)": f"{row['found']}/{row['faces']} "
                                     f"({row['found'] / max(1, row['faces']):.2f})",
-            **({f"{kind} faces found": f"{row[kind + '_found']}/{row[kind + '_faces']} "
-                                       f"({row[kind + '_found'] / max(1, row[kind + '_faces']):.2f})"
+            **({f"{kind} faces found": _recall(row[f"{kind}_found"], row[f"{kind}_faces"])
                 for kind in KINDS} if wild else {}),
             "photos/s": str(row["photos_per_s"])})
     # write_results adds the date, the command and the machine (CPU model and flags)

@@ -89,7 +89,10 @@ def _image(data, member):
 
 
 def turn_matrix(angle, centre):
-    """The 2x3 affine map turning a photo by ``angle`` degrees (counter-clockwise) about ``centre``."""
+    """The 2x3 affine map turning a photo by ``angle`` degrees counter-clockwise about ``centre``.
+
+    The same matrix as OpenCV's ``getRotationMatrix2D(centre, angle, 1)``.
+    """
     a = np.deg2rad(angle)
     cos, sin = np.cos(a), np.sin(a)
     cx, cy = centre

@@ -10,7 +10,8 @@ from fer_sklearn.faces._annotate import place_label
 
 
 def _covers(rect, box):
-    return min(rect[2], box[2]) > max(rect[0], box[0]) and min(rect[3], box[3]) > max(rect[1], box[1])
+    return (min(rect[2], box[2]) > max(rect[0], box[0])
+            and min(rect[3], box[3]) > max(rect[1], box[1]))
 
 
 def _label_pixels(drawn, photo):
