@@ -10,7 +10,7 @@ from PIL import Image
 from sklearn.utils import check_scalar
 
 from ..io import check_color, image_array, open_reduced, read_image
-from ._blazeface import INPUT_SIZE, SMALLEST, network
+from ._blazeface import FULL_RANGE, INPUT_SIZE, SMALLEST, network
 from ._passes import detect_blazeface
 from ._opencv import InstancePool, opencv
 
@@ -57,6 +57,7 @@ def check_detection(detector="haar"):
         _cascade()
     else:
         network()
+        network(FULL_RANGE)
 
 
 def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector="haar",

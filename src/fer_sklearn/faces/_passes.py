@@ -29,7 +29,9 @@ from importlib import resources
 
 import numpy as np
 
-from ._blazeface import FULL_RANGE, KEYPOINTS, SHORT_RANGE, _search, merged, scales
+from ._blazeface import (
+    FULL_RANGE, KEYPOINTS, SHORT_RANGE, _search, merged, network, scales,
+)
 from ._opencv import opencv
 from ._presence import second_look
 
@@ -57,17 +59,19 @@ def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
     With ``look_again``, the less sure candidates must pass
     :func:`~fer_sklearn.faces._presence.second_look`.
     """
+    network(FULL_RANGE)  # loaded with the short-range one: no pause at the first crowd
     height, width = rgb.shape[:2]
     sides = scales(height, width, min_size)
     # the first pass also keeps its weaker candidates, as the edge pass's evidence
     first = _search(rgb, min(EDGE_EVIDENCE, threshold), sides[0])
     short = [tuple(values[first[1] > threshold] for values in first)]
     short += [_search(rgb, threshold, side) for side in sides[1:]]
+    short = merged(short)
     if near_an_edge(first[0][first[1] > EDGE_EVIDENCE], rgb.shape):
-        short.append(edge_pass(rgb, threshold))
-    boxes, scores, points = _looked(rgb, merged(short), len(sides), look_again)
+        short = with_new_faces(short, merged([edge_pass(rgb, threshold)]))
+    boxes, scores, points = _looked(rgb, short, len(sides), look_again)
     if len(boxes) != 1:
-        found = merged([*short, full_range_pass(rgb, threshold)])
+        found = merged([short, full_range_pass(rgb, threshold)])
         boxes, scores, points = _looked(rgb, found, len(sides), look_again)
     faces = []
     for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):
@@ -108,6 +112,30 @@ def edge_pass(rgb, threshold, net=SHORT_RANGE):
     height, width = rgb.shape[:2]
     cut = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > width) | (boxes[:, 3] > height)
     return inside(boxes[cut], scores[cut], points[cut], rgb.shape)
+
+
+def with_new_faces(found, more):
+    """``found``, and of ``more`` the new faces and the better views of faces found.
+
+    A detection of ``more`` centred in a box of ``found`` is the same face, not
+    averaged with it (as non-maximum suppression would): the surer of the two is
+    kept whole, box, score and keypoints. The edge pass sees a face cut by the
+    frame whole, the first pass only the part inside, and the other way round
+    for a whole face near an edge, whose mirror image can stretch its box.
+    """
+    boxes, scores, points = (np.array(values) for values in found)
+    new = np.ones(len(more[0]), dtype=bool)
+    for i, (box, score, keypoints) in enumerate(zip(*more)):
+        cx, cy = (box[:2] + box[2:]) / 2
+        same = np.flatnonzero((boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy)
+                              & (cy <= boxes[:, 3]))
+        if len(same):
+            new[i] = False
+            j = same[np.argmax(scores[same])]
+            if score > scores[j]:
+                boxes[j], scores[j], points[j] = box, score, keypoints
+    return (np.concatenate([boxes, more[0][new]]), np.concatenate([scores, more[1][new]]),
+            np.concatenate([points, more[2][new]]))
 
 
 def near_an_edge(boxes, shape):
