@@ -55,7 +55,8 @@ def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
 
     The short-range passes and, where the first of them saw something at an
     edge (:func:`near_an_edge`), the edge pass; then, unless they found
-    exactly one face, the full-range pass, its detections merged with theirs.
+    exactly one face, the full-range pass, which adds the faces they did not
+    find (:func:`new_faces`).
     With ``look_again``, the less sure candidates must pass
     :func:`~fer_sklearn.faces._presence.second_look`.
     """
@@ -69,10 +70,12 @@ def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
     short = merged(short)
     if near_an_edge(first[0][first[1] > EDGE_EVIDENCE], rgb.shape):
         short = with_new_faces(short, merged([edge_pass(rgb, threshold)]))
-    boxes, scores, points = _looked(rgb, short, len(sides), look_again)
-    if len(boxes) != 1:
-        found = merged([short, full_range_pass(rgb, threshold)])
-        boxes, scores, points = _looked(rgb, found, len(sides), look_again)
+    found = _looked(rgb, short, len(sides), look_again)
+    if len(found[0]) != 1:
+        more = new_faces(found, merged([full_range_pass(rgb, threshold)]))
+        more = _looked(rgb, more, len(sides), look_again)
+        found = tuple(np.concatenate(values) for values in zip(found, more))
+    boxes, scores, points = found
     faces = []
     for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):
         x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
@@ -136,6 +139,29 @@ def with_new_faces(found, more):
                 boxes[j], scores[j], points[j] = box, score, keypoints
     return (np.concatenate([boxes, more[0][new]]), np.concatenate([scores, more[1][new]]),
             np.concatenate([points, more[2][new]]))
+
+
+def new_faces(found, more):
+    """The detections of ``more`` that are none of the faces ``found``.
+
+    One is the same face as one found when either box's centre lies in the
+    other: the face found keeps its box and score, so that a face's score does
+    not depend on whether a later pass ran.
+    """
+    if not len(found[0]) or not len(more[0]):
+        return more
+    boxes = found[0]
+    keep = [not (_centred_in(box, boxes).any() or _centred_in(boxes, box[None]).any())
+            for box in more[0]]
+    return tuple(values[np.array(keep, dtype=bool)] for values in more)
+
+
+def _centred_in(box, boxes):
+    """For each of ``boxes`` ``(n, 4)``, whether the centre(s) of ``box`` lie in it."""
+    box = np.atleast_2d(box)
+    cx, cy = (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2
+    return ((boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy)
+            & (cy <= boxes[:, 3]))
 
 
 def near_an_edge(boxes, shape):
