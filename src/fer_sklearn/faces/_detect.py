@@ -135,8 +135,10 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
         motorbikes and colour wheels BlazeFace alone scores 0.5-0.66, and
         lets a lower threshold keep small or turned faces. Higher drops more
         real faces too; the photo guide gives both rates on real photos
-        (``benchmarks/bench_real_photos.py``). The Haar cascade has no
-        comparable score.
+        (``benchmarks/bench_real_photos.py``). A face's score is that of the
+        network that found it: when ``min_score`` leaves the short-range
+        network no face, the full-range one looks, and may report a face with
+        its own, higher score. The Haar cascade has no comparable score.
 
     Returns
     -------
