@@ -24,8 +24,8 @@ window cuts by chance (less than 80% inside) become ``ignore`` regions.
 The splits: ``wild-tune`` holds two of the expression portraits and the soldier
 (the failure the issue reported, so that the search is chosen on it) and composes
 from their faces and those of the list's ``tune`` photos; ``wild-heldout`` holds
-the other real photos and composes from every other face, and is never tuned on. Run (rewrites the wild entries of the list, the same ones for
-the same seed)::
+the other real photos and composes from every other face, and is never tuned on.
+Run (rewrites the wild entries of the list, the same ones for the same seed)::
 
     .venv/bin/python benchmarks/compose_wild_photos.py
 """
