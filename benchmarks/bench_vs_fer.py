@@ -35,7 +35,10 @@ What it does
 
 With ``--rounds N`` the tools run in turn N times (fer-sklearn, fer, ...), and
 the speed table gives the median photos/s and the median of the per-round
-ratios against fer; detection and accuracy come from the first round.
+ratios against fer; detection and accuracy come from the first round. With
+``--before REF`` the fer-sklearn of an earlier commit runs too, after the
+current one in each round (its ``src`` taken out of git and imported first), and
+appears as one more tool: the ratio of its row is now against then.
 
 Speed is end to end (file decode + detection + crop + classification), one
 photo at a time in a single process, timed per photo after a warm-up on the
@@ -86,11 +89,13 @@ Run::
 """
 
 import argparse
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -171,6 +176,15 @@ def _one_round(args, folder, tmp, fer_errors):
     with open(ours_json) as f:
         reports.append(json.load(f))
     print(f"fer-sklearn done in {time.perf_counter() - start:.0f} s", flush=True)
+    if args.before:  # the code of an earlier commit, run the same way
+        before_json = os.path.join(tmp, "before.json")
+        env = dict(os.environ, PYTHONPATH=os.path.join(tmp, "before", "src"))
+        subprocess.run([sys.executable, str(OURS_RUNNER), folder, before_json, args.detector],
+                       check=True, env=env)
+        with open(before_json) as f:
+            report = json.load(f)
+        report["tool"] = report["tool"].replace("fer-sklearn", f"fer-sklearn at {args.before}")
+        reports.append(report)
     for variant in [v for v in args.fer_variants.split(",") if v]:
         fer_json = os.path.join(tmp, f"fer_{variant}.json")
         start = time.perf_counter()
@@ -223,6 +237,9 @@ def parse_args(argv):
     parser.add_argument("--compose", help=argparse.SUPPRESS)
     parser.add_argument("--detector", default="blazeface", choices=("blazeface", "haar"),
                         help="fer-sklearn's face detector (default blazeface)")
+    parser.add_argument("--before", default=None,
+                        help="a git commit whose fer-sklearn to run too, in each round (its "
+                             "speed against fer and against now, in the same run)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run the tools in turn this many times (speed: median of the "
                              "per-round ratios; detection and accuracy from the first round)")
@@ -245,6 +262,11 @@ def run_rounds(args, tmp):
     with open(os.path.join(folder, "truth.json")) as f:
         truth = json.load(f)
     fer_errors = {}
+    if args.before:  # its src, out of git, for _ours_runner.py to import in its own process
+        archive = subprocess.run(["git", "archive", args.before, "src"], cwd=HERE.parent,
+                                 check=True, capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(os.path.join(tmp, "before"), filter="data")
     rounds = [_one_round(args, folder, tmp, fer_errors) for _ in range(args.rounds)]
     return truth, rounds, fer_errors
 

@@ -2,7 +2,7 @@
 
 FER2013's 48x48 faces were cut by a face registration of their own: looser than
 BlazeFace's boxes and centred higher. To crop a detected face the way FER2013
-framed its faces, :func:`fer_sklearn.faces._blazeface.fer_frames` predicts the
+framed its faces, :func:`fer_sklearn.faces._passes.fer_frames` predicts the
 side and centre of the FER2013 frame from BlazeFace's box and its six keypoints
 with a linear map (13 numbers per output), fitted here by least squares on
 FER2013 **Training** faces (never PublicTest, the benchmark's split) pasted

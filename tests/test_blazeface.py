@@ -158,29 +158,36 @@ def test_a_panorama_is_searched_in_tiles_and_each_face_found_once(monkeypatch):
     shapes = []
     real = _blazeface.network_outputs
     monkeypatch.setattr(_blazeface, "network_outputs",
-                        lambda pixels: shapes.append(pixels.shape) or real(pixels))
+                        lambda pixels, *net: shapes.append(pixels.shape) or real(pixels, *net))
     faces = detect_faces(panorama, max_side=None)
-    assert shapes == [(128, 512, 3)] * 3
+    assert shapes[:3] == [(128, 512, 3)] * 3  # then the edge and full-range passes
     assert sorted(f["box"][0] // 350 for f in faces) == [0, 2, 4, 6]  # one box per face
     shapes.clear()
     # a 3x2000 strip is scaled 43x: searched in 512-pixel tiles, never one 85,000-pixel pass
     assert detect_faces(np.zeros((3, 2000, 3), dtype=np.uint8), max_side=None) == []
-    assert max(h * w for h, w, _ in shapes) <= 512 * 128
+    assert max(h * w for h, w, _ in shapes) <= 768 * 192  # the full-range network's tiles
 
 
-def test_a_photo_is_searched_in_one_pass_of_the_network(monkeypatch):
+def test_a_photo_is_searched_whole_then_mirrored_past_its_edges_then_full_range(monkeypatch):
     from fer_sklearn.faces import _blazeface
 
     shapes = []
     real = _blazeface.network_outputs
     monkeypatch.setattr(_blazeface, "network_outputs",
-                        lambda pixels: shapes.append(pixels.shape) or real(pixels))
+                        lambda pixels, *net: shapes.append(pixels.shape) or real(pixels, *net))
     faces = detect_faces(group_photo())  # 1500x600, three faces side by side
     assert len(faces) == 2  # the cameraman fails the second look: see below
-    assert shapes == [(128, 320, 3)]  # shrunk to max_side=320: 320x128, one pass
+    # shrunk to max_side=320: 320x128, one pass; nothing near an edge, so no edge pass; two
+    # faces found, so the full-range network: 480x192
+    assert shapes == [(128, 320, 3), (192, 480, 3)]
     shapes.clear()
-    detect_faces(group_photo(), max_side=None)
-    assert shapes == [(128, 320, 3)]  # 1500 * 128 / 600 = 320, a multiple of 16
+    assert len(detect_faces(group_photo(), max_side=None)) == 3  # larger, the cameraman too
+    assert shapes == [(128, 320, 3), (192, 480, 3)]  # 1500 * 128 / 600 = 320
+    shapes.clear()
+    # the astronaut's suit scores 0.2-0.4 at the bottom edge: the edge pass (512x512 padded
+    # by 128 on each side, scaled to 128x128) looks; one face found, no full-range pass
+    assert len(detect_faces(real_photo("astronaut.jpg"))) == 1
+    assert shapes == [(128, 128, 3), (128, 128, 3)]
 
 
 # ---------------------------------------------------------------- photos
@@ -221,7 +228,10 @@ def test_a_40_pixel_face_is_found_when_asked_for():
     assert matches((465, 272, 40, 40), best["box"]) and best["score"] > 0.9
     # the astronaut's shoulder, searched at the finest scale, scores at the threshold (0.50)
     assert all(f["score"] < 0.6 for f in faces if f is not best)
-    assert detect_faces(photo) == []  # by default: faces down to a fifth of 480 px
+    # by default the short-range pass sees faces down to a fifth of 480 px; having found
+    # none, it hands the photo to the full-range network, which finds this one
+    (found,) = detect_faces(photo)
+    assert matches((465, 272, 40, 40), found["box"])
 
 
 def test_no_face_scores_like_a_person_on_a_photo_without_one(monkeypatch):

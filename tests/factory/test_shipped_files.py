@@ -72,6 +72,7 @@ def test_the_framing_table_is_refitted_as_shipped(tmp_path, fer2013_csv):
     np.testing.assert_allclose(refitted["coef"], shipped["coef"], atol=2e-6)
 
 
-@pytest.mark.parametrize("script", ["convert_blazeface", "convert_face_presence"])
+@pytest.mark.parametrize("script", ["convert_blazeface", "convert_blazeface_full_range",
+                                    "convert_face_presence"])
 def test_the_shipped_onnx_files_are_those_their_conversion_wrote(script):
     assert "sha256 as converted" in factory(script, "--check")

@@ -10,21 +10,88 @@ from ..io import check_color, image_array, open_image
 
 # suffixes kept for the annotated copies; another one (.gif, .tif...) is written as .png
 _SAVED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+# formats whose files keep a photo's transparency
+_ALPHA_SUFFIXES = (".png", ".webp")
 _PALETTE = {"angry": (230, 40, 40), "disgust": (120, 170, 30), "fear": (150, 60, 200),
             "happy": (250, 200, 0), "sad": (40, 110, 230), "surprise": (250, 120, 0),
             "neutral": (200, 200, 200)}
 
 
+def _has_alpha(pil):
+    return pil.mode in ("RGBA", "LA", "PA") or (pil.mode == "P" and "transparency" in pil.info)
+
+
 def _rgb_image(image, color):
-    """A photo (path, PIL image or array) as an RGB PIL image."""
+    """A photo (path, PIL image or array) as an RGB PIL image on white, and its alpha or None.
+
+    Transparent parts are flattened on white (their colour channels are often
+    black, or anything), and the alpha channel is returned beside, to be
+    written back into the copies whose format keeps it.
+    """
     if isinstance(image, (str, os.PathLike)):
-        return open_image(image, "RGB")
-    if isinstance(image, Image.Image):
-        return image.convert("RGB")
-    array = image_array(image)
-    if array.ndim == 3 and color == "bgr":
-        array = array[..., 2::-1]
-    return Image.fromarray(np.ascontiguousarray(array)).convert("RGB")
+        pil = open_image(image, "RGBA") if _has_alpha_file(image) else open_image(image, "RGB")
+    elif isinstance(image, Image.Image):
+        pil = image.convert("RGBA") if _has_alpha(image) else image.convert("RGB")
+    else:
+        array = image_array(image)
+        if array.ndim == 3 and color == "bgr":
+            array = np.concatenate([array[..., 2::-1], array[..., 3:]], axis=2)
+        pil = Image.fromarray(np.ascontiguousarray(array))
+        pil = pil.convert("RGBA") if array.ndim == 3 and array.shape[2] == 4 else pil.convert("RGB")
+    if pil.mode != "RGBA":
+        return pil, None
+    alpha = pil.getchannel("A")
+    flat = Image.new("RGB", pil.size, (255, 255, 255))
+    flat.paste(pil, mask=alpha)
+    return flat, alpha
+
+
+def _has_alpha_file(path):
+    """Whether an image file has transparency (its header only is read)."""
+    try:
+        with Image.open(path) as pil:
+            return _has_alpha(pil)
+    except Exception:  # noqa: BLE001 - open_image reports the problem with the file
+        return False
+
+
+def _overlap(a, b):
+    """The area shared by two rectangles ``(x0, y0, x1, y1)``."""
+    return (max(0, min(a[2], b[2]) - max(a[0], b[0]))
+            * max(0, min(a[3], b[3]) - max(a[1], b[1])))
+
+
+def place_label(box, size, others, placed, width, height):
+    """Where to put a label of ``size`` ``(w, h)`` for ``box`` ``(x0, y0, x1, y1)``.
+
+    The places tried, in order: above the box, below it (left-aligned, then
+    right-aligned), beside it, then inside it at its top or bottom. The first
+    that lies in the photo and covers no other face's box (``others``) and no
+    label already placed (``placed``) is taken; when none is free, the one
+    covering the least of them (a crowd of faces larger than their labels).
+
+    Returns
+    -------
+    rectangle : tuple of int
+        ``(x0, y0, x1, y1)`` of the label.
+    """
+    x0, y0, x1, y1 = box
+    w, h = size
+    candidates = [(x, y) for y in (y0 - h, y1) for x in (x0, x1 - w)]  # above, below
+    candidates += [(x1, y0), (x0 - w, y0), (x1, y1 - h), (x0 - w, y1 - h)]  # beside
+    candidates += [(x, y) for y in (y0, y1 - h) for x in (x0, x1 - w)]  # inside
+    best, best_cost = None, None
+    for x, y in candidates:
+        x = min(max(0, x), max(0, width - w))  # slid into the photo
+        y = min(max(0, y), max(0, height - h))
+        rect = (x, y, x + w, y + h)
+        cost = (sum(_overlap(rect, other) for other in others) * 2
+                + sum(_overlap(rect, label) for label in placed))
+        if cost == 0:
+            return rect
+        if best_cost is None or cost < best_cost:
+            best, best_cost = rect, cost
+    return best
 
 
 def _font(size):
@@ -54,14 +121,23 @@ def annotate(image, faces, *, color="rgb", out=None):
     Returns
     -------
     annotated : ndarray of uint8, shape (height, width, 3)
-        The RGB photo with the boxes and labels.
+        The RGB photo with the boxes and labels. A photo with transparency
+        (a PNG's alpha channel, an RGBA array or PIL image) is flattened on
+        white here; the file written to ``out`` keeps the transparency where
+        its format has it (``.png``, ``.webp``: the boxes and labels opaque,
+        the rest as transparent as in the photo) and is flattened on white
+        otherwise (``.jpg``, ``.bmp``).
+
+    Notes
+    -----
+    All boxes are drawn first, then the labels, each at the first of these
+    places that covers no other face's box and no other label: above its box,
+    below it, beside it, inside it at the top or bottom; in a crowd where
+    none is free, where it covers the least.
     """
     check_color(color)
-    pil = _rgb_image(image, color)
-    draw = ImageDraw.Draw(pil)
-    width, height = pil.size
-    line = max(2, round(min(width, height) / 200))
-    font = _font(max(12, round(min(width, height) / 30)))
+    pil, alpha = _rgb_image(image, color)
+    boxes, labels = [], []
     for face in faces:
         try:
             x, y, w, h = (int(v) for v in face["box"])
@@ -73,18 +149,40 @@ def annotate(image, faces, *, color="rgb", out=None):
             label = f"{emotion} {face['scores'][emotion]:.0%}"
         if face.get("score") is not None:
             label += f", face {float(face['score']):.2f}"
-        box_color = _PALETTE.get(emotion, (0, 255, 0))
-        draw.rectangle([x, y, x + w - 1, y + h - 1], outline=box_color, width=line)
-        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-        tw, th = right - left, bottom - top
-        pad = max(2, th // 4)
-        ty = y - th - 2 * pad if y - th - 2 * pad >= 0 else y + h
-        tx = min(max(0, x), max(0, width - tw - 2 * pad))
-        draw.rectangle([tx, ty, tx + tw + 2 * pad, ty + th + 2 * pad], fill=box_color)
-        draw.text((tx + pad - left, ty + pad - top), label, fill=(0, 0, 0), font=font)
+        boxes.append((x, y, x + w, y + h))
+        labels.append((label, _PALETTE.get(emotion, (0, 255, 0))))
+    mask = None if alpha is None else alpha.copy()
+    _draw(ImageDraw.Draw(pil), boxes, labels, pil.size)
+    if mask is not None:  # what is drawn is opaque
+        _draw(ImageDraw.Draw(mask), boxes, [(text, 255) for text, _ in labels], pil.size, 255)
     if out is not None:
-        pil.save(out)
+        keeps_alpha = mask is not None and Path(out).suffix.lower() in _ALPHA_SUFFIXES
+        (Image.merge("RGBA", (*pil.split(), mask)) if keeps_alpha else pil).save(out)
     return np.asarray(pil, dtype=np.uint8)
+
+
+def _draw(draw, boxes, labels, size, ink=None):
+    """Draw the boxes, then the labels where :func:`place_label` puts them.
+
+    ``labels`` are ``(text, colour)``; ``ink`` (a mask's 255) replaces the text's
+    black, so that a mask drawn the same way covers exactly what was drawn.
+    """
+    width, height = size
+    line = max(2, round(min(width, height) / 200))
+    font = _font(max(12, round(min(width, height) / 30)))
+    for (x0, y0, x1, y1), (_, colour) in zip(boxes, labels):
+        draw.rectangle([x0, y0, x1 - 1, y1 - 1], outline=colour, width=line)
+    placed = []
+    for i, ((text, colour), box) in enumerate(zip(labels, boxes)):
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        pad = max(2, (bottom - top) // 4)
+        others = boxes[:i] + boxes[i + 1:]
+        rect = place_label(box, (right - left + 2 * pad, bottom - top + 2 * pad), others, placed,
+                           width, height)
+        placed.append(rect)
+        draw.rectangle([rect[0], rect[1], rect[2] - 1, rect[3] - 1], fill=colour)
+        draw.text((rect[0] + pad - left, rect[1] + pad - top), text,
+                  fill=(0, 0, 0) if ink is None else ink, font=font)
 
 
 def _target(folder, source, used, sources):

@@ -1,31 +1,49 @@
-"""BlazeFace: MediaPipe's short-range CNN face detector, run by onnxruntime.
+"""BlazeFace: MediaPipe's short-range and full-range CNN face detectors, run by onnxruntime.
 
-The network (``models/blazeface_short_range.onnx``, Apache-2.0, converted from
-MediaPipe's TFLite file by ``factory/convert_blazeface.py``) scores 896
-anchors of a 128x128 RGB input; the SSD anchors, the decoding of its boxes and
-six keypoints, and MediaPipe's weighted non-maximum suppression are written
-here. The network is fully convolutional, so its input may be any size whose
-sides are multiples of 16 (the shipped file leaves them free): a photo is
+The short-range network (``models/blazeface_short_range.onnx``, Apache-2.0,
+converted from MediaPipe's TFLite file by ``factory/convert_blazeface.py``)
+scores 896 anchors of a 128x128 RGB input; the SSD anchors, the decoding of its
+boxes and six keypoints, and MediaPipe's weighted non-maximum suppression are
+written here. The network is fully convolutional, so its input may be any size
+whose sides are multiples of 16 (the shipped file leaves them free): a photo is
 searched in one pass at the scale where its shorter side is 128 pixels (the
 network finds faces of about a fifth to the whole of a 128-pixel square), and
 in one more pass per halving of that scale when ``min_size`` asks for smaller
 faces.
+
+Two more passes, for faces cut by the frame and for smaller and more turned faces,
+and the framing of the detections, are :mod:`fer_sklearn.faces._passes`'s.
 """
 
 import functools
-import json
 from importlib import resources
+from typing import NamedTuple
 
 import numpy as np
 
 from ._opencv import opencv
-from ._presence import second_look
 
 INPUT_SIZE = 128
 STRIDE = 16  # the network's coarsest stride: the sides of its input are multiples of it
 MAX_PASS = 512  # longest side of one pass, in the network's pixels: larger are cut in tiles
-# (stride, anchors per cell) of MediaPipe's face_detection_short_range_common.pbtxt
-_ANCHOR_LAYOUT = ((8, 2), (16, 6))
+
+
+class Net(NamedTuple):
+    """One of the shipped BlazeFace networks and how to read its outputs."""
+
+    file: str
+    size: int
+    """Side of the square input it was trained on: a pass scales the photo to it."""
+    layout: tuple
+    """``(stride, anchors per cell)`` of each anchor layer (MediaPipe's calculator options)."""
+    stride: int
+    """Its coarsest stride: the sides of its input are multiples of it."""
+
+
+# MediaPipe's face_detection_short_range_common.pbtxt and face_detection_full_range.pbtxt
+SHORT_RANGE = Net("blazeface_short_range.onnx", INPUT_SIZE, ((8, 2), (16, 6)), STRIDE)
+FULL_RANGE = Net("blazeface_full_range.onnx", 192, ((4, 1),), 32)
+_ANCHOR_LAYOUT = SHORT_RANGE.layout
 _LOGIT_LIMIT = 80.0  # MediaPipe clips at 100, whose sigmoid overflows float32
 IOU_THRESHOLD = 0.3  # MediaPipe's min_suppression_threshold
 SMALLEST = 0.2  # smallest face found, as a fraction of the side of the square a pass sees
@@ -34,9 +52,9 @@ KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ea
 """The six keypoints of a BlazeFace detection, in the model's order (the person's right/left)."""
 
 
-@functools.lru_cache(maxsize=1)
-def network():
-    """The network as an onnxruntime session, loaded once.
+@functools.lru_cache(maxsize=2)
+def network(net=SHORT_RANGE):
+    """A network (the short-range one by default) as an onnxruntime session, loaded once.
 
     One thread per run (the caller's): a session is safe to share between
     threads, so the photos of a batch are searched in threads of their own.
@@ -50,26 +68,20 @@ def network():
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only
-    model = (resources.files(__package__) / "models" / "blazeface_short_range.onnx").read_bytes()
+    model = (resources.files(__package__) / "models" / net.file).read_bytes()
     return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
-@functools.lru_cache(maxsize=1)
-def framing():
-    """The linear map from a detection's keypoints to the FER2013 frame (see fit_framing.py)."""
-    text = (resources.files(__package__) / "models" / "blazeface_framing.json").read_text()
-    return np.asarray(json.loads(text)["coef"], dtype=np.float64)
-
-
-@functools.lru_cache(maxsize=8)
-def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE):
+@functools.lru_cache(maxsize=16)
+def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE, layout=_ANCHOR_LAYOUT):
     """Anchor centres ``(n, 2)`` as ``(x, y)`` in [0, 1] of the input, in the output's order.
 
-    896 for a 128x128 input: a cell of 8 pixels with 2 anchors, then a cell of
-    16 with 6, each grid row by row.
+    896 for a 128x128 input of the short-range network: a cell of 8 pixels
+    with 2 anchors, then a cell of 16 with 6, each grid row by row; 2304 for
+    the full-range one's 192x192 (a cell of 4 pixels, 1 anchor).
     """
     centres = []
-    for stride, per_cell in _ANCHOR_LAYOUT:
+    for stride, per_cell in layout:
         rows, cols = height // stride, width // stride
         yy, xx = np.meshgrid((np.arange(rows, dtype=np.float32) + 0.5) / rows,
                              (np.arange(cols, dtype=np.float32) + 0.5) / cols, indexing="ij")
@@ -77,7 +89,8 @@ def ssd_anchors(height=INPUT_SIZE, width=INPUT_SIZE):
     return np.concatenate(centres)
 
 
-def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
+def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE,
+           layout=_ANCHOR_LAYOUT):
     """Boxes, scores and keypoints of the anchors scoring above ``threshold``.
 
     Parameters
@@ -90,6 +103,8 @@ def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
         Smallest sigmoid score kept.
     height, width : int, default=128
         Size of the network's input.
+    layout : tuple, default=the short-range network's
+        Its anchor layers (:attr:`Net.layout`).
 
     Returns
     -------
@@ -101,7 +116,7 @@ def decode(regressors, logits, threshold, height=INPUT_SIZE, width=INPUT_SIZE):
     scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -_LOGIT_LIMIT, _LOGIT_LIMIT)))
     keep = scores > threshold
     points = regressors[keep].reshape(-1, 8, 2) / np.array([width, height], dtype=np.float32)
-    anchors = ssd_anchors(height, width)[keep][:, None, :]
+    anchors = ssd_anchors(height, width, layout)[keep][:, None, :]
     centre, size = points[:, 0] + anchors[:, 0], points[:, 1]
     boxes = np.concatenate([centre - size / 2, centre + size / 2], axis=1)
     valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -147,14 +162,14 @@ def weighted_nms(boxes, scores, keypoints, iou_threshold=IOU_THRESHOLD):
     return tuple(np.stack(values) for values in zip(*kept))
 
 
-def network_outputs(pixels):
+def network_outputs(pixels, net=SHORT_RANGE):
     """Raw ``(regressors (n_anchors, 16), logits (n_anchors,))`` of one uint8 RGB input.
 
-    ``pixels`` is ``(height, width, 3)``, both multiples of :data:`STRIDE`
-    (``(128, 128, 3)``: 896 anchors).
+    ``pixels`` is ``(height, width, 3)``, both multiples of the network's
+    stride (``(128, 128, 3)``: 896 anchors of the short-range network).
     """
     x = (pixels.transpose(2, 0, 1)[None].astype(np.float32) - 127.5) / 127.5  # [-1, 1]
-    regressors, logits = network().run(["regressors", "classificators"], {"input": x})
+    regressors, logits = network(net).run(["regressors", "classificators"], {"input": x})
     return regressors.reshape(-1, 16), logits.reshape(-1)
 
 
@@ -183,33 +198,39 @@ def scales(height, width, min_size):
 def raw_detections(rgb, min_size=None, threshold=0.5):
     """BlazeFace's own boxes, scores and keypoints on a photo, in its pixels.
 
-    The detections of all passes (:func:`scales`) are merged by one
+    The detections of all short-range passes (:func:`scales`) are merged by one
     :func:`weighted_nms`, as MediaPipe merges those of its one input, and a
     detection lying mostly inside a better one is dropped.
     """
     height, width = rgb.shape[:2]
-    found = [_search(rgb, threshold, side) for side in scales(height, width, min_size)]
+    return merged([_search(rgb, threshold, side) for side in scales(height, width, min_size)])
+
+
+def merged(found):
+    """Detections of several passes ``[(boxes, scores, points), ...]`` merged into one set."""
     boxes, scores, points = (np.concatenate(values) for values in zip(*found))
     if not len(boxes):
         return boxes, scores, points
     return _drop_nested(*weighted_nms(boxes, scores, points))
 
 
-def tiles(length):
+def tiles(length, size=INPUT_SIZE):
     """``(start, size)`` of the tiles of one side of a scaled photo, in the network's pixels.
 
-    One tile when the side is at most :data:`MAX_PASS`; otherwise tiles of
-    that size overlapping by 128 pixels (the largest face the network finds),
-    so that every face lies whole in one of them.
+    One tile when the side is at most :data:`MAX_PASS` (times ``size / 128``
+    for a network of a larger input ``size``); otherwise tiles of that length
+    overlapping by ``size`` pixels (the largest face the network finds), so
+    that every face lies whole in one of them.
     """
-    if length <= MAX_PASS:
+    longest = MAX_PASS * size // INPUT_SIZE
+    if length <= longest:
         return [(0, length)]
-    starts = set(range(0, length - MAX_PASS, MAX_PASS - INPUT_SIZE)) | {length - MAX_PASS}
-    return [(start, MAX_PASS) for start in sorted(starts)]
+    starts = set(range(0, length - longest, longest - size)) | {length - longest}
+    return [(start, longest) for start in sorted(starts)]
 
 
-def _search(rgb, threshold, side):
-    """Raw detections of the network on the photo scaled so that ``side`` is 128 pixels.
+def _search(rgb, threshold, side, net=SHORT_RANGE):
+    """Raw detections of a network on the photo scaled so that ``side`` is its input side.
 
     Decoded, not yet merged by non-maximum suppression; boxes and keypoints
     in photo pixels. A scaled photo larger than :data:`MAX_PASS` on a side is
@@ -219,33 +240,35 @@ def _search(rgb, threshold, side):
     """
     cv2 = opencv()
     height, width = rgb.shape[:2]
-    scale = INPUT_SIZE / side
+    scale = net.size / side
     nw, nh = max(1, round(width * scale)), max(1, round(height * scale))
     scaled = cv2.resize(rgb, (nw, nh),
                         interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     found = []
-    for y, h in tiles(nh):
-        for x, w in tiles(nw):
-            boxes, scores, points = _run_tile(scaled[y:y + h, x:x + w], threshold)
+    for y, h in tiles(nh, net.size):
+        for x, w in tiles(nw, net.size):
+            boxes, scores, points = _run_tile(scaled[y:y + h, x:x + w], threshold, net)
             inner = np.array([x > 0, y > 0, x + w < nw, y + h < nh])
-            edge = np.abs(boxes - [0, 0, w, h]) < 0.01 * INPUT_SIZE
+            edge = np.abs(boxes - [0, 0, w, h]) < 0.01 * net.size
             keep = ~(edge & inner).any(axis=1)
             found.append(((boxes[keep] + [x, y, x, y]) / scale, scores[keep],
                           (points[keep] + [x, y]) / scale))
     return tuple(np.concatenate(values) for values in zip(*found))
 
 
-def _run_tile(pixels, threshold):
-    """Raw detections of one tile, centred on a black canvas whose sides are multiples of 16.
+def _run_tile(pixels, threshold, net=SHORT_RANGE):
+    """Raw detections of one tile, centred on a black canvas whose sides are multiples of
+    the network's stride.
 
     Boxes and keypoints in the tile's pixels.
     """
     h, w = pixels.shape[:2]
-    canvas_h, canvas_w = (-(-max(n, INPUT_SIZE) // STRIDE) * STRIDE for n in (h, w))
+    canvas_h, canvas_w = (-(-max(n, net.size) // net.stride) * net.stride for n in (h, w))
     canvas = np.zeros((canvas_h, canvas_w, 3), dtype=np.uint8)
     ox, oy = (canvas_w - w) // 2, (canvas_h - h) // 2
     canvas[oy:oy + h, ox:ox + w] = pixels
-    boxes, scores, points = decode(*network_outputs(canvas), threshold, canvas_h, canvas_w)
+    outputs = network_outputs(canvas) if net is SHORT_RANGE else network_outputs(canvas, net)
+    boxes, scores, points = decode(*outputs, threshold, canvas_h, canvas_w, net.layout)
     size = np.array([canvas_w, canvas_h])
     return boxes * np.tile(size, 2) - [ox, oy, ox, oy], scores, points * size - [ox, oy]
 
@@ -267,48 +290,3 @@ def _drop_nested(boxes, scores, points, overlap=NESTED_OVERLAP):
         if not np.any(inter > overlap * np.minimum(areas[i], areas[keep])):
             keep.append(i)
     return boxes[keep], scores[keep], points[keep]
-
-
-def fer_frames(boxes, keypoints):
-    """The square a FER2013 face would fill, for each BlazeFace detection.
-
-    FER2013's faces are framed more loosely than BlazeFace's boxes and centred
-    higher; the side and centre of the frame are predicted from the box and
-    its keypoints by a linear map fitted on FER2013 *Training* faces pasted in
-    photos (``factory/fit_framing.py``).
-
-    Returns
-    -------
-    frames : ndarray of shape (n, 3)
-        ``(centre_x, centre_y, side)`` in pixels.
-    """
-    sides = boxes[:, 2] - boxes[:, 0]
-    centres = (boxes[:, :2] + boxes[:, 2:]) / 2
-    features = (keypoints - centres[:, None, :]) / sides[:, None, None]
-    features = np.concatenate([np.ones((len(boxes), 1)), features.reshape(len(boxes), 12)], 1)
-    ratio, dx, dy = (features @ framing()).T
-    return np.stack([centres[:, 0] + dx * sides, centres[:, 1] + dy * sides, ratio * sides], 1)
-
-
-def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
-    """Faces of an RGB photo as dicts: ``box`` (FER2013 framing), ``score``, ``keypoints``.
-
-    With ``look_again``, the less sure candidates must pass
-    :func:`~fer_sklearn.faces._presence.second_look`.
-    """
-    boxes, scores, points = raw_detections(rgb, min_size, threshold)
-    if look_again and len(boxes):
-        passes = len(scales(*rgb.shape[:2], min_size))
-        keep = second_look(rgb, boxes, scores, points, passes)
-        boxes, scores, points = boxes[keep], scores[keep], points[keep]
-    height, width = rgb.shape[:2]
-    faces = []
-    for (cx, cy, side), score, kps in zip(fer_frames(boxes, points), scores, points):
-        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-        side = int(round(side))
-        if min_size and side < min_size:
-            continue
-        faces.append({"box": (x0, y0, side, side), "score": float(score),
-                      "keypoints": {name: (float(px), float(py))
-                                    for name, (px, py) in zip(KEYPOINTS, kps)}})
-    return faces

@@ -15,6 +15,11 @@ from ._detect import (
 from ._opencv import opencv
 
 _ON_MISSING = ("center", "error")
+REPLICATED = 0.1
+"""Past the photo's edges a crop repeats the edge pixels for this fraction of its side, and
+is black beyond: the emotion models were trained with shifts of up to a tenth of the side,
+filled by repeating the edge (``ImageAugmenter``); a longer smear of the edge (a face cut by
+the frame) reads worse than black (``benchmarks/bench_cut_faces.py``)."""
 
 
 def check_crop_params(size, margin, color, *, size_name="size"):
@@ -25,7 +30,11 @@ def check_crop_params(size, margin, color, *, size_name="size"):
 
 
 def crop_face(gray, box, *, margin=0.0, size=48):
-    """Cut a square face crop around ``box``, padding past the borders by replication.
+    """Cut a square face crop around ``box``; what lies past the photo's edges is filled.
+
+    A box reaching past the edges (a face cut by the frame) is padded by
+    repeating the edge pixels for a tenth of its side (as the emotion models'
+    training shifts padded their faces), and black beyond.
 
     Parameters
     ----------
@@ -52,7 +61,10 @@ def crop_face(gray, box, *, margin=0.0, size=48):
     height, width = gray.shape
     pad = max(0, -x0, -y0, x1 - width, y1 - height)
     if pad:
-        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        repeat = min(pad, int(round(REPLICATED * (x1 - x0))))
+        gray = cv2.copyMakeBorder(gray, repeat, repeat, repeat, repeat, cv2.BORDER_REPLICATE)
+        gray = cv2.copyMakeBorder(gray, pad - repeat, pad - repeat, pad - repeat, pad - repeat,
+                                  cv2.BORDER_CONSTANT, value=0)
         x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 + pad, y1 + pad
     return resize_square(gray[y0:y1, x0:x1], size)
 

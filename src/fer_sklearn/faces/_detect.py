@@ -10,7 +10,8 @@ from PIL import Image
 from sklearn.utils import check_scalar
 
 from ..io import check_color, image_array, open_reduced, read_image
-from ._blazeface import INPUT_SIZE, SMALLEST, detect_blazeface, network
+from ._blazeface import FULL_RANGE, INPUT_SIZE, SMALLEST, network
+from ._passes import detect_blazeface
 from ._opencv import InstancePool, opencv
 
 _CASCADE = "haarcascade_frontalface_default.xml"
@@ -56,6 +57,7 @@ def check_detection(detector="haar"):
         _cascade()
     else:
         network()
+        network(FULL_RANGE)
 
 
 def check_detector_params(min_size, scale_factor, min_neighbors, max_side, detector="haar",
@@ -90,17 +92,23 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
     image : str, path-like, PIL.Image.Image or array-like
         The photo: a path, a PIL image, or a ``(h, w)`` / ``(h, w, 1|3|4)`` array.
     detector : {"blazeface", "haar"}, default="blazeface"
-        ``"blazeface"``: MediaPipe's BlazeFace short-range CNN (Apache-2.0,
-        shipped as ONNX and run by onnxruntime); it finds faces turned
-        three-quarters away, gives six keypoints (eyes, nose tip, mouth, ears)
-        and a probability. ``"haar"``: OpenCV's frontal-face Haar cascade.
+        ``"blazeface"``: MediaPipe's BlazeFace CNNs (Apache-2.0, shipped as
+        ONNX and run by onnxruntime); it finds faces turned three-quarters
+        away and faces cut by the frame, gives six keypoints (eyes, nose tip,
+        mouth, ears) and a probability. The short-range network searches the
+        photo, then the photo mirrored past its edges (a face cut by the frame
+        is completed by its mirror image); when these found no face or
+        several, the full-range network searches it too (smaller and more
+        turned faces, as in crowds). ``"haar"``: OpenCV's frontal-face Haar
+        cascade.
     min_size : int or None, default=None
         Smallest face side to report, in pixels of the original photo. None:
         30 for ``"haar"``; for ``"blazeface"``, faces down to about a fifth of
-        the photo's shorter side (one pass of the network over the photo,
-        scaled so that this side is its 128 pixels). A smaller ``min_size``
-        adds a pass at each halving of that side (slower: each pass has about
-        four times the pixels of the one before).
+        the photo's shorter side (one pass of the short-range network over the
+        photo, scaled so that this side is its 128 pixels), and smaller ones
+        the full-range pass finds when it runs. A smaller ``min_size`` adds a
+        pass at each halving of that side (slower: each pass has about four
+        times the pixels of the one before).
     scale_factor : float, default=1.1
         Haar only: step between the scanned scales (> 1; larger is faster,
         may miss faces).
@@ -127,15 +135,18 @@ def detect_faces(image, *, detector=DEFAULT_DETECTOR, min_size=None, scale_facto
         motorbikes and colour wheels BlazeFace alone scores 0.5-0.66, and
         lets a lower threshold keep small or turned faces. Higher drops more
         real faces too; the photo guide gives both rates on real photos
-        (``benchmarks/bench_real_photos.py``). The Haar cascade has no
-        comparable score.
+        (``benchmarks/bench_real_photos.py``). A face's score is that of the
+        network that found it: when ``min_score`` leaves the short-range
+        network no face, the full-range one looks, and may report a face with
+        its own, higher score. The Haar cascade has no comparable score.
 
     Returns
     -------
     faces : list of dict
         One ``{"box": (x, y, w, h), "score": float}`` per face, largest first,
-        in pixels of ``image``. BlazeFace's boxes are square and may reach past
-        the photo's edges for a face at a border; its ``score`` is a
+        in pixels of ``image``. BlazeFace's boxes are square and reach past
+        the photo's edges for a face the frame cuts (its crops are filled
+        there, see :func:`~fer_sklearn.faces.crop_face`); its ``score`` is a
         probability, and ``"keypoints"`` maps ``right_eye``, ``left_eye``,
         ``nose_tip``, ``mouth``, ``right_ear``, ``left_ear`` (the person's
         right and left) to ``(x, y)``. The cascade's ``score`` is its
