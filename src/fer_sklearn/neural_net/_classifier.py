@@ -136,9 +136,28 @@ class EmotionClassifier(NeuralNetClassifier):
     train_split : callable or None, default=None
         A skorch split (e.g. ``skorch.dataset.ValidSplit``) that replaces
         ``validation_fraction``.
+    iterator_train, iterator_valid : type, default=torch.utils.data.DataLoader
+        The iterators of skorch over the training and validation data; with
+        the default ``iterator_train`` and in-memory data, training batches are
+        cut on the device instead (:meth:`get_iterator`).
+    dataset : type, default=skorch.dataset.Dataset
+        The wrapper of the data in skorch.
+    callbacks : list of (name, callback) or None, default=None
+        More skorch callbacks, run after the defaults this classifier builds
+        from its parameters (scores, learning-rate schedule, early stopping).
+    predict_nonlinearity : callable, "auto" or None, default="auto"
+        The map from logits to probabilities (``"auto"``: softmax).
+    warm_start : bool, default=False
+        Whether ``fit`` goes on from the current weights instead of anew.
+    compile : bool, default=False
+        Whether skorch runs the module through ``torch.compile``.
+    use_caching : bool or "auto", default="auto"
+        Whether skorch caches predictions for its scoring callbacks.
+    torch_load_kwargs : dict or None, default=None
+        Passed to ``torch.load`` by skorch's ``load_params``.
     **kwargs
-        Other :class:`skorch.NeuralNet` parameters (``callbacks``,
-        ``warm_start``, ``iterator_train__num_workers``, ...).
+        Other :class:`skorch.NeuralNet` parameters, routed by prefix
+        (``optimizer__weight_decay``, ``iterator_train__num_workers``, ...).
 
     Attributes
     ----------
@@ -433,7 +452,13 @@ class EmotionClassifier(NeuralNetClassifier):
         return images, codes, valid
 
     def check_data(self, X, y):
-        """No-op: ``fit`` validates the data and sets the classes before skorch sees them."""
+        """Do nothing: ``fit`` validates the data and sets the classes before skorch sees them.
+
+        Parameters
+        ----------
+        X, y : array-like
+            The training data skorch passes (unused).
+        """
 
     def _seed(self):
         """Seed torch from ``random_state``; the seed of the validation split, or None."""
@@ -521,6 +546,18 @@ class EmotionClassifier(NeuralNetClassifier):
         (:class:`~fer_sklearn.neural_net._batches.DeviceBatches`), shuffled every
         epoch unless ``iterator_train__shuffle=False``. Other iterators or
         iterator options fall back to skorch's ``DataLoader``.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The data (or a ``Subset`` of it, after the validation split).
+        training : bool, default=False
+            Whether the batches are for training.
+
+        Returns
+        -------
+        batches : iterable of (Tensor, Tensor)
+            The epoch's batches of images and targets.
         """
         options = self.get_params_for("iterator_train")
         arrays = in_memory_arrays(dataset) if training else None
@@ -537,6 +574,19 @@ class EmotionClassifier(NeuralNetClassifier):
         device on every step that leaves a GPU idle; the losses stay on the
         device and are read together (one wait an epoch), then recorded in the
         history exactly where skorch records them.
+
+        Parameters
+        ----------
+        iterator : iterable or None
+            The epoch's batches (None: no validation data).
+        training : bool
+            Whether the epoch trains.
+        prefix : {"train", "valid"}
+            The prefix of the history's keys.
+        step_fn : callable
+            One step on a batch (skorch's training or validation step).
+        **fit_params : dict
+            Passed to ``step_fn``.
         """
         if iterator is None:
             return
@@ -560,6 +610,18 @@ class EmotionClassifier(NeuralNetClassifier):
         With ``mixup`` or ``cutmix`` the batch is mixed with a shuffled copy of
         itself (batches of class codes only) and the loss is the mix of both
         faces' losses.
+
+        Parameters
+        ----------
+        batch : tuple of (Tensor, Tensor)
+            Images and targets.
+        **fit_params : dict
+            Passed to the module.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` (on the device, not yet read) and ``y_pred``, as skorch's step returns them.
         """
         self._set_training(True)
         device = torch.device(resolve_device(self.device))
@@ -586,7 +648,20 @@ class EmotionClassifier(NeuralNetClassifier):
         return yi, None if other is None else yi[other]
 
     def infer(self, x, **fit_params):
-        """The module's output for ``x``, under bf16 autocast and channels-last where they apply."""
+        """The module's output for ``x``, under bf16 autocast and channels-last where they apply.
+
+        Parameters
+        ----------
+        x : Tensor or array-like
+            A batch of images.
+        **fit_params : dict
+            Passed to the module.
+
+        Returns
+        -------
+        logits : Tensor
+            The logits, float32 whatever the autocast.
+        """
         device = torch.device(resolve_device(self.device))
         x = to_tensor(x, device=device)
         if device.type == "cuda" and isinstance(x, torch.Tensor) and x.dim() == 4:
@@ -667,7 +742,7 @@ class EmotionClassifier(NeuralNetClassifier):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            float32, averaged over the test-time views with ``tta``.
+            The probabilities, float32, averaged over the test-time views with ``tta``.
         """
         if isinstance(X, TorchDataset):  # skorch's own scoring callbacks
             return super().predict_proba(X)

@@ -60,7 +60,18 @@ class WarmupCosine(Callback):
         self.epoch_steps_ += 1
 
     def factor(self, progress):
-        """The factor of the peak rate at ``progress`` (0 to 1) of the training."""
+        """The factor of the peak rate at ``progress`` of the training.
+
+        Parameters
+        ----------
+        progress : float
+            The share of the training done, 0 to 1 (steps, or seconds of ``budget``).
+
+        Returns
+        -------
+        factor : float
+            Of ``net.lr``: rising to 1 over ``warmup``, then along a cosine to ``floor``.
+        """
         if progress < self.warmup:
             return (progress + 1e-3) / (self.warmup + 1e-3)
         span = max(1e-9, 1 - self.warmup)

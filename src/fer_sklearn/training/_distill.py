@@ -46,7 +46,20 @@ class DistillationLoss(nn.CrossEntropyLoss):
         self.temperature = temperature
 
     def forward(self, logits, target):
-        """The loss of ``logits`` ``(n, C)`` against ``target`` (codes or code + teacher rows)."""
+        """The loss of ``logits`` against ``target``.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n, C)
+            The student's outputs.
+        target : Tensor of shape (n,) or (n, 1 + C)
+            Class codes, or rows of the class code and the teacher's log-probabilities.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar.
+        """
         if target.dim() == 1:
             return F.cross_entropy(logits, target.long(), weight=self.weight,
                                    label_smoothing=self.label_smoothing)
@@ -100,6 +113,14 @@ class DistilledEmotionClassifier(EmotionClassifier):
         Folder for the teacher's outputs over the copies, reused by a later
         ``fit`` on the same faces with the same teacher, augmenter and
         ``random_state``.
+    criterion : type, default=DistillationLoss
+        The loss; it gets ``alpha`` and ``temperature``.
+    optimizer, lr, max_epochs, batch_size, iterator_train, iterator_valid, dataset : object
+        As :class:`~fer_sklearn.EmotionClassifier` takes them.
+    train_split, callbacks, predict_nonlinearity, warm_start, verbose, device : object
+        As :class:`~fer_sklearn.EmotionClassifier` takes them.
+    compile, use_caching, torch_load_kwargs : object
+        As :class:`~fer_sklearn.EmotionClassifier` takes them.
     **kwargs
         :class:`~fer_sklearn.EmotionClassifier` parameters (mixup and cutmix apply to
         batches of labels only when the copies are cached, to every batch when
@@ -144,7 +165,18 @@ class DistilledEmotionClassifier(EmotionClassifier):
         return type(self)(**params)
 
     def get_params_for(self, prefix):
-        """Route skorch's parameters; the criterion also gets ``alpha`` and ``temperature``."""
+        """Route skorch's parameters; the criterion also gets ``alpha`` and ``temperature``.
+
+        Parameters
+        ----------
+        prefix : str
+            The part the parameters are for (``"criterion"``, ``"module"``, ...).
+
+        Returns
+        -------
+        params : dict
+            Its parameters, without the prefix.
+        """
         params = super().get_params_for(prefix)
         if prefix == "criterion" and self.criterion is DistillationLoss:
             params.setdefault("alpha", self.alpha)
@@ -217,7 +249,20 @@ class DistilledEmotionClassifier(EmotionClassifier):
         return views, log_proba, all_codes, len(images)
 
     def get_iterator(self, dataset, training=False):
-        """Training batches from the teacher-labelled copies; the classifier's iterators otherwise."""
+        """Training batches from the teacher-labelled copies; the classifier's iterators otherwise.
+
+        Parameters
+        ----------
+        dataset : torch.utils.data.Dataset
+            The data (or a ``Subset`` of it, after the validation split).
+        training : bool, default=False
+            Whether the batches are for training.
+
+        Returns
+        -------
+        batches : iterable of (Tensor, Tensor)
+            The epoch's batches of images and targets.
+        """
         distill = getattr(self, "_distill", None)
         if not training or distill is None:
             return super().get_iterator(dataset, training=training)

@@ -40,7 +40,18 @@ class Interval:
         self.closed = closed
 
     def is_satisfied_by(self, value):
-        """Whether ``value`` lies in the interval."""
+        """Whether ``value`` lies in the interval.
+
+        Parameters
+        ----------
+        value : object
+            The value to check.
+
+        Returns
+        -------
+        satisfied : bool
+            True for a number of ``type`` within the bounds (never NaN or a bool).
+        """
         if not isinstance(value, self.type) or isinstance(value, (bool, np.bool_)):
             return False
         if value != value:  # NaN lies in no interval
@@ -72,7 +83,18 @@ class StrOptions:
         self.options = set(options)
 
     def is_satisfied_by(self, value):
-        """Whether ``value`` is one of the options."""
+        """Whether ``value`` is one of the options.
+
+        Parameters
+        ----------
+        value : object
+            The value to check.
+
+        Returns
+        -------
+        satisfied : bool
+            True for a string among ``options``.
+        """
         return isinstance(value, str) and value in self.options
 
     def __str__(self):
@@ -154,6 +176,7 @@ def validate_params(constraints):
     Returns
     -------
     decorator : callable
+        It wraps a function so that every call checks its arguments first.
     """
 
     def decorate(function):
