@@ -55,9 +55,10 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     start = time.perf_counter()
     import cv2
-    import numpy as np
     import fer
+    import numpy as np
     import tensorflow as tf
+
     # fer 25.10.3's fer/__init__.py no longer re-exports FER: "from fer import FER" fails
     from fer.fer import FER
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from fer_sklearn.datasets._compose import box_matches
 
+
 def iou(a, b):
     ax, ay, aw, ah = a
     bx, by, bw, bh = b

@@ -29,7 +29,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn import load_fer2013, load_pretrained

@@ -32,7 +32,6 @@ import tempfile
 import time
 
 import numpy as np
-
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 from bench_vs_fer import compose
 from real_photos import build, manifest

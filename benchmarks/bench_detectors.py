@@ -42,10 +42,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from PIL import Image
-
 from _results import markdown_table, write_results  # benchmarks/_results.py
 from bench_vs_fer import compose
+from PIL import Image
 
 from fer_sklearn import EMOTIONS, EmotionRecognizer, load_fer2013, load_pretrained
 from fer_sklearn.datasets import compose_photo, fer2013_file

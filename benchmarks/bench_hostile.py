@@ -21,7 +21,6 @@ Results: ``benchmarks/results/hostile.json``.
 
 import argparse
 import csv
-import sys
 import tempfile
 from collections import Counter
 from pathlib import Path

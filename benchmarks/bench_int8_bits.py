@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 from torch import nn
 from torch.ao.quantization import QConfig, get_default_qconfig_mapping
 from torch.ao.quantization.observer import MinMaxObserver, PerChannelMinMaxObserver
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
-from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 from fer_sklearn import load_pretrained
 from fer_sklearn.datasets import fer2013_file, load_fer2013
 

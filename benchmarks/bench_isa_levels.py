@@ -33,10 +33,9 @@ import sys
 from pathlib import Path
 
 import torch
+from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn.utils import describe_cpu
-
-from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 
 HERE = Path(__file__).resolve().parent
 LEVELS = {

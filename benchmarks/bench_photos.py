@@ -50,8 +50,13 @@ import numpy as np
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 from PIL import Image
 
-from fer_sklearn import (EmotionRecognizer, load_fer2013, load_pretrained,
-                         make_emotion_pipeline, make_faces)
+from fer_sklearn import (
+    EmotionRecognizer,
+    load_fer2013,
+    load_pretrained,
+    make_emotion_pipeline,
+    make_faces,
+)
 from fer_sklearn.datasets import compose_photo, fer2013_file
 
 FER2013 = fer2013_file()

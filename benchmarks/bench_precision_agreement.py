@@ -17,8 +17,8 @@ for ``auto`` rest on these figures (``docs/guide/performance.md``).
 import argparse
 
 import numpy as np
-
 from _results import machine_info, markdown_table, write_results
+
 from fer_sklearn import load_fer2013, load_pretrained
 from fer_sklearn.datasets import fer2013_file
 

@@ -19,8 +19,8 @@ import torch
 from _results import markdown_table, write_results  # benchmarks/_results.py
 
 from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained
-from fer_sklearn.evaluation import evaluate
 from fer_sklearn.datasets import fer2013_file
+from fer_sklearn.evaluation import evaluate
 
 RESULTS = Path(__file__).parent / "results" / "pretrained.json"
 

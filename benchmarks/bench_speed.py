@@ -67,8 +67,8 @@ from _speed_models import compare_with_float32, load_ours, ours_latency, ours_pa
 
 import fer_sklearn
 from fer_sklearn import EMOTIONS, load_fer2013
-from fer_sklearn.utils import cpu_features, cpu_precision
 from fer_sklearn.datasets import fer2013_file
+from fer_sklearn.utils import cpu_features, cpu_precision
 
 HERE = Path(__file__).resolve().parent
 FER2013 = fer2013_file()

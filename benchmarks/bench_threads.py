@@ -47,7 +47,7 @@ def main(argv=None):
             images = model[:-1].transform(X)[:, None].astype(np.float32)
             chunks = [images[i:i + 64] for i in range(0, len(images), 64)]
 
-            def run(chunk):
+            def run(chunk, network=network):
                 with torch.inference_mode():
                     x = torch.from_numpy(chunk).contiguous(memory_format=torch.channels_last)
                     return network(x).numpy()

@@ -34,7 +34,6 @@ import argparse
 import json
 
 import numpy as np
-
 from real_photos import MANIFEST, turn_matrix
 
 SIZE = 640  # the longer side of a composed photo
@@ -222,7 +221,7 @@ def compose(photos, seed):
                 continue
             matrix = turn_matrix(angle, centre)
 
-            def transform(px, py, matrix=matrix, mirror=mirror):
+            def transform(px, py, matrix=matrix, mirror=mirror, width=width):
                 px = width - px if mirror else px
                 return tuple(matrix @ [px, py, 1])
 
@@ -308,7 +307,6 @@ def main(argv=None):
     real = real_entries()
     write(real)  # the real photos first: composing needs their sizes
     from PIL import Image
-
     from real_photos import build, manifest
 
     photos = [p for p in manifest()["photos"] if "compose" not in p]

@@ -174,5 +174,5 @@ def build(folder=DEFAULT_FOLDER):
 
 
 if __name__ == "__main__":
-    for name, path in build(*sys.argv[1:]).items():
+    for path in build(*sys.argv[1:]).values():
         print(path)

@@ -20,11 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from fer_sklearn import load_fer2013, load_model
+from fer_sklearn.datasets import fer2013_file
 from fer_sklearn.neural_net._int8 import activation_ranges
 from fer_sklearn.persistence import read_description
 from fer_sklearn.pretrained import WEIGHTS_DIR, export_pretrained
-from fer_sklearn.datasets import fer2013_file
-
 
 
 def main(argv=None):

@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from train_flagship import CLASSES, load_faces, machine, optimizer_settings
 
 from fer_sklearn import make_emotion_pipeline

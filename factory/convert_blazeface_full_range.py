@@ -40,7 +40,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
 from convert_blazeface import free_input_size
 
 ROOT = Path(__file__).resolve().parents[1]

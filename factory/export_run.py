@@ -24,7 +24,6 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from _toolbox import read_packed
 from train_flagship import MEMBERS, STUDENTS, optimizer_settings
 

@@ -33,13 +33,26 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _toolbox import (
+    SPEED_LEVERS,
+    FastTrainingClassifier,
+    pack_networks,
+    plan_epochs,
+    read_packed,
+    speed_levers,
+    training_flops,
+)
 
-from _toolbox import (SPEED_LEVERS, FastTrainingClassifier, pack_networks, plan_epochs,
-                      read_packed, speed_levers, training_flops)
 from fer_sklearn import EMOTIONS, ImageAugmenter, make_emotion_pipeline
 from fer_sklearn.evaluation import machine_info
-from fer_sklearn.training import (AUGMENT, NETWORKS, InitialWeights, TimeBudget,
-                                  ensemble_classifier, make_recipe)
+from fer_sklearn.training import (
+    AUGMENT,
+    NETWORKS,
+    InitialWeights,
+    TimeBudget,
+    ensemble_classifier,
+    make_recipe,
+)
 
 DATA = [".devdata/fer2013.npz.xz", "../shared/data/fer2013/fer2013.npz.xz"]
 VGG = dict(width=64, depth=4, convs_per_block=2, hidden_units=256, dropout=0.4, block_dropout=0.05)

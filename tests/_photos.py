@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from fer_sklearn import load_fer2013, make_emotion_pipeline, make_faces
-from fer_sklearn.faces._detect import _cascade
 from fer_sklearn.datasets import compose_photo, fer2013_file
 from fer_sklearn.datasets._compose import box_matches as matches
+from fer_sklearn.faces._detect import _cascade
 
 FER2013 = fer2013_file()
 

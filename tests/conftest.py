@@ -1,7 +1,6 @@
 """Shared fixtures: seeding, small synthetic data, tiny fitted models, the FER2013 file."""
 
 import copy
-from pathlib import Path
 
 import numpy as np
 import pytest

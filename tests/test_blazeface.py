@@ -18,11 +18,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ._photos import group_photo, matches, real_photo, small_face_photo, tiny_model
 from fer_sklearn import EmotionRecognizer, FaceCropper, detect_faces
 from fer_sklearn.faces._blazeface import (
-    KEYPOINTS, decode, raw_detections, run_network, scales, ssd_anchors, tiles, weighted_nms,
+    KEYPOINTS,
+    decode,
+    raw_detections,
+    run_network,
+    scales,
+    ssd_anchors,
+    tiles,
+    weighted_nms,
 )
+
+from ._photos import group_photo, matches, real_photo, small_face_photo, tiny_model
 
 DATA = Path(__file__).parent / "data"
 REFERENCE = json.loads((DATA / "blazeface_reference.json").read_text())

@@ -9,10 +9,15 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV
 
-from fer_sklearn import EMOTIONS, EmotionClassifier, EmotionCNN, ImageAugmenter, make_emotion_pipeline
+from fer_sklearn import (
+    EMOTIONS,
+    EmotionClassifier,
+    EmotionCNN,
+    ImageAugmenter,
+    make_emotion_pipeline,
+)
 
 from .conftest import TINY_NET
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

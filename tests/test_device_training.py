@@ -14,7 +14,6 @@ from fer_sklearn.neural_net._batches import DeviceBatches, in_memory_arrays
 
 from .conftest import TINY_NET
 
-
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision
 

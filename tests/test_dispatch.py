@@ -21,9 +21,8 @@ from skorch.callbacks import Callback
 import fer_sklearn
 from fer_sklearn import EmotionClassifier, load_pretrained, make_faces
 from fer_sklearn.deploy import quantize
-from fer_sklearn.utils import _cpu
 from fer_sklearn.neural_net._int8 import cpu_has_vnni
-
+from fer_sklearn.utils import _cpu
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

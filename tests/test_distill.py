@@ -9,11 +9,14 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 from fer_sklearn import EmotionClassifier, load_model, save_model
-from fer_sklearn.training import (BatchTeacher, DistillationLoss, DistilledEmotionClassifier,
-                                  InitialWeights)
+from fer_sklearn.training import (
+    BatchTeacher,
+    DistillationLoss,
+    DistilledEmotionClassifier,
+    InitialWeights,
+)
 
 from .conftest import TINY_NET, in_float32
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

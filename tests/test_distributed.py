@@ -20,11 +20,16 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from fer_sklearn import load_fer2013, make_emotion_pipeline, make_faces
 from fer_sklearn.cli import main
-from fer_sklearn.io import read_image, resize_square
 from fer_sklearn.distributed import (
-    connect, count_fits, dask_client, fit_on_dask, iter_predictions, thread_share,
+    connect,
+    count_fits,
+    dask_client,
+    fit_on_dask,
+    iter_predictions,
+    thread_share,
     write_predictions,
 )
+from fer_sklearn.io import read_image, resize_square
 
 from .conftest import TINY_NET
 from .test_cli import _write_fer_csv

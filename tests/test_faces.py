@@ -6,11 +6,12 @@ from PIL import Image
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, recall, tiny_model
 from fer_sklearn import FaceCropper, detect_faces, load_image_folder, make_faces
 from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces import crop_face
 from fer_sklearn.io import read_image
+
+from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, recall, tiny_model
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,6 @@ from fer_sklearn.cli import main
 from fer_sklearn.datasets import make_hostile_folder
 from fer_sklearn.io import iter_image_paths, read_image
 
-
 REASONS = {
     "empty.jpg": "empty file (0 bytes)",
     "truncated.jpg": "not a readable image",

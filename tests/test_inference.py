@@ -11,11 +11,10 @@ import torch
 from skorch import NeuralNetClassifier
 from torch import nn
 
-from fer_sklearn import EmotionClassifier, EnsembleCNN, EmotionCNN
+from fer_sklearn import EmotionClassifier, EmotionCNN, EnsembleCNN
 from fer_sklearn.neural_net._folding import fold_batch_norm
 
 from .conftest import TINY_NET
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

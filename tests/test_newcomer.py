@@ -12,7 +12,10 @@ import numpy as np
 import pytest
 
 from fer_sklearn import (
-    EmotionRecognizer, load_model, load_pretrained, make_emotion_pipeline,
+    EmotionRecognizer,
+    load_model,
+    load_pretrained,
+    make_emotion_pipeline,
     save_model,
 )
 from fer_sklearn.cli import main

@@ -17,14 +17,18 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from fer_sklearn import (
-    EMOTIONS, EmotionClassifier, ImageAugmenter, load_model, load_pretrained,
-    make_emotion_pipeline, save_model,
+    EMOTIONS,
+    EmotionClassifier,
+    ImageAugmenter,
+    load_model,
+    load_pretrained,
+    make_emotion_pipeline,
+    save_model,
 )
 from fer_sklearn.persistence import FORMAT, ModelFileError
 from fer_sklearn.utils import atomic_write
 
 from .conftest import TINY_NET
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

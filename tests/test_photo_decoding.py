@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ._photos import matches, real_photo, tiny_model
 from fer_sklearn import EmotionRecognizer, FaceCropper, detect_faces, make_faces
 from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces._detect import least_scale, read_photo
+
+from ._photos import matches, real_photo, tiny_model
 
 
 @pytest.fixture(scope="module")

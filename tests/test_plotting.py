@@ -11,8 +11,14 @@ import torch
 from sklearn.dummy import DummyClassifier
 
 from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
-from fer_sklearn.evaluation import evaluate, plot_confusion_matrix, plot_learning_curves
-from fer_sklearn.evaluation import plot_misclassified, plot_per_class_metrics, plot_reliability_diagram
+from fer_sklearn.evaluation import (
+    evaluate,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_misclassified,
+    plot_per_class_metrics,
+    plot_reliability_diagram,
+)
 
 torch.set_num_threads(1)
 

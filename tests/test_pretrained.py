@@ -4,21 +4,27 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.utils.validation import check_is_fitted
-
-from fer_sklearn import EMOTIONS, available_models, load_fer2013, load_pretrained, make_emotion_pipeline
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
+from sklearn.utils.validation import check_is_fitted
 
-from fer_sklearn import evaluate, load_model, make_faces, save_model
-from fer_sklearn.persistence import ModelFileError
-from fer_sklearn.persistence import read_description
+from fer_sklearn import (
+    EMOTIONS,
+    available_models,
+    evaluate,
+    load_fer2013,
+    load_model,
+    load_pretrained,
+    make_emotion_pipeline,
+    make_faces,
+    save_model,
+)
+from fer_sklearn.persistence import ModelFileError, read_description
 from fer_sklearn.persistence._source import tensors_sha256
 from fer_sklearn.pretrained._pretrained import WEIGHTS_DIR, export_pretrained
 
 from .conftest import TINY_NET, auto_tolerance, in_float32
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

@@ -7,15 +7,14 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.exceptions import NotFittedError
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import NotFittedError
 from skorch import NeuralNetClassifier
 
 from fer_sklearn import make_emotion_pipeline
 from fer_sklearn.deploy import quantize
 
 from .conftest import TINY_NET, in_float32
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

@@ -8,11 +8,16 @@ from skorch.callbacks import Callback
 
 from fer_sklearn import EmotionClassifier, EmotionCNN, load_model, make_faces, save_model
 from fer_sklearn.training import (
-    EMA, ProgressLog, TimeBudget, WarmupCosine, ensemble_classifier, make_recipe, mix_batch,
+    EMA,
+    ProgressLog,
+    TimeBudget,
+    WarmupCosine,
+    ensemble_classifier,
+    make_recipe,
+    mix_batch,
 )
 
 from .conftest import TINY_NET
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

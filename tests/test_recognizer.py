@@ -10,15 +10,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 from fer_sklearn import (
-    EMOTIONS, EmotionRecognizer, load_pretrained, make_faces, save_model,
+    EMOTIONS,
+    EmotionRecognizer,
+    load_pretrained,
+    make_faces,
+    save_model,
 )
 from fer_sklearn.datasets import compose_photo
 from fer_sklearn.faces import annotate, crop_face, save_annotated
 from fer_sklearn.io import read_image
 from fer_sklearn.photos import ROW_FIELDS, face_rows, iter_face_rows, write_face_rows
 
+from ._photos import cascade_or_skip, composed_photos, fer_faces, matches, tiny_model
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

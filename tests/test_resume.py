@@ -18,11 +18,9 @@ import pytest
 
 from fer_sklearn import load_model, make_emotion_pipeline, make_faces
 from fer_sklearn.cli import main
-from fer_sklearn.cli import train as cli_train
 from fer_sklearn.persistence import EpochCheckpoint, ResumeTraining
 
 from .conftest import TINY_NET
-
 
 # compares predicted numbers: .ci/run runs it again under forced bf16 and int8
 pytestmark = pytest.mark.precision

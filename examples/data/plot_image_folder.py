@@ -55,7 +55,7 @@ for warning in caught:
     print("warning:", warning.message)
 print("data:", data.data.shape, data.data.dtype)
 print("images per emotion:", dict(zip(data.target_names, np.bincount(data.target).tolist())))
-for path, reason in data.skipped:
+for path, _reason in data.skipped:
     print("skipped:", Path(path).relative_to(root))
 
 # %%

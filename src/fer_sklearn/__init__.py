@@ -11,7 +11,6 @@ The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neura
 
 import importlib
 
-
 __version__ = "0.1.0"
 
 # where each public name is defined: imported at first use, so that ``import fer_sklearn``

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from .._photos import real_photo
 from fer_sklearn.faces import annotate, save_annotated
 from fer_sklearn.faces._annotate import place_label
+
+from .._photos import real_photo
 
 
 def _covers(rect, box):

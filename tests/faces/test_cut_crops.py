@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from .._photos import real_photo
 from fer_sklearn import load_fer2013, load_pretrained
 from fer_sklearn.faces import crop_face
 from fer_sklearn.io import read_image
+
+from .._photos import real_photo
 
 
 def test_past_the_edge_a_crop_repeats_the_edge_for_a_tenth_then_is_black():

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from .._photos import group_photo, matches, real_photo, small_face_photo
 from fer_sklearn import detect_faces
 from fer_sklearn.faces import _passes
+
+from .._photos import group_photo, matches, real_photo, small_face_photo
 
 ASTRONAUT_FACE = (174, 74, 100, 101)  # benchmarks/real_photos.json's label
 

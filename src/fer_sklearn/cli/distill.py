@@ -18,8 +18,14 @@ import time
 from pathlib import Path
 
 from ._common import (
-    EXIT_OK, CLIError, non_negative_int, positive_float, prepare_checkpoint, shared_options,
-    subset, user_input,
+    EXIT_OK,
+    CLIError,
+    non_negative_int,
+    positive_float,
+    prepare_checkpoint,
+    shared_options,
+    subset,
+    user_input,
 )
 
 _SETTINGS = ("teacher", "student", "scratch", "data", "valid_usage", "epochs", "batch_size", "lr",

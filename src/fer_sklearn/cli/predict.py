@@ -6,8 +6,14 @@ from collections import Counter
 from pathlib import Path
 
 from ._common import (
-    EXIT_OK, EXIT_SOME_FAILED, CLIError, add_model_argument, load_model, positive_int,
-    shared_options, user_input,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    CLIError,
+    add_model_argument,
+    load_model,
+    positive_int,
+    shared_options,
+    user_input,
 )
 
 

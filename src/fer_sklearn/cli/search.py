@@ -6,8 +6,16 @@ import sys
 import time
 
 from ._common import (
-    EXIT_OK, SYNTHETIC_NET, CLIError, parse_param, positive_float, positive_int, shared_options,
-    subset, synthetic_data, user_input,
+    EXIT_OK,
+    SYNTHETIC_NET,
+    CLIError,
+    parse_param,
+    positive_float,
+    positive_int,
+    shared_options,
+    subset,
+    synthetic_data,
+    user_input,
 )
 
 

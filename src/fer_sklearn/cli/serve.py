@@ -4,7 +4,12 @@ import sys
 from pathlib import Path
 
 from ._common import (
-    CLIError, add_model_argument, load_model, positive_float, positive_int, shared_options,
+    CLIError,
+    add_model_argument,
+    load_model,
+    positive_float,
+    positive_int,
+    shared_options,
 )
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

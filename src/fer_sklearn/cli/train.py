@@ -16,7 +16,13 @@ import sys
 from pathlib import Path
 
 from ._common import (
-    EXIT_OK, SYNTHETIC_NET, CLIError, prepare_checkpoint, shared_options, subset, synthetic_data,
+    EXIT_OK,
+    SYNTHETIC_NET,
+    CLIError,
+    prepare_checkpoint,
+    shared_options,
+    subset,
+    synthetic_data,
     user_input,
 )
 

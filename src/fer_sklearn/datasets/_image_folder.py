@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils import EMOTIONS, emotion_from_name
 from ..io import IMAGE_SUFFIXES, read_image, resize_square
+from ..utils import EMOTIONS, emotion_from_name
 
 
 def _emotion_folders(root):

@@ -7,13 +7,19 @@ results on the photos. Photos are read with :func:`fer_sklearn.io.read_image`. T
 of every face of a photo: :class:`fer_sklearn.photos.EmotionRecognizer`.
 """
 
+# besides the public names: what EmotionRecognizer (fer_sklearn.photos) shares with
+# detect_faces and FaceCropper
 from ._annotate import annotate, save_annotated
-from ._crop import FaceCropper, crop_face
+from ._crop import FaceCropper, check_crop_params, crop_face
 from ._detect import (
-    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detection, check_detector_params, detect_faces,
-    find_faces, read_photo,
+    DEFAULT_DETECTOR,
+    DEFAULT_MIN_SCORE,
+    check_detection,
+    check_detector_params,
+    detect_faces,
+    find_faces,
+    read_photo,
 )
-from ._crop import check_crop_params
 
 __all__ = [
     "FaceCropper",

@@ -10,7 +10,11 @@ from sklearn.utils import check_scalar
 
 from ..io import check_color, resize_square
 from ._detect import (
-    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_detector_params, find_faces, read_photo,
+    DEFAULT_DETECTOR,
+    DEFAULT_MIN_SCORE,
+    check_detector_params,
+    find_faces,
+    read_photo,
 )
 from ._opencv import opencv
 

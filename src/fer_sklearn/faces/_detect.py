@@ -11,8 +11,8 @@ from sklearn.utils import check_scalar
 
 from ..io import check_color, image_array, open_reduced, read_image
 from ._blazeface import FULL_RANGE, INPUT_SIZE, SMALLEST, network
-from ._passes import detect_blazeface
 from ._opencv import InstancePool, opencv
+from ._passes import detect_blazeface
 
 _CASCADE = "haarcascade_frontalface_default.xml"
 DETECTORS = ("blazeface", "haar")

@@ -30,7 +30,13 @@ from importlib import resources
 import numpy as np
 
 from ._blazeface import (
-    FULL_RANGE, KEYPOINTS, SHORT_RANGE, _search, merged, network, scales,
+    FULL_RANGE,
+    KEYPOINTS,
+    SHORT_RANGE,
+    _search,
+    merged,
+    network,
+    scales,
 )
 from ._opencv import opencv
 from ._presence import second_look

@@ -23,7 +23,13 @@ from torch.utils.data import DataLoader
 from torch.utils.data import Dataset as TorchDataset
 
 from ..utils import (
-    Interval, StrOptions, check_images, check_labels, check_params, cpu_precision, labels_like,
+    Interval,
+    StrOptions,
+    check_images,
+    check_labels,
+    check_params,
+    cpu_precision,
+    labels_like,
 )
 from ._augment import ImageAugmenter, mix_batch
 from ._batches import DeviceBatches, in_memory_arrays

@@ -23,8 +23,8 @@ from torch.ao.quantization.observer import HistogramObserver, MinMaxObserver
 from torch.ao.quantization.observer import default_per_channel_weight_observer as weights
 from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
-from ._device import resolve_device
 from ..utils import cpu_features
+from ._device import resolve_device
 from ._predictor import FastPredictor
 
 

@@ -7,10 +7,12 @@ such files too) without running code from it. :class:`EpochCheckpoint` and
 """
 
 from ._checkpoint import EpochCheckpoint, ResumeTraining
-from ._format import FORMAT, load_model, read_description, save_model, write_model
+from ._format import FORMAT, load_model, save_model
+from ._format import read_description as read_description  # for fer_sklearn.pretrained
+from ._format import write_model as write_model  # (not the public API)
 from ._values import ModelFileError
 
-# read_description and write_model (save_model with fp16 weights, a version and metrics) are
-# for the shipped models (fer_sklearn.pretrained), not part of the public API
+# read_description and write_model (save_model with fp16 weights, a version and metrics) serve
+# the shipped models (fer_sklearn.pretrained)
 __all__ = ["FORMAT", "EpochCheckpoint", "ModelFileError", "ResumeTraining", "load_model",
            "save_model"]

@@ -18,7 +18,14 @@ from torch import nn
 
 from ..neural_net import EmotionCNN, EnsembleCNN, ImageAugmenter
 from ._values import (
-    ModelFileError, construct, expect, expect_keys, init_params, lookup, name_of, refuse,
+    ModelFileError,
+    construct,
+    expect,
+    expect_keys,
+    init_params,
+    lookup,
+    name_of,
+    refuse,
 )
 
 # the array dtypes a file may hold (labels, class weights): numbers, strings, python objects

@@ -13,14 +13,21 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNetClassifier
 from skorch.history import History
 from skorch.net import NeuralNet
-from sklearn.utils.validation import check_is_fitted
 
 from ._codec import decode, decode_params, encode, encode_array
 from ._values import (
-    ModelFileError, construct, expect, expect_keys, init_params, lookup, name_of, refuse,
+    ModelFileError,
+    construct,
+    expect,
+    expect_keys,
+    init_params,
+    lookup,
+    name_of,
+    refuse,
 )
 
 PIPELINES = ("fer_sklearn.EmotionPipeline", "sklearn.pipeline.Pipeline")

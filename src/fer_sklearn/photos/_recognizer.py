@@ -6,15 +6,20 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import joblib
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_scalar
 
 from ..faces import (
-    DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, check_crop_params, check_detection,
-    check_detector_params, crop_face, find_faces, read_photo,
+    DEFAULT_DETECTOR,
+    DEFAULT_MIN_SCORE,
+    check_crop_params,
+    check_detection,
+    check_detector_params,
+    crop_face,
+    find_faces,
+    read_photo,
 )
 from ..io import resize_square
 from ..neural_net import torch_threads

@@ -2,5 +2,4 @@
 
 from ._transformers import Grayscale, ImageResizer, PixelNormalizer
 
-
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]

@@ -17,8 +17,14 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import (
-    Interval, StrOptions, check_image_shape, check_images, check_params, check_pixels,
-    pixel_scale, pixels_per_image,
+    Interval,
+    StrOptions,
+    check_image_shape,
+    check_images,
+    check_params,
+    check_pixels,
+    pixel_scale,
+    pixels_per_image,
 )
 
 __all__ = ["Grayscale", "ImageResizer", "PixelNormalizer"]

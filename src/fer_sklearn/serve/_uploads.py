@@ -19,7 +19,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..io import IMAGE_SUFFIXES, eight_bit
 
-
 _ORIENTATION = 0x0112  # the EXIF tag
 
 

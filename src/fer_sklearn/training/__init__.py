@@ -14,7 +14,12 @@ from ..neural_net import WarmupCosine, mix_batch
 from ._callbacks import EMA, InitialWeights, ProgressLog, TimeBudget
 from ._distill import DistillationLoss, DistilledEmotionClassifier
 from ._recipes import (
-    AUGMENT, NETWORKS, RECIPES, available_recipes, ensemble_classifier, make_recipe,
+    AUGMENT,
+    NETWORKS,
+    RECIPES,
+    available_recipes,
+    ensemble_classifier,
+    make_recipe,
 )
 from ._teacher import BatchTeacher, resolve_teacher
 

@@ -15,13 +15,22 @@ from ._labels import (
 )
 from ._param_grid import check_param_grid, valid_prefixes
 from ._param_validation import (
-    InvalidParameterError, Interval, StrOptions, check_params, validate_params,
+                      Interval,
+                      InvalidParameterError,
+                      StrOptions,
+                      check_params,
+                      validate_params,
 )
 from ._show_versions import show_versions
 from ._threads import SMALL_BATCH, available_cores, prediction_threads, thread_share
 from ._validation import (
-    check_image_shape, check_images, check_labels, check_pixels, eight_bit_values, pixel_scale,
-    pixels_per_image,
+                      check_image_shape,
+                      check_images,
+                      check_labels,
+                      check_pixels,
+                      eight_bit_values,
+                      pixel_scale,
+                      pixels_per_image,
 )
 
 __all__ = [

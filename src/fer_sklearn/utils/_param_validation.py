@@ -11,7 +11,7 @@ in the range (0, inf). Got -1 instead."
 import functools
 import inspect
 import operator
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
