@@ -94,7 +94,7 @@ def score_photo(detections, faces, ignore=()):
 
 @contextlib.contextmanager
 def second_look(on):
-    """BlazeFace with its second look (``on``) or without it, as before issue 23."""
+    """BlazeFace with its second look (``on``) or without it (``min_score=0.5``, no second look)."""
     sure = _presence.SURE_SCORE, _presence.SURE_SCORE_PASSES
     if not on:
         _presence.SURE_SCORE = _presence.SURE_SCORE_PASSES = 0.0

@@ -4,7 +4,7 @@
 
 On the 3,589 PublicTest faces in 64-face chunks, for each model and precision (float32 and
 int8): **shared**, every chunk through the network with ``--threads`` torch threads working on
-each layer together (how predictions ran before issue 24), against **workers**, ``--threads``
+each layer together (how predictions once ran), against **workers**, ``--threads``
 Python threads each taking whole chunks in turn with one torch thread (how
 ``FastPredictor`` runs now). Interleaved, so both see the same load; the table gives the
 median images/s and whether the answers agree. On a machine that other jobs keep busy the

@@ -5,6 +5,7 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,7 @@ from PIL import Image
 from skorch.callbacks import ProgressBar
 
 import fer_sklearn
-from fer_sklearn import EMOTIONS, make_emotion_pipeline, make_faces
+from fer_sklearn import EMOTIONS, load_fer2013, make_emotion_pipeline, make_faces
 from fer_sklearn.cli import main
 from fer_sklearn.cli import predict as cli_predict
 from fer_sklearn.cli import train as cli_train
@@ -134,6 +135,15 @@ def test_train_on_synthetic_default_says_so(tmp_path, capsys, monkeypatch):
     assert "synthetic faces" in stdout and "not real photographs" in stdout
     model = joblib.load(out / "model.joblib")
     assert model[-1].module_.features[0][0].out_channels == 8  # the small synthetic network
+    # the command line guide's sample output is what the command prints, numbers aside
+    guide = (Path(fer_sklearn.__file__).resolve().parents[2] / "docs/guide/cli.md").read_text()
+    sample = guide.split("ends with the path of\nthe report:\n\n```console\n")[1].split("```")[0]
+    for line in sample.strip().splitlines():
+        pattern = re.escape(line).replace("fer\\-sklearn\\-run", ".+")
+        pattern = re.sub(r"\d+(\\\.\d+)?", r"\\d+(?:\\.\\d+)?", pattern)
+        pattern = pattern.replace("the\\ weights\\ of\\ epoch\\ \\d+(?:\\.\\d+)?,\\ the\\ best\\ "
+                                  "valid\\ loss", "the weights of [^)]+")
+        assert re.search(pattern, stdout), line
 
 
 def test_train_on_image_folder_splits_off_validation(tmp_path, capsys):
@@ -173,7 +183,10 @@ def test_evaluate_saved_model(model_file, fer_csv, tmp_path, capsys):
     assert code == 0
     assert "28 images" in stdout and "(PublicTest)" in stdout  # the default split
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
-    assert metrics["n_samples"] == 28 and 0 <= metrics["metrics"]["accuracy"] <= 1
+    model = joblib.load(model_file)  # the report's accuracy is the model's on those 28 faces
+    X, y = load_fer2013(fer_csv, usage="PublicTest", return_X_y=True)
+    assert metrics["n_samples"] == 28
+    assert metrics["metrics"]["accuracy"] == pytest.approx(model.score(X, y))
     assert (tmp_path / "eval" / "report.html").is_file()
 
 

@@ -3,6 +3,7 @@
 Budget: about 10 s on 2 CPU cores (tiny networks; one shipped model on 300 FER2013 faces).
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -134,3 +135,28 @@ def test_a_fit_shows_its_progress_by_default_as_skorch_does(small, capsys):
     EmotionClassifier(random_state=0, device="cpu", verbose=0,
                       **{**TINY_NET, "max_epochs": 1}).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("y, warned", [
+    (["happy", "sad", "happy", "sad"], None),
+    ([0, 3, 7, 3], r"integer labels outside FER2013's emotion codes 0-6: \[7\]"),
+    (["0", "3", "0", "3"], r"the strings \['0', '3'\], not FER2013's codes 0-6"),
+])
+def test_labels_that_look_like_codes_but_are_not_are_warned_about(y, warned):
+    from fer_sklearn.neural_net._targets import labels_for_fit
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert labels_for_fit(np.array(y)).tolist() == y  # kept as given, either way
+    messages = [str(w.message) for w in caught]
+    assert (not messages) if warned is None else re.search(warned, " ".join(messages))
+
+
+def test_a_misnamed_label_column_is_named(tmp_path):
+    path = tmp_path / "faces.csv"
+    path.write_text("label,pixels\n3," + " ".join(["0"] * 2304) + "\n")
+    with pytest.raises(ValueError, match=r"missing column 'emotion' \(the labels, codes 0-6\); "
+                                         r"found columns \['label', 'pixels'\]"):
+        load_fer2013(path)
+    path.write_text("pixels\n" + " ".join(["0"] * 2304) + "\n")  # a file of unlabelled faces
+    assert load_fer2013(path).target is None

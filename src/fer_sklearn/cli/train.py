@@ -193,13 +193,30 @@ def run(args):
     if interrupted:
         return _stopped(args, checkpoint)
     # the saved model should not print tables or bars when refitted by someone else
+    kept = _kept_epoch(model[-1])
     model.set_params(clf__verbose=0, clf__callbacks=None)
-    _save(model, valid, args.out, checkpoint)
+    _save(model, valid, args.out, checkpoint, kept)
     return EXIT_OK
 
 
-def _save(model, valid, out, checkpoint):
-    """Write the model (joblib and safetensors) and its report; remove the checkpoint."""
+def _kept_epoch(clf):
+    """Which epoch's weights the model ends with: ``(epoch, score)``, or None for the last."""
+    from skorch.callbacks import EarlyStopping
+
+    for _, callback in clf.callbacks_:
+        if isinstance(callback, EarlyStopping) and callback.load_best:
+            epoch = getattr(callback, "best_epoch_", None)
+            if epoch and epoch != len(clf.history_):
+                return epoch, callback.monitor.replace("_", " ")
+    return None
+
+
+def _save(model, valid, out, checkpoint, kept=None):
+    """Write the model (joblib and safetensors) and its report; remove the checkpoint.
+
+    ``kept`` is the epoch whose weights the model ends with, when not the last (early
+    stopping restores the best), so that the summary and the epoch table can be told apart.
+    """
     import joblib
 
     from fer_sklearn import save_model
@@ -213,8 +230,10 @@ def _save(model, valid, out, checkpoint):
     report = evaluate(model, valid.data, valid.target, data=valid.DESCR)
     with _writing_out():
         paths = report.save(out)
+    weights = (f"the weights of epoch {kept[0]}, the best {kept[1]}" if kept
+               else "the weights of the last epoch")
     print(f"Validation accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f} "
-          f"({report.n_samples} images).")
+          f"({report.n_samples} images; {weights}).")
     print(f"Model written to {out / 'model.joblib'} and {out / 'model.safetensors'} (no "
           "pickle: the one to share)")
     print(f"Report written to {paths['report.html']}")

@@ -44,6 +44,14 @@ def _find_columns(frame, path):
             f"{path}: missing column 'pixels' on line 1 (the header); found columns "
             f"{[str(c).strip() for c in names]}"
         )
+    others = [str(c).strip() for c in names if str(c).strip().lower() not in
+              ("emotion", "pixels", "usage")]
+    if "emotion" not in by_key and others:
+        # a file without labels has only pixels (and Usage): another column is a misnamed label
+        raise ValueError(
+            f"{path}: missing column 'emotion' (the labels, codes 0-6); found columns "
+            f"{[str(c).strip() for c in names]}: rename the label column to 'emotion'"
+        )
     return {key: by_key.get(key) for key in ("emotion", "pixels", "usage")}
 
 

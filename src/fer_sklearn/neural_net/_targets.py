@@ -1,6 +1,7 @@
 """Class labels of a classifier: the classes, their integer codes and their loss weights."""
 
 import warnings
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.class_weight import compute_class_weight
@@ -32,6 +33,7 @@ def labels_for_fit(y, classes=None):
     if classes is not None:
         return labels_like(y, classes)
     check_one_spelling(y)
+    _warn_about_codes(y)
     strange = sorted({v for v in y.tolist() if isinstance(v, str) and not is_emotion_name(v)})
     if strange and len(strange) < len(set(y.tolist())):  # a few odd ones among emotions
         warnings.warn(
@@ -39,6 +41,24 @@ def labels_for_fit(y, classes=None):
             "own (a typo?). Pass classes=[...] to train on labels of your own.",
             UserWarning, stacklevel=4)
     return y
+
+
+def _warn_about_codes(y):
+    """Warn about labels that look like FER2013's codes 0-6 but cannot be read as emotions."""
+    values = set(y.tolist())
+    numbers = {v for v in values if isinstance(v, Integral) and not isinstance(v, bool)}
+    outside = sorted(v for v in numbers if v not in range(7))
+    if numbers and outside and len(outside) < len(numbers):
+        warnings.warn(
+            f"y holds integer labels outside FER2013's emotion codes 0-6: {outside[:5]}; each "
+            "becomes a class without an emotion name. Pass classes=[...] to train on codes "
+            "of your own.", UserWarning, stacklevel=4)
+    digits = sorted(v for v in values if isinstance(v, str) and v.strip() in tuple("0123456"))
+    if digits:
+        warnings.warn(
+            f"y holds the strings {digits[:7]}, not FER2013's codes 0-6 (integers): each "
+            "becomes a class of its own, with no emotion name. Convert them with "
+            "y.astype(int) if they are codes.", UserWarning, stacklevel=4)
 
 
 def fitted_classes(y, classes=None):

@@ -130,7 +130,7 @@ def write_face_rows(rows, output=None):
         else:
             writer = csv.DictWriter(file, fieldnames=ROW_FIELDS)
             writer.writeheader()
-            for row in rows:
+            for count, row in enumerate(rows, 1):  # noqa: B007 (the count is returned)
                 writer.writerow(_rounded(row))
     finally:
         if file is sys.stdout:
