@@ -34,7 +34,8 @@ def overlay_saliency(image, saliency, *, alpha=0.6, cmap="inferno"):
         here to its maximum.
     alpha : float, default=0.6
         Opacity of the colour at the most relevant pixel; it fades with the
-        relevance, so that the face stays visible where the map is low.
+        relevance (as its square root), so that the face stays visible where
+        the map is low.
     cmap : str, default="inferno"
         A matplotlib colormap.
 
@@ -62,6 +63,7 @@ def overlay_saliency(image, saliency, *, alpha=0.6, cmap="inferno"):
     top = saliency.max(initial=0.0)
     weight = np.clip(saliency / top, 0, 1) if top > 0 else np.zeros_like(saliency)
     colours = matplotlib.colormaps[cmap](weight)[..., :3]
-    opacity = alpha * weight[..., None]
+    # the square root keeps the middling relevance visible, not only the peaks
+    opacity = alpha * np.sqrt(weight)[..., None]
     blended = (1 - opacity) * rgb + opacity * colours
     return np.round(blended * 255).astype(np.uint8)
