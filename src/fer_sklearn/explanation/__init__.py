@@ -13,8 +13,9 @@ do not collide.
 """
 
 from ._display import SaliencyDisplay
-from ._explain import METHODS, explain
+from ._explain import METHODS, auto_method, explain
 from ._faithfulness import deletion_score
 from ._overlay import overlay_saliency
 
-__all__ = ["METHODS", "SaliencyDisplay", "deletion_score", "explain", "overlay_saliency"]
+__all__ = ["METHODS", "SaliencyDisplay", "auto_method", "deletion_score", "explain",
+           "overlay_saliency"]

@@ -112,6 +112,31 @@ def _precision(final):
     return which() if callable(which) else "32"
 
 
+def auto_method(model):
+    """The method ``explain(model, X)`` uses by default (its ``method="auto"``).
+
+    Parameters
+    ----------
+    model : fitted classifier
+        As :func:`~fer_sklearn.explain` takes it.
+
+    Returns
+    -------
+    method : str
+        ``"layercam"`` for an :class:`~fer_sklearn.EmotionClassifier` (or a
+        pipeline ending in one) of the package's CNNs, else ``"occlusion"``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from fer_sklearn import load_pretrained
+    >>> from fer_sklearn.explanation import auto_method
+    >>> auto_method(load_pretrained("fast")), auto_method(LogisticRegression())
+    ('layercam', 'occlusion')
+    """
+    return "layercam" if _network(_parts(model)[1]) is not None else "occlusion"
+
+
 def explain(model, X, *, target=None, method="auto", window=None, stride=None, normalize=True):
     """Map how relevant each pixel of each face is to the model's prediction (a saliency map).
 
@@ -198,7 +223,7 @@ def explain(model, X, *, target=None, method="auto", window=None, stride=None, n
         raise NotFittedError(f"this {type(model).__name__} is not fitted: fit it first, or "
                              "load a fitted model (load_pretrained, load_model)") from None
     if method == "auto":
-        method = "layercam" if _network(final) is not None else "occlusion"
+        method = auto_method(model)
     if method in GRADIENT_METHODS and (window is not None or stride is not None):
         raise ValueError("window and stride set the squares of method='occlusion'; "
                          f"method={method!r} has none")
