@@ -21,6 +21,13 @@ def _rho(a, b):
     return np.mean([spearmanr(x.ravel(), y.ravel())[0] for x, y in zip(a, b)])
 
 
+def _coarse(maps, cell=4):
+    """Mean of each cell x cell square: where a map is high, without the pixel-level detail
+    that resizing a face changes."""
+    n, h, w = maps.shape
+    return maps.reshape(n, h // cell, cell, w // cell, cell).mean(axis=(2, 4))
+
+
 @pytest.mark.parametrize("name", ["fast", "default", "accurate"])
 def test_every_shipped_model_gets_a_map_per_face(shipped, drawn_faces, name):
     X, _ = drawn_faces
@@ -50,12 +57,12 @@ def test_maps_come_back_in_the_coordinates_of_the_faces(shipped, drawn_faces):
     big_maps = explain(model, big, target=model.predict(X[:6]))
     assert big_maps.shape == (6, 96, 96)
     halved = big_maps.reshape(6, 48, 2, 48, 2).mean(axis=(2, 4))
-    assert _rho(halved, small) > 0.9
+    assert _rho(_coarse(halved), _coarse(small)) > 0.9
     # a wide face is stretched to the network's square, and its map back to the face
     wide = np.ascontiguousarray(X[:2].repeat(2, axis=2))  # 48x96
     wide_maps = explain(model, wide, target=model.predict(X[:2]))
     assert wide_maps.shape == (2, 48, 96)
-    assert _rho(wide_maps.reshape(2, 48, 48, 2).mean(axis=3), small[:2]) > 0.9
+    assert _rho(_coarse(wide_maps.reshape(2, 48, 48, 2).mean(axis=3)), _coarse(small[:2])) > 0.9
     # colour faces, and flat rows of pixels
     colour = np.repeat(X[:2, ..., None], 3, axis=3)
     np.testing.assert_allclose(explain(model, colour), small[:2], atol=1e-5)

@@ -1,18 +1,18 @@
-"""Class activation maps of the package's CNNs: LayerCAM over the blocks, Grad-CAM on the last.
+"""Class activation maps of the package's CNNs: LayerCAM on the early blocks, Grad-CAM on the last.
 
 Both weigh a block's activations by the gradient of the target class's log-probability:
 Grad-CAM by the gradient averaged over each channel (one weight per channel, Selvaraju et
 al., 2017), LayerCAM by the positive gradient at each location (Jiang et al., 2021), which
-stays sharp on the early, high-resolution blocks. LayerCAM's maps of every block but the
-last, each scaled to a maximum of 1 and upsampled to the network's input, are averaged:
-the last block's map (6x6 on 48x48 faces) is the coarse blob that a network with random
-weights draws too (with it the maps failed the randomization check of Adebayo et al.,
-2018, on FER2013: ``benchmarks/bench_saliency.py``, method ``layercam_all``), and it did
-not make the maps more faithful. The log-probability rather
-than the logit: what raises the other classes counts against the target, so the maps of
-two classes differ more. The gradients run in float32 on a folded copy of the network
-(:func:`~fer_sklearn.neural_net.fold_batch_norm`, the exact eval-mode network), whatever
-the classifier's ``precision``.
+stays sharp on the early, high-resolution blocks. LayerCAM's maps of the first half of the
+blocks (the first two of four: 48x48 and 24x24 on 48x48 faces), each scaled to a maximum of
+1 and upsampled to the network's input, are averaged. The later blocks' coarse maps are
+much the same for a network with random weights (they failed the randomization check of
+Adebayo et al., 2018, with the ensemble) and did not make the maps more faithful on FER2013
+(``benchmarks/bench_saliency.py`` compares method ``layercam_all``, with every block). The
+log-probability rather than the logit: what raises the other classes counts against the
+target, so that the maps of two classes differ more. The gradients run in float32 on a
+folded copy of the network (:func:`~fer_sklearn.neural_net.fold_batch_norm`, the exact
+eval-mode network), whatever the classifier's ``precision``.
 """
 
 import weakref
@@ -116,7 +116,7 @@ def _cam_chunk(network, images, targets, method, device):
         else:
             target = torch.as_tensor(targets, device=device)[:, None]
         used = [blocks[-1:] if method == "gradcam" else blocks if method == "layercam_all"
-                else blocks[:-1] or blocks for blocks in members]
+                else blocks[:(len(blocks) + 1) // 2] for blocks in members]
         flat = [a for blocks in used for a in blocks]
         grads = torch.autograd.grad(log_p.gather(1, target).sum(), flat)
     maps, k = [], 0

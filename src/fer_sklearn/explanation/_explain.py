@@ -156,8 +156,8 @@ def explain(model, X, *, target=None, method="auto", window=None, stride=None, n
         face. None explains each face's predicted class.
     method : {"auto", "layercam", "gradcam", "occlusion"}, default="auto"
         ``"layercam"``: the positive gradients of the target's log-probability
-        times the activations at every location of each convolution block but
-        the last, the blocks' maps averaged (LayerCAM); ``"gradcam"``: Grad-CAM
+        times the activations at every location of the first half of the
+        convolution blocks, their maps averaged (LayerCAM); ``"gradcam"``: Grad-CAM
         on the last block (coarser, and less faithful on FER2013); ``"occlusion"``:
         the drop of the target's probability when a square of the face is
         replaced by the face's mean, needing only ``predict_proba``;
