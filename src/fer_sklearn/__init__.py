@@ -43,8 +43,8 @@ _DEFINED_IN = {
     "show_versions": "evaluation",
 }
 _SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "explanation", "faces",
-                "io", "neural_net", "persistence", "pipeline", "preprocessing", "pretrained", "serve",
-                "training", "utils")
+                "io", "neural_net", "persistence", "pipeline", "preprocessing", "pretrained",
+                "serve", "training", "utils")
 
 # the modules that register the classes model files may name and the shipped models
 # (see _registry): imported when a lower layer first looks them up

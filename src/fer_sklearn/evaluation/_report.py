@@ -274,8 +274,8 @@ class EvaluationReport:
         -------
         figures : dict of {str: matplotlib.figure.Figure}
             Learning curves (when there is a history), the confusion matrix,
-            the saliency charts (with maps), per-class metrics, the reliability diagram and the most confident
-            mistakes (when there are any).
+            the saliency charts (with maps), per-class metrics, the reliability
+            diagram and the most confident mistakes (when there are any).
         """
         figures = {}
         if self.history:
