@@ -58,7 +58,7 @@ def _target_indices(target, classes, n):
     """The column of each face's target class, or None for the predicted class."""
     if target is None:
         return None
-    labels = np.asarray(target, dtype=object if np.asarray(target).dtype.kind == "O" else None)
+    labels = np.asarray(target)
     if labels.ndim > 1:
         raise ValueError(f"target must be one label or one per face, got shape {labels.shape}")
     if labels.ndim == 1 and len(labels) != n:
