@@ -5,8 +5,9 @@ A convolutional network (:class:`EmotionCNN`) wrapped as a skorch classifier
 (:func:`make_emotion_pipeline`), with FER2013 loaders and synthetic faces.
 
 The areas, one subpackage each: ``io``, ``datasets``, ``preprocessing``, ``neural_net``,
-``pipeline``, ``evaluation``, ``faces``, ``pretrained``, ``training`` (distillation),
-``deploy`` (ONNX), ``cli`` and ``serve`` (HTTP, the ``serve`` extra).
+``pipeline``, ``explanation`` (saliency maps, :func:`explain`), ``evaluation``, ``faces``,
+``pretrained``, ``training`` (distillation), ``deploy`` (ONNX), ``cli`` and ``serve`` (HTTP,
+the ``serve`` extra).
 """
 
 import importlib
@@ -23,10 +24,12 @@ _DEFINED_IN = {
     "EmotionRecognizer": "photos",
     "EnsembleCNN": "neural_net",
     "FaceCropper": "faces",
+    "SaliencyDisplay": "explanation",
     "ImageAugmenter": "neural_net",
     "available_models": "pretrained",
     "detect_faces": "faces",
     "evaluate": "evaluation",
+    "explain": "explanation",
     "export_onnx": "deploy",
     "load_fer2013": "datasets",
     "load_image_folder": "datasets",
@@ -37,8 +40,9 @@ _DEFINED_IN = {
     "save_model": "persistence",
     "show_versions": "utils",
 }
-_SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "faces", "io",
-                "neural_net", "persistence", "photos", "pipeline", "preprocessing", "pretrained",
+_SUBPACKAGES = ("cli", "datasets", "deploy", "distributed", "evaluation", "explanation", "faces",
+                "io", "neural_net", "persistence", "photos", "pipeline", "preprocessing",
+                "pretrained",
                 "serve", "training", "utils")
 
 

@@ -17,6 +17,11 @@ def add_parser(commands):
     parser.add_argument("--usage", metavar="USAGE",
                         help="FER2013 split (default: PublicTest when the file has one, else "
                              "every row) or image sub-folder (default: test when there is one)")
+    parser.add_argument("--explain", nargs="?", const="auto", default=False, metavar="METHOD",
+                        choices=("auto", "layercam", "gradcam", "occlusion"),
+                        help="also chart where the model finds each emotion: the mean saliency "
+                             "map per true class and the maps of the most confident mistakes "
+                             "(METHOD: auto, layercam, gradcam or occlusion; default auto)")
     parser.set_defaults(handler=run)
 
 
@@ -29,7 +34,7 @@ def run(args):
     with user_input(ValueError, OSError):
         data = load_dataset(args.data, usage=args.usage)
     print(f"Evaluating on {data.DESCR}.")
-    report = evaluate(model, data.data, data.target, data=data.DESCR)
+    report = evaluate(model, data.data, data.target, data=data.DESCR, explain=args.explain)
     with user_input(OSError, message="cannot write into --out: {}"):
         paths = report.save(args.out)
     print(f"Accuracy {report.accuracy:.1%}, macro F1 {report.f1_macro:.3f}, "

@@ -54,6 +54,10 @@ def add_parser(commands):
     parser.add_argument("--annotate", metavar="DIR",
                         help="also write each readable image with its face boxes and emotions "
                              "drawn into DIR (same file name; .gif, .tif... are written as .png)")
+    parser.add_argument("--explain", metavar="DIR",
+                        help="also write each readable image with every face's saliency map "
+                             "blended over it (where the model's evidence for the emotion "
+                             "lies; fer_sklearn.explain) and its box and emotion into DIR")
     parser.set_defaults(handler=run)
 
 
@@ -69,6 +73,14 @@ def _counted(records, counts):
         counts[record["status"]] += 1
         counts["faces"] += len(record["faces"])
         counts["annotated"] += record.get("annotated") is not None
+        counts["explained"] += record.get("explained") is not None
+        yield record
+
+
+def _overlays(records, folder, save_annotated):
+    """Save the copies with saliency maps, keeping their paths apart from --annotate's."""
+    for record in save_annotated(records, folder, saliency=True):
+        record["explained"] = record.pop("annotated")
         yield record
 
 
@@ -87,11 +99,19 @@ def run(args):
     recognizer = EmotionRecognizer(model, crop_size=_input_size(model), n_threads=args.threads,
                                    detector=args.detector, min_size=args.min_face, **options)
     paths = iter_image_paths(args.images, exclude=args.annotate)
+    if args.explain is not None:  # never read back the copies being written
+        written = Path(args.explain).resolve()
+        paths = (p for p in paths if written not in Path(p).resolve().parents)
     try:
-        records = recognizer.analyze_many(paths, batch_size=args.batch_size, detect=args.detect)
+        records = recognizer.analyze_many(paths, batch_size=args.batch_size, detect=args.detect,
+                                          explain=args.explain is not None)
     except ImportError as exc:
         raise CLIError(f"face detection unavailable ({exc}); use --no-detect for cropped faces"
                        ) from exc
+    if args.explain is not None:
+        with user_input(OSError, message="cannot create the --explain folder: {}"):
+            Path(args.explain).mkdir(parents=True, exist_ok=True)
+        records = _overlays(records, args.explain, save_annotated)
     if args.annotate is not None:
         with user_input(OSError, message="cannot create the --annotate folder: {}"):
             records = save_annotated(records, args.annotate)
@@ -108,6 +128,9 @@ def run(args):
         print(f"{counts['no_face']} image(s) with no face found (status no_face).", file=sys.stderr)
     if args.annotate is not None:
         print(f"Annotated {counts['annotated']} image(s) in {args.annotate}.", file=sys.stderr)
+    if args.explain is not None:
+        print(f"Wrote saliency maps of {counts['explained']} image(s) to {args.explain}.",
+              file=sys.stderr)
     if counts["error"]:
         print(f"{counts['error']} image(s) could not be read; see the 'error' column.",
               file=sys.stderr)

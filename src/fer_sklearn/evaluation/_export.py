@@ -15,6 +15,8 @@ from ._metrics import SUMMARY_METRICS
 PNG_NAMES = {
     "Learning curves": "learning_curves.png",
     "Confusion matrix": "confusion_matrix.png",
+    "Saliency per class": "saliency_per_class.png",
+    "Most confident mistakes, explained": "misclassified_saliency.png",
     "Per-class metrics": "per_class_metrics.png",
     "Reliability diagram": "reliability_diagram.png",
     "Most confident mistakes": "misclassified.png",

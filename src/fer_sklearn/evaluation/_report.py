@@ -25,11 +25,17 @@ from ._plots import (
     plot_reliability_diagram,
 )
 from ._provenance import provenance
+from ._saliency import (
+    check_explain,
+    plot_misclassified_saliency,
+    plot_saliency_per_class,
+    report_saliency,
+)
 
 _N_MISCLASSIFIED = 24
 
 
-def evaluate(estimator, X, y, *, n_bins=15, data=None):
+def evaluate(estimator, X, y, *, n_bins=15, data=None, explain=False):
     """Evaluate a fitted classifier on labelled face images.
 
     Parameters
@@ -48,6 +54,10 @@ def evaluate(estimator, X, y, *, n_bins=15, data=None):
     data : str, default=None
         What the images are (file, split, number), for the report's
         provenance; the command line fills it in.
+    explain : bool or str, default=False
+        Also map where the evidence lies (:func:`~fer_sklearn.explain`; a
+        string names its method): the mean map per true class and the maps
+        of the most confident mistakes, two more charts.
 
     Returns
     -------
@@ -79,11 +89,13 @@ def evaluate(estimator, X, y, *, n_bins=15, data=None):
         )
     check_is_fitted(estimator)
     check_n_bins(n_bins)
+    method = check_explain(explain)
     classes = np.asarray(estimator.classes_)
     n_images = len(X) if hasattr(X, "__len__") else len(np.asarray(X))
     y_index = label_indices(check_labels(y, n_images), classes)
     proba = check_proba(estimator.predict_proba(X), y_index)
     names = class_names(classes)
+    mistakes = _most_confident_mistakes(X, y_index, proba)
     return EvaluationReport(
         class_names=names,
         n_samples=len(y_index),
@@ -91,7 +103,8 @@ def evaluate(estimator, X, y, *, n_bins=15, data=None):
         y_true=y_index,
         y_pred=proba.argmax(axis=1),
         proba=proba,
-        misclassified=_most_confident_mistakes(X, y_index, proba),
+        misclassified=mistakes,
+        saliency=report_saliency(estimator, X, y_index, mistakes, method),
         history=estimator_history(estimator),
         model=type(estimator).__name__,
         provenance=provenance(estimator, data, len(y_index)),
@@ -148,6 +161,11 @@ class EvaluationReport:
     provenance : dict
         What was evaluated: ``data``, ``n_images``, ``model`` (class, network
         and main settings), ``date`` and ``versions``.
+    saliency : dict or None
+        With ``evaluate(..., explain=True)``: ``method``, ``mean_by_class`` and
+        ``mean_face_by_class`` (a mean map and face per true class),
+        ``count_by_class``, and ``misclassified``, the map of each most
+        confident mistake for the class it was mistaken for.
     """
 
     class_names: list
@@ -169,6 +187,7 @@ class EvaluationReport:
     history: list | None = None
     model: str | None = None
     provenance: dict = field(default_factory=dict)
+    saliency: dict | None = None
     confusion_matrix: np.ndarray = field(init=False)
     confusion_matrix_normalized: np.ndarray = field(init=False)
 
@@ -258,13 +277,17 @@ class EvaluationReport:
         -------
         figures : dict of {str: matplotlib.figure.Figure}
             Learning curves (when there is a history), the confusion matrix,
-            per-class metrics, the reliability diagram and the most confident
-            mistakes (when there are any).
+            the saliency charts (with maps), per-class metrics, the reliability
+            diagram and the most confident mistakes (when there are any).
         """
         figures = {}
         if self.history:
             figures["Learning curves"] = plot_learning_curves(self.history)
         figures["Confusion matrix"] = plot_confusion_matrix(self)
+        if self.saliency is not None:
+            figures["Saliency per class"] = plot_saliency_per_class(self)
+            if len(self.misclassified["index"]):
+                figures["Most confident mistakes, explained"] = plot_misclassified_saliency(self)
         figures["Per-class metrics"] = plot_per_class_metrics(self)
         figures["Reliability diagram"] = plot_reliability_diagram(self)
         if len(self.misclassified["index"]):

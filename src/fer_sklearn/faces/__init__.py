@@ -20,6 +20,7 @@ from ._detect import (
     find_faces,
     read_photo,
 )
+from ._saliency import add_saliency, check_explain
 
 __all__ = [
     "FaceCropper",

@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..io import check_color, image_array, open_image
+from ._saliency import blend_saliency
 
 # suffixes kept for the annotated copies; another one (.gif, .tif...) is written as .png
 _SAVED_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
@@ -101,7 +102,7 @@ def _font(size):
         return ImageFont.load_default()
 
 
-def annotate(image, faces, *, color="rgb", out=None):
+def annotate(image, faces, *, color="rgb", out=None, saliency=False):
     """Draw each face's box and emotion label on a copy of a photo.
 
     Parameters
@@ -117,6 +118,9 @@ def annotate(image, faces, *, color="rgb", out=None):
         Channel order of a colour array.
     out : str, path-like or None, default=None
         Also save the annotated photo there (format from the extension).
+    saliency : bool, default=False
+        Also blend each face's saliency map over it (faces from
+        ``analyze(..., explain=True)``, which have ``"saliency"``).
 
     Returns
     -------
@@ -137,6 +141,8 @@ def annotate(image, faces, *, color="rgb", out=None):
     """
     check_color(color)
     pil, alpha = _rgb_image(image, color)
+    if saliency:
+        pil = blend_saliency(pil, faces)
     boxes, labels = [], []
     for face in faces:
         try:
@@ -198,7 +204,7 @@ def _target(folder, source, used, sources):
         n += 1
 
 
-def save_annotated(records, folder):
+def save_annotated(records, folder, *, saliency=False):
     """Save a copy of each analysed photo file with its faces drawn, passing the records on.
 
     Parameters
@@ -212,6 +218,9 @@ def save_annotated(records, folder):
         ``.bmp``, ``.webp``; others become ``.png``); a name met twice gets
         ``-1``, ``-2``..., and no copy replaces a photo of ``records``
         read before it.
+    saliency : bool, default=False
+        Blend the faces' saliency maps over the copies too (records from
+        ``analyze_many(..., explain=True)``).
 
     Returns
     -------
@@ -228,17 +237,17 @@ def save_annotated(records, folder):
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    return _save_each(records, folder)
+    return _save_each(records, folder, saliency)
 
 
-def _save_each(records, folder):
+def _save_each(records, folder, saliency=False):
     used, sources = set(), set()
     for record in records:
         record["annotated"] = None
         if record["status"] != "error":
             target = _target(folder, Path(record["file"]), used, sources)
             try:
-                annotate(record["file"], record["faces"], out=target)
+                annotate(record["file"], record["faces"], out=target, saliency=saliency)
                 record["annotated"] = target
             except ValueError as exc:
                 record.update(status="error", faces=[], error=f"annotating: {exc}")

@@ -14,9 +14,11 @@ from sklearn.utils import check_scalar
 from ..faces import (
     DEFAULT_DETECTOR,
     DEFAULT_MIN_SCORE,
+    add_saliency,
     check_crop_params,
     check_detection,
     check_detector_params,
+    check_explain,
     crop_face,
     find_faces,
     read_photo,
@@ -148,10 +150,13 @@ class EmotionRecognizer(BaseEstimator):
         if not detect:  # the whole image, stretched to a square if it is not one
             gray = read_photo(image, "haar", color=self.color).gray
             height, width = gray.shape
-            return [{"box": (0, 0, width, height), "score": None}], [
-                resize_square(gray, self.crop_size)]
+            return [{"box": (0, 0, width, height), "score": None, "bounds": (width, height),
+                     "stretched": True}], [resize_square(gray, self.crop_size)]
         photo = self._read(image)
         found = self._find(photo)
+        bounds = tuple(round(n / photo.scale) for n in photo.gray.shape[::-1])  # file pixels
+        for face in found:
+            face["bounds"] = bounds  # where saliency maps are clipped (see _saliency)
         return found, self._crops(photo, [f["box"] for f in found])
 
     def _read(self, image):
@@ -189,7 +194,15 @@ class EmotionRecognizer(BaseEstimator):
                           "scores": scores})
         return faces
 
-    def analyze(self, image, *, detect=True):
+    def _explained(self, faces, found, crops, explain):
+        """``faces`` with their saliency maps where ``explain`` asks for them."""
+        if not explain:
+            return faces
+        with self._torch_threads():
+            return add_saliency(faces, found, crops, self.model_, self.emotions_,
+                                margin=self.margin, explain_as=explain)
+
+    def analyze(self, image, *, detect=True, explain=False):
         """Return the faces of one photo with their emotions.
 
         Parameters
@@ -199,6 +212,9 @@ class EmotionRecognizer(BaseEstimator):
             or grayscale array of any size.
         detect : bool, default=True
             Find faces first; ``False`` treats the whole image as one face.
+        explain : bool or str, default=False
+            Also map each face's evidence for its emotion
+            (:func:`~fer_sklearn.explain`; a string names its method).
 
         Returns
         -------
@@ -207,7 +223,10 @@ class EmotionRecognizer(BaseEstimator):
             "scores": {emotion: probability}}`` per face, largest first; empty
             when none is found. ``score`` is BlazeFace's detection score (the
             probability that the box is a face); None for the Haar cascade,
-            which has no comparable score, and with ``detect=False``.
+            which has no comparable score, and with ``detect=False``. With
+            ``explain``, also ``"saliency"``, the map (float32, at most 1) over
+            ``"saliency_box"`` ``(x, y, w, h)``: the square the face's crop was
+            cut from, clipped to the photo, one value per photo pixel.
 
         Raises
         ------
@@ -217,11 +236,13 @@ class EmotionRecognizer(BaseEstimator):
             For something that is not an image.
         """
         self._check_params()
+        check_explain(explain)
         self._resolve_model()
         found, crops = self._faces_of(image, detect)
-        return self._face_dicts(found, self._classify(crops))
+        return self._explained(self._face_dicts(found, self._classify(crops)), found, crops,
+                               explain)
 
-    def analyze_many(self, images, *, batch_size=32, detect=True):
+    def analyze_many(self, images, *, batch_size=32, detect=True, explain=False):
         """Analyse any number of photos, streaming one record per photo.
 
         Photos are read and searched ``batch_size`` at a time and all faces of a
@@ -237,6 +258,8 @@ class EmotionRecognizer(BaseEstimator):
             Photos per batch.
         detect : bool, default=True
             Find faces first; ``False`` treats each image as one face crop.
+        explain : bool or str, default=False
+            Add each face's saliency map, as :meth:`analyze` does.
 
         Returns
         -------
@@ -253,15 +276,17 @@ class EmotionRecognizer(BaseEstimator):
             At the call, when ``detect`` is True and OpenCV cannot detect faces.
         """
         self._check_params()
+        check_explain(explain)
         check_scalar(batch_size, "batch_size", numbers.Integral, min_val=1)
         if isinstance(images, (str, os.PathLike)):
             raise TypeError("images must be an iterable of photos; wrap a single path in a list")
         if detect:
             check_detection(self.detector)
         self._resolve_model()
-        return self._stream(images, batch_size, detect)  # checked above, now, not at next()
+        # checked above, now, not at next()
+        return self._stream(images, batch_size, detect, explain)
 
-    def _stream(self, images, batch_size, detect):
+    def _stream(self, images, batch_size, detect, explain=False):
         workers = effective_n_jobs(self.n_jobs)
         with contextlib.ExitStack() as stack:
             pool = stack.enter_context(ThreadPoolExecutor(workers)) if workers > 1 else None
@@ -269,10 +294,10 @@ class EmotionRecognizer(BaseEstimator):
             for index, image in enumerate(images):
                 batch.append((index, image))
                 if len(batch) == batch_size:
-                    yield from self._analyze_batch(batch, detect, pool)
+                    yield from self._analyze_batch(batch, detect, pool, explain)
                     batch = []
             if batch:
-                yield from self._analyze_batch(batch, detect, pool)
+                yield from self._analyze_batch(batch, detect, pool, explain)
 
     def _read_and_find(self, image, detect):
         """Boxes, crops and error message of one photo (the message None when it was read)."""
@@ -281,7 +306,7 @@ class EmotionRecognizer(BaseEstimator):
         except (ValueError, TypeError, OSError) as exc:
             return [], [], str(exc)
 
-    def _analyze_batch(self, batch, detect, pool=None):
+    def _analyze_batch(self, batch, detect, pool=None, explain=False):
         images = [image for _, image in batch]
         found_in = (pool.map(self._read_and_find, images, [detect] * len(images)) if pool
                     else map(self._read_and_find, images, [detect] * len(images)))
@@ -296,8 +321,9 @@ class EmotionRecognizer(BaseEstimator):
             crops += cut
             owners += [len(records)] * len(found)
             records.append(record)
-        probas = self._classify(crops)
-        for owner, face in zip(owners, self._face_dicts(found_faces, probas)):
+        faces = self._explained(self._face_dicts(found_faces, self._classify(crops)),
+                                found_faces, crops, explain)
+        for owner, face in zip(owners, faces):
             records[owner]["faces"].append(face)
         return records
 

@@ -6,13 +6,14 @@ from importlib import resources
 import numpy as np
 import python_multipart  # noqa: F401 - FastAPI reads uploads with it: missing, fail now
 import uvicorn
-from fastapi import FastAPI, File, HTTPException, Request, UploadFile
+from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from sklearn.utils import check_scalar
 
 from ..photos import EmotionRecognizer
 from ._limits import RequestLimits, WorkerPool
+from ._saliency import saliency_grid
 from ._schemas import Analysis, Health, Models, Predictions, Problem
 from ._uploads import UploadError, decode_upload, memory_file, upload_size
 
@@ -35,14 +36,14 @@ class _Service:
     def _probabilities(self, face):
         return {name: round(p, 6) for name, p in face["scores"].items()}
 
-    def analyze(self, data):
+    def analyze(self, data, explain=False):
         what = "the photo"
         width, height = upload_size(data, max_pixels=self.max_pixels, what=what)
         with memory_file(data) as path:
             image = decode_upload(data, max_pixels=self.max_pixels, what=what) if path is None \
                 else path
             try:
-                found = self.recognizer.analyze(image)
+                found = self.recognizer.analyze(image, explain=explain)
             except ValueError as exc:  # the library's reader refused the file: name no path
                 raise UploadError(400, f"{what}: {str(exc).removeprefix(f'{path}: ')}") from None
         faces = []
@@ -53,6 +54,8 @@ class _Service:
                           "score": None if score is None else round(float(score), 6),
                           "emotion": face["emotion"],
                           "probabilities": self._probabilities(face)})
+            if explain:
+                faces[-1]["saliency"] = saliency_grid(face, self.recognizer.crop_size)
         return {"width": width, "height": height, "faces": faces}
 
     def predict(self, crops):
@@ -172,10 +175,13 @@ def create_app(model, *, name="model", source="file", detector="blazeface", min_
         return {"models": [info], "detector": detector,
                 "min_score": recognizer.min_score if detector == "blazeface" else None}
 
-    @app.post("/v1/analyze", response_model=Analysis, responses=_ERRORS)
-    async def analyze(file: UploadFile = File(description="a photo (PNG, JPEG, ...)")):
+    # unset fields stay out: without ?explain=true the answer is as it always was
+    @app.post("/v1/analyze", response_model=Analysis, responses=_ERRORS,
+              response_model_exclude_unset=True)
+    async def analyze(file: UploadFile = File(description="a photo (PNG, JPEG, ...)"),
+                      explain: bool = Query(False, description="add each face's saliency map")):
         """The faces of a photo: box, detection score, and the probability of each emotion."""
-        return await service.run(service.analyze, await file.read())
+        return await service.run(service.analyze, await file.read(), explain)
 
     @app.post("/v1/predict", response_model=Predictions, responses=_ERRORS)
     async def predict(files: list[UploadFile] = File(description="face crops, one per file")):

@@ -12,6 +12,15 @@ class Box(BaseModel):
     h: int
 
 
+class Saliency(BaseModel):
+    box: Box = Field(description="the square the face's crop was cut from, clipped to the "
+                                 "photo, in the photo's pixels")
+    values: list[list[float]] = Field(
+        description="the relevance (0-1) of each cell of a grid laid over the box, rows top "
+                    "to bottom: where the model's evidence for the emotion lies "
+                    "(fer_sklearn.explain)")
+
+
 class Face(BaseModel):
     box: Box
     score: float | None = Field(
@@ -19,6 +28,7 @@ class Face(BaseModel):
                           "which gives none")
     emotion: str = Field(description="the most probable emotion")
     probabilities: dict[str, float] = Field(description="the probability of each emotion")
+    saliency: Saliency | None = Field(None, description="only with ?explain=true")
 
 
 class Analysis(BaseModel):
