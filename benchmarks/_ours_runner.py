@@ -42,7 +42,8 @@ def on_true_boxes(recognizer, folder):
 
 
 def run_ours(folder, out, detector="blazeface"):
-    """Time ``EmotionRecognizer(detector=...).analyze(path)`` per photo; write a report like the runner's."""
+    """Time ``EmotionRecognizer(detector=...).analyze(path)`` per photo; write a report like the
+    runner's."""
     start = time.perf_counter()
     import cv2  # imported inside the timer: load_s counts them, as _fer_runner.py counts fer's
     import torch

@@ -77,10 +77,11 @@ def main():
                 print(runs[-1], flush=True)
     kinds = sorted({p.name.split("-", 2)[2] for p in folders["hostile"][0]})
     table = markdown_table({
-        "folder": f"{r['folder']} (round {r['round'] + 1})", "files": r["files"], "broken": r["bad"],
-        "rows": r["rows"], "files without a row": r["files_without_a_row"],
-        "broken files with one error row": r["bad_with_one_error_row"], "crashes": int(r["crashed"]),
-        "peak RSS (MiB)": f"{r['peak_mib']:.0f}", "seconds": f"{r['seconds']:.0f}"} for r in runs)
+        "folder": f"{r['folder']} (round {r['round'] + 1})", "files": r["files"],
+        "broken": r["bad"], "rows": r["rows"], "files without a row": r["files_without_a_row"],
+        "broken files with one error row": r["bad_with_one_error_row"],
+        "crashes": int(r["crashed"]), "peak RSS (MiB)": f"{r['peak_mib']:.0f}",
+        "seconds": f"{r['seconds']:.0f}"} for r in runs)
     result = {"kinds_of_broken_file": kinds, "runs": runs}
     note = (f"{options.n_bad} broken files of {len(kinds)} kinds: {', '.join(kinds)}; "
             "peak RSS is the child process's high-water mark (VmHWM).")

@@ -203,7 +203,8 @@ def main(argv=None):
          "resident memory (MiB)": f"{base:.0f} after warm-up, " + ", ".join(
              f"{mib:.0f} after {n}" for n, mib in many["rss_mib_after_n_photos"])
          + f"; peak {result['peak_rss_mib']:.0f}"}])
-    write_results(args.out, result, table, "One process; the peak is this process's high-water mark (VmHWM).",
+    write_results(args.out, result, table,
+                  "One process; the peak is this process's high-water mark (VmHWM).",
                   machine=machine)
     return 0
 

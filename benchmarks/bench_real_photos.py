@@ -9,8 +9,8 @@ What it does
    (``tune``: the half thresholds are chosen on; ``report``: the half whose
    figures are quoted), for the Haar cascade, for BlazeFace as it was before
    the second look (``min_score=0.5``, no second look: ``SURE_SCORE`` and
-   ``SURE_SCORE_PASSES`` set to 0) and for BlazeFace now (its defaults, or each ``--min-scores``), with
-   each detector's other defaults.
+   ``SURE_SCORE_PASSES`` set to 0) and for BlazeFace now (its defaults, or
+   each ``--min-scores``), with each detector's other defaults.
 3. Scores them: a detection *finds* a labelled face when each box's centre
    lies inside the other (the detectors frame faces as FER2013 does, looser
    than the labels' tight boxes); a detection that finds no face (and lies in
@@ -274,7 +274,8 @@ def main(argv=None):
             "detector": row["detector"], "min_score": str(score), "second look": look,
             "photos without faces": str(row["photos_no_face"]),
             "false faces on them": f"{row['false_no_face']} "
-                                   f"({row['false_no_face'] / max(1, row['photos_no_face']):.2f}/photo)",
+                                   f"({row['false_no_face'] / max(1, row['photos_no_face']):.2f}"
+                                   "/photo)",
             "false faces on photos with faces": str(row["false_on_face_photos"]),
             "faces found (recall)": f"{row['found']}/{row['faces']} "
                                     f"({row['found'] / max(1, row['faces']):.2f})",

@@ -179,9 +179,9 @@ def parse_args(argv):
     parser.add_argument("--data", default=str(FER2013))
     parser.add_argument("--models", nargs="+", default=["default", "fast", "accurate"],
                         help="shipped model names, each optionally NAME:eager (skorch's own "
-                             "predict path), NAME:32, NAME:bf16, NAME:int8 (precision; plain NAME is "
-                             "precision='auto'), NAME:quantize or NAME:onnx (default: default fast "
-                             "accurate)")
+                             "predict path), NAME:32, NAME:bf16, NAME:int8 (precision; plain NAME "
+                             "is precision='auto'), NAME:quantize or NAME:onnx (default: default "
+                             "fast accurate)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2, help="threads for torch and for TF")

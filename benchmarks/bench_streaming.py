@@ -89,7 +89,8 @@ def main():
             print({k: v for k, v in runs[-1].items() if k != "samples"}, flush=True)
     table = markdown_table({
         "faces": f"{r['faces']:,}", "rows": f"{r['rows']:,}", "faces/s": f"{r['faces_per_s']:.0f}",
-        "RSS after 5% (MiB)": f"{r['rss_after_5pct_mib']:.0f}", "peak RSS (MiB)": f"{r['peak_mib']:.0f}",
+        "RSS after 5% (MiB)": f"{r['rss_after_5pct_mib']:.0f}",
+        "peak RSS (MiB)": f"{r['peak_mib']:.0f}",
         "growth (MiB)": f"{r['growth_mib']:.0f}"} for r in runs)
     result = {"batch_size": options.batch_size, "runs": runs}
     write_results(options.out, result, table,

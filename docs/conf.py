@@ -105,7 +105,8 @@ numpydoc_validation_exclude = {r"\.[A-Z][A-Z0-9_]*$"}
 # scikit-learn: the inventory of its 1.2 documentation (Debian's python-sklearn-doc), whose
 # pages keep the same addresses on the stable site. The others: docs/_ext/external_links.py.
 intersphinx_mapping = {
-    "sklearn": ("https://scikit-learn.org/stable/", str(DOCS / "_inventories" / "sklearn-objects.inv")),
+    "sklearn": ("https://scikit-learn.org/stable/",
+                str(DOCS / "_inventories" / "sklearn-objects.inv")),
 }
 intersphinx_timeout = 1
 

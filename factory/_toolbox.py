@@ -214,7 +214,8 @@ def plan_epochs(budget, seconds_per_epoch, fixed_seconds, epochs, min_epochs=1):
 
 
 class FastTrainingClassifier(EmotionClassifier):
-    """An :class:`~fer_sklearn.EmotionClassifier` whose epoch's augmentation is one call, its step compiled.
+    """An :class:`~fer_sklearn.EmotionClassifier` whose epoch's augmentation is one call, its step
+    compiled.
 
     Parameters
     ----------

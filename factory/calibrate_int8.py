@@ -8,9 +8,9 @@ preprocessing, and the range of each activation of the network is observed
 (``fer_sklearn.neural_net._int8.activation_ranges``) and written with the fingerprint of the
 weights it belongs to, into the model's file (its classifier's ``int8_ranges_``, rewritten by
 ``export_pretrained`` with the same weights, version and metrics: the sha256 stays). Loaded
-with the model, they make ``precision="auto"`` predict in int8 on CPUs with VNNI. Rerun it whenever a model's weights change (the
-classifier ignores ranges of other weights and predicts in float32). Prints the share of
-PublicTest labels the int8 model gives as float32.
+with the model, they make ``precision="auto"`` predict in int8 on CPUs with VNNI. Rerun it
+whenever a model's weights change (the classifier ignores ranges of other weights and predicts
+in float32). Prints the share of PublicTest labels the int8 model gives as float32.
 """
 
 import argparse

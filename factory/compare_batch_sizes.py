@@ -34,7 +34,8 @@ def parse_recipe(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=None, help="fer2013.npz.xz (default: .devdata or ../shared)")
+    parser.add_argument("--data", default=None,
+                        help="fer2013.npz.xz (default: .devdata or ../shared)")
     parser.add_argument("--net", default="s16", choices=sorted(NETWORKS))
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--recipes", nargs="+", default=["128:adamw", "512:adamw", "512:sgd"])
@@ -60,8 +61,10 @@ def main(argv=None):
                                        lr=settings["lr"], mixup=mixup),
             best_accuracy=max(curve), best_epoch=int(np.argmax(curve)) + 1,
             final_accuracy=curve[-1], seconds=round(time.time() - start, 1), curve=curve))
-        table = "\n".join(["| recipe | peak lr | best | best epoch | last | seconds |", "|---|---|---|---|---|---|"]
-                          + [f"| {r['recipe']} | {r['settings']['lr']:.4f} | {r['best_accuracy']:.4f} | "
+        table = "\n".join(["| recipe | peak lr | best | best epoch | last | seconds |",
+                           "|---|---|---|---|---|---|"]
+                          + [f"| {r['recipe']} | {r['settings']['lr']:.4f} | "
+                             f"{r['best_accuracy']:.4f} | "
                              f"{r['best_epoch']} | {r['final_accuracy']:.4f} | {r['seconds']:.0f} |"
                              for r in results["runs"]])
         # written after every recipe, so that an interrupted comparison keeps what finished

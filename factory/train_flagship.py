@@ -5,13 +5,13 @@ Built on the library's recipes: each member is ``make_recipe``'s estimator with 
 epoch's augmentation in one call, bf16 + channels-last on CUDA, optionally compiled);
 the students are ``make_recipe("s24"/"s16", teacher=<new ensemble>)`` warm-started from
 the shipped ``default``/``fast``, the ensemble labelling every augmented batch. One
-process owns the card: (1) smoke: FLOPs per training image of every network, the speed levers turned on one by one on the widest
-member (images/s, TFLOP/s), ``torch.compile`` decided from its gain and compile time,
-every member, the distillation and the packing on a few batches; (2) plan: epochs from
-the measured images/s, epochs cut before members; (3) members in turn into
-``OUT/accurate-<i>.safetensors`` as each ends, the ensemble scored with and without
-crop-TTA; (4) students into ``OUT/students-1.safetensors``; ``OUT/results.json`` after
-every stage, a table last.
+process owns the card: (1) smoke: FLOPs per training image of every network, the speed levers
+turned on one by one on the widest member (images/s, TFLOP/s), ``torch.compile`` decided from
+its gain and compile time, every member, the distillation and the packing on a few batches;
+(2) plan: epochs from the measured images/s, epochs cut before members; (3) members in turn
+into ``OUT/accurate-<i>.safetensors`` as each ends, the ensemble scored with and without
+crop-TTA; (4) students into ``OUT/students-1.safetensors``; ``OUT/results.json`` after every
+stage, a table last.
 
     python factory/train_flagship.py --out $OUT --init-dir .devdata/init   # GPU
     python factory/train_flagship.py --out $OUT --init-dir .devdata/init \

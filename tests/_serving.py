@@ -44,6 +44,7 @@ def png(array):
 
 
 def photo_file(data=None, field="file"):
-    """The ``files`` of a request uploading ``data`` (the photo by default), under a hostile name."""
+    """The ``files`` of a request uploading ``data`` (the photo by default), under a hostile
+    name."""
     return {field: ("../../etc/passwd", PHOTO.read_bytes() if data is None else data,
                     "image/jpeg")}

@@ -216,7 +216,8 @@ def test_fixed_validation_set_is_used_for_early_stopping(small):
     (dict(X_valid=np.zeros((3, 24, 24))), ValueError, "both X_valid and y_valid"),
     (dict(X_valid=np.zeros((1, 24, 24)), y_valid=["contempt"]), ValueError,
      "y_valid contains the unknown label 'contempt'"),
-    (dict(X_valid=np.zeros((1, 12, 12)), y_valid=["happy"]), ValueError, "X_valid has images of size"),
+    (dict(X_valid=np.zeros((1, 12, 12)), y_valid=["happy"]), ValueError,
+     "X_valid has images of size"),
 ])
 def test_bad_validation_sets(small, kwargs, error, message):
     X, y = small
@@ -229,7 +230,8 @@ def test_bad_validation_sets(small, kwargs, error, message):
     (lambda X, y: (X, np.full(len(y), "happy")), ValueError, "single class"),
     (lambda X, y: (np.where(X > 0.5, np.nan, X), y), ValueError, "NaN or infinite"),
     (lambda X, y: (X[:0], y[:0]), ValueError, "0 images"),
-    (lambda X, y: (X[..., None].repeat(3, -1), y), ValueError, "convert colour images with Grayscale"),
+    (lambda X, y: (X[..., None].repeat(3, -1), y), ValueError,
+     "convert colour images with Grayscale"),
     (lambda X, y: (X.reshape(len(X), -1)[:, :-1], y), ValueError, "not a square image"),
     (lambda X, y: (X[0, 0], y[:24]), ValueError, "got 1 dimension"),
     (lambda X, y: (X.astype(str).astype(object) + "px", y), TypeError, "numeric pixel values"),
@@ -267,7 +269,8 @@ def test_not_fitted_and_wrong_image_size(small):
 def test_flat_rows_are_square_images(small):
     X, y = small
     clf = _fit(X.reshape(len(X), -1), y)
-    np.testing.assert_allclose(clf.predict_proba(X.reshape(len(X), -1)[:3]), clf.predict_proba(X[:3]))
+    np.testing.assert_allclose(clf.predict_proba(X.reshape(len(X), -1)[:3]),
+                               clf.predict_proba(X[:3]))
 
 
 def test_module_parameters_validate():
@@ -280,17 +283,20 @@ def test_module_parameters_validate():
 
 def test_grid_search_reaches_module_parameters(faces):
     X, y = faces
-    pipe = make_emotion_pipeline(random_state=0, **{**TINY_NET, "max_epochs": 1}).set_params(resize__size=24)
+    pipe = make_emotion_pipeline(random_state=0,
+                                 **{**TINY_NET, "max_epochs": 1}).set_params(resize__size=24)
     search = GridSearchCV(pipe, {"clf__lr": [1e-3, 3e-3], "clf__module__dropout": [0.3, 0.5]}, cv=2)
     search.fit(X, y)
     assert len(search.cv_results_["params"]) == 4
-    assert search.best_estimator_[-1].module_.head[1].p == search.best_params_["clf__module__dropout"]
+    assert search.best_estimator_[-1].module_.head[1].p == search.best_params_[
+        "clf__module__dropout"]
 
 
 @pytest.mark.slow
 def test_grid_search_in_parallel(faces):
     X, y = faces
-    pipe = make_emotion_pipeline(random_state=0, **{**TINY_NET, "max_epochs": 1}).set_params(resize__size=24)
+    pipe = make_emotion_pipeline(random_state=0,
+                                 **{**TINY_NET, "max_epochs": 1}).set_params(resize__size=24)
     search = GridSearchCV(pipe, {"clf__lr": [1e-3, 3e-3]}, cv=2, n_jobs=2).fit(X, y)
     assert set(search.predict(X[:5])) <= set(EMOTIONS)
 

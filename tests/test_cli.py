@@ -172,7 +172,8 @@ def test_train_unknown_valid_usage(fer_csv, tmp_path, capsys):
     code = main(["train", "--data", str(fer_csv), "--valid-usage", "PrivateTest",
                  "--out", str(tmp_path)])
     assert code == 2
-    assert "unknown usage 'PrivateTest'; the file's usages are" in _one_error_line(capsys.readouterr().err)
+    assert "unknown usage 'PrivateTest'; the file's usages are" in _one_error_line(
+        capsys.readouterr().err)
 
 
 # ---------------------------------------------------------------------- evaluate
@@ -197,12 +198,14 @@ def test_evaluate_every_row_with_usage(model_file, fer_csv, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["evaluate", "--model", "missing.joblib", "--data", "x.csv", "--out", "o"], "no model file at"),
+    (["evaluate", "--model", "missing.joblib", "--data", "x.csv", "--out", "o"],
+     "no model file at"),
     (["evaluate", "--model", "{model}", "--data", "missing.csv", "--out", "o"],
      "no such file or folder: missing.csv"),
     (["evaluate", "--model", "{model}", "--data", "{txt}", "--out", "o"], "expected a FER2013 CSV"),
     (["evaluate", "--model", "{txt}", "--data", "{csv}", "--out", "o"], "not a model saved"),
-    (["evaluate", "--model", "{model}", "--data", "{bad_csv}", "--out", "o"], "missing column 'pixels'"),
+    (["evaluate", "--model", "{model}", "--data", "{bad_csv}", "--out", "o"],
+     "missing column 'pixels'"),
     (["evaluate", "--model", "{model}", "--data", "{csv}", "--usage", "Nope", "--out", "o"],
      "unknown usage 'Nope'; the file's usages are"),
     (["evaluate", "--model", "{model}", "--data", "{unlabelled}", "--out", "o"],
@@ -227,8 +230,8 @@ def test_errors_print_one_line_and_exit_2(args, message, model_file, fer_csv, tm
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "bad.csv").write_text("emotion,image\n1,2\n")
     (tmp_path / "test.csv").write_text("pixels\n" + " ".join(["0"] * 2304) + "\n")
-    files = {"model": str(model_file), "txt": "notes.txt", "csv": str(fer_csv), "bad_csv": "bad.csv",
-             "unlabelled": "test.csv"}
+    files = {"model": str(model_file), "txt": "notes.txt", "csv": str(fer_csv),
+             "bad_csv": "bad.csv", "unlabelled": "test.csv"}
     assert main([a.format(**files) for a in args]) == 2
     assert message in _one_error_line(capsys.readouterr().err)
 
@@ -527,7 +530,8 @@ def test_a_library_error_is_not_a_usage_error(model_file, fer_csv, tmp_path, mon
 
     monkeypatch.setattr("fer_sklearn.evaluation.evaluate", evaluate)
     with pytest.raises(ValueError, match="a bug in the library"):
-        main(["evaluate", "--model", str(model_file), "--data", str(fer_csv), "--out", str(tmp_path)])
+        main(["evaluate", "--model", str(model_file), "--data", str(fer_csv), "--out",
+              str(tmp_path)])
 
 
 def test_debug_variable_gives_the_cause_of_a_usage_error(model_file, tmp_path, monkeypatch):

@@ -51,7 +51,8 @@ def test_image_folder_reads_any_size_and_colour(tmp_path):
 
 def test_image_folder_unknown_emotion_lists_valid_names(tmp_path):
     _save(tmp_path / "contempt" / "a.png", np.zeros((8, 8), dtype=np.uint8))
-    with pytest.raises(ValueError, match="folder 'contempt' is not an emotion; valid folder names are angry"):
+    with pytest.raises(ValueError,
+                       match="folder 'contempt' is not an emotion; valid folder names are angry"):
         load_image_folder(tmp_path)
 
 
@@ -89,7 +90,8 @@ def test_make_faces_expressions_differ():
     assert distances[~np.eye(7, dtype=bool)].min() > 1.0
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_samples=0), dict(n_samples=2.5), dict(n_samples=5, size=4),
+@pytest.mark.parametrize("kwargs", [dict(n_samples=0), dict(n_samples=2.5),
+                                    dict(n_samples=5, size=4),
                                     dict(n_samples=5, random_state="seed")])
 def test_make_faces_rejects_bad_arguments(kwargs):
     name = [key for key in kwargs if key != "n_samples"] or ["n_samples"]

@@ -155,7 +155,8 @@ def test_teacher_must_be_fitted_and_know_the_classes(data):
         student(object()).fit(X, y)
     with pytest.raises(ValueError, match="not the name of a shipped model"):
         student("no-such-model").fit(X, y)
-    other = EmotionClassifier(random_state=0, validation_fraction=None, **{**TINY_NET, "max_epochs": 1})
+    other = EmotionClassifier(random_state=0, validation_fraction=None,
+                              **{**TINY_NET, "max_epochs": 1})
     other.fit(X[y < 3], y[y < 3])
     with pytest.raises(ValueError, match="does not know the classes"):
         student(other).fit(X, y)

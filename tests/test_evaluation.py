@@ -126,7 +126,8 @@ def test_balanced_accuracy_ignores_predicted_classes_missing_from_y():
         warnings.simplefilter("error")
         rep = evaluate(_Fixed(proba, [0, 1, 2]), np.zeros((4, 8, 8)), [0, 0, 1, 1])
     assert rep.balanced_accuracy == pytest.approx((0.5 + 0.5) / 2)
-    assert rep.top2_accuracy == pytest.approx(0.75)  # the true class second in row 1, third in row 3
+    # the true class second in row 1, third in row 3
+    assert rep.top2_accuracy == pytest.approx(0.75)
 
 
 def test_emotion_names_accepted_for_a_model_fitted_on_codes(model, data, report):
@@ -198,7 +199,8 @@ def test_save_writes_all_files(report, tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 5
     assert "src=\"http" not in html and "<script" not in html  # readable offline
-    assert "![Confusion matrix](confusion_matrix.png)" in (tmp_path / "out" / "report.md").read_text()
+    assert "![Confusion matrix](confusion_matrix.png)" in (
+        tmp_path / "out" / "report.md").read_text()
     for name in names - {"metrics.json", "report.md", "report.html"}:
         assert (tmp_path / "out" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -242,7 +244,8 @@ def test_html_provenance_has_one_header_row_and_the_machine(report):
     page = report.to_html(figures={})
     provenance = page[page.index("<table"):page.index("</table>")]
     head = provenance[provenance.index("<thead>"):provenance.index("</thead>")]
-    assert head.count("<tr") == 1  # the index name sits in the header's corner, not a row of its own
+    # the index name sits in the header's corner, not a row of its own
+    assert head.count("<tr") == 1
     machine = report.provenance["machine"]
     assert machine["cpu_count"] >= 1 and machine["cpu_model"] in provenance
     assert "Machine: isa" in provenance

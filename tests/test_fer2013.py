@@ -51,7 +51,8 @@ def test_usage_takes_a_list(challenge_csv):
 
 
 def test_unknown_usage_lists_the_valid_ones(challenge_csv):
-    with pytest.raises(ValueError, match=r"unknown usage 'Test'.*'Training', 'PublicTest', 'PrivateTest'"):
+    with pytest.raises(ValueError,
+                       match=r"unknown usage 'Test'.*'Training', 'PublicTest', 'PrivateTest'"):
         load_fer2013(challenge_csv, usage="Test")
     with pytest.raises(ValueError, match="'usage' parameter of load_fer2013"):
         load_fer2013(challenge_csv, usage=3)
@@ -64,18 +65,21 @@ def test_select_usage_splits_a_loaded_file(challenge_csv):
     assert list(test.usage) == ["PublicTest", "PublicTest", "PrivateTest"]
     assert test.DESCR == bunch.DESCR and len(bunch.data) == 7  # the original is left whole
     np.testing.assert_array_equal(select_usage(bunch, "Training").data, bunch.data[:4])
-    with pytest.raises(ValueError, match=r"unknown usage 'Test'; the file's usages are \['Training'"):
+    with pytest.raises(ValueError,
+                       match=r"unknown usage 'Test'; the file's usages are \['Training'"):
         select_usage(bunch, "Test")
 
 
 def test_pixels_separated_by_any_whitespace(tmp_path):
     spaced = "  ".join(["7"] * 2304) + " "
-    bunch = load_fer2013(_write(tmp_path / "spaced.csv", f"emotion,pixels\n1,{spaced}\n2,{_pixels(3)}\n"))
+    bunch = load_fer2013(_write(tmp_path / "spaced.csv",
+                                f"emotion,pixels\n1,{spaced}\n2,{_pixels(3)}\n"))
     assert bunch.data[0].min() == bunch.data[0].max() == 7 and bunch.data[1, 0, 0] == 3
 
 
 def test_kaggle_icml_variant_with_spaced_column_names(tmp_path):
-    text = "emotion, Usage, pixels\n" + f"3, Training, {_pixels(9)}\n" + f"6, PublicTest, {_pixels(1)}\n"
+    text = ("emotion, Usage, pixels\n" + f"3, Training, {_pixels(9)}\n"
+            + f"6, PublicTest, {_pixels(1)}\n")
     bunch = load_fer2013(_write(tmp_path / "icml_face_data.csv", text), usage="Training")
     assert bunch.data.shape == (1, 48, 48) and bunch.target.tolist() == [3]
 
@@ -178,5 +182,7 @@ def test_csv_variants_and_blank_lines(tmp_path):
     packed = load_fer2013(path)
     np.testing.assert_array_equal(packed.data, plain.data)
     assert plain.target.tolist() == [3, 0] and plain.usage.tolist() == ["Training", "PublicTest"]
-    with pytest.raises(ValueError, match="b.csv, line 2: expected 3 fields as in the header, found 4"):
-        load_fer2013(_write(tmp_path / "b.csv", f"emotion,pixels,Usage\n3,{_pixels(0)},Training,x\n"))
+    with pytest.raises(ValueError,
+                       match="b.csv, line 2: expected 3 fields as in the header, found 4"):
+        load_fer2013(_write(tmp_path / "b.csv",
+                            f"emotion,pixels,Usage\n3,{_pixels(0)},Training,x\n"))

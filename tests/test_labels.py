@@ -124,7 +124,8 @@ def test_labels_like():
     with pytest.raises(ValueError, match="unknown emotion name 'grumpy'"):
         labels_like(["grumpy"], range(7))
     assert labels_like(["cat"], ["cat", "dog"]).tolist() == ["cat"]
-    assert labels_like(["happiness", "sad", "cat"], ["Happy", "Sad"]).tolist() == ["Happy", "Sad", "cat"]
+    assert labels_like(["happiness", "sad", "cat"],
+                       ["Happy", "Sad"]).tolist() == ["Happy", "Sad", "cat"]
     assert labels_like([3, 4], ["Happy", "Sad"]).tolist() == ["Happy", "Sad"]
 
 

@@ -55,7 +55,8 @@ def test_learning_curves_from_estimator_and_history(model):
 
 
 def test_learning_curves_on_given_axes():
-    history = [{"epoch": 1, "train_loss": 2.0}, {"epoch": 2, "train_loss": 1.0, "train_loss_best": True}]
+    history = [{"epoch": 1, "train_loss": 2.0},
+               {"epoch": 2, "train_loss": 1.0, "train_loss_best": True}]
     fig, ax = plt.subplots()
     assert plot_learning_curves(history, ax=ax) is fig
     fig, axes = plt.subplots(1, 2)

@@ -37,7 +37,8 @@ def test_resizer_reads_rows_as_images_of_image_shape():
     for image_shape in [(4, 6), (4, -1), [-1, 6]]:
         out = ImageResizer(size=4, image_shape=image_shape).fit_transform(rows)
         np.testing.assert_allclose(out, ImageResizer(size=4).fit_transform(X))
-    with pytest.raises(ValueError, match=r"rows of 24 pixels, which are not images of image_shape=\(5, -1\)"):
+    with pytest.raises(ValueError,
+                       match=r"rows of 24 pixels, which are not images of image_shape=\(5, -1\)"):
         ImageResizer(image_shape=(5, -1)).fit_transform(rows)
     with pytest.raises(ValueError, match="rows of 24 pixels, which is not a square image"):
         ImageResizer().fit_transform(rows)

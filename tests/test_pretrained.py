@@ -170,7 +170,8 @@ def test_export_keeps_the_fitted_classes_and_labels(tmp_path, faces, monkeypatch
 def test_beats_chance_by_far_on_public_test(fer2013_csv, model):
     X, y = load_fer2013(fer2013_csv, usage="PublicTest", return_X_y=True)
     X, names = X[:600], np.array(EMOTIONS)[y[:600]]
-    accuracy = {name: (load_pretrained(name).predict(X) == names).mean() for name in available_models()}
+    accuracy = {name: (load_pretrained(name).predict(X) == names).mean()
+                for name in available_models()}
     # all of PublicTest: fast 64.9%, default 66.4%, accurate 70.4%; chance 0.14, majority 0.25
     assert min(accuracy.values()) > 0.6
     assert accuracy["accurate"] > accuracy["fast"]

@@ -368,7 +368,8 @@ def test_classifies_with_n_threads_and_restores_the_setting(model, drawn):
 
 def _record(file, status="ok", faces=()):
     return {"file": str(file), "status": status, "error": None if status != "error" else "bad",
-            "faces": [{"box": b, "emotion": "happy", "scores": {"happy": 0.1234567}} for b in faces]}
+            "faces": [{"box": b, "emotion": "happy", "scores": {"happy": 0.1234567}}
+                      for b in faces]}
 
 
 def test_write_face_rows_as_csv_or_json(tmp_path):

@@ -140,7 +140,8 @@ def skip_foreign_member(app, what, name, obj, skip, options):
     that it overrides."""
     if what != "class":
         return None
-    if name in SKORCH_HOOKS or not getattr(obj, "__module__", "fer_sklearn").startswith("fer_sklearn"):
+    if name in SKORCH_HOOKS or not getattr(obj, "__module__",
+                                           "fer_sklearn").startswith("fer_sklearn"):
         return True
     return None
 

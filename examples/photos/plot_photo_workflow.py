@@ -41,7 +41,8 @@ shutil.copy(repository / "docs" / "images" / "example_photo.png", folder / "thre
 shutil.copy(repository / "tests" / "data" / "photos" / "astronaut.jpg", folder / "astronaut.jpg")
 shutil.copy(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False), folder / "hopper.jpg")
 (folder / "notes.jpg").write_text("not an image")
-labels = {"three_faces.png": [((181, 250), "surprise"), ((432, 124), "happy"), ((395, 272), "angry")],
+labels = {"three_faces.png": [((181, 250), "surprise"), ((432, 124), "happy"),
+                              ((395, 272), "angry")],
           "astronaut.jpg": [((227, 117), "happy")]}
 print(f"photos in {folder}:", sorted(p.name for p in folder.iterdir()))
 
@@ -94,7 +95,8 @@ records = save_annotated(recognizer.analyze_many(paths, batch_size=2), out)
 rows = list(face_rows(records))
 table = pd.DataFrame(rows).convert_dtypes()  # integer columns with <NA> for no face
 table["file"] = table["file"].map(lambda f: Path(f).name)
-print(table[["file", "face", "x", "y", "w", "h", "emotion", "happy", "status"]].to_string(index=False))
+print(table[["file", "face", "x", "y", "w", "h", "emotion", "happy",
+             "status"]].to_string(index=False))
 print("\nnotes.jpg:", table.loc[table["file"] == "notes.jpg", "error"].item())
 
 csv = folder / "rows.csv"

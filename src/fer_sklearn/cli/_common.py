@@ -201,7 +201,8 @@ def _joblib_model(path):
         raise CLIError(f"{path} is not a model saved with joblib "
                        f"({type(exc).__name__}: {exc})") from exc
     if not hasattr(model, "predict_proba"):
-        raise CLIError(f"{path} holds a {type(model).__name__}, not a classifier with predict_proba")
+        raise CLIError(f"{path} holds a {type(model).__name__}, not a classifier with "
+                       "predict_proba")
     return model
 
 

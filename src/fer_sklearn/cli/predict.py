@@ -36,9 +36,10 @@ def add_parser(commands):
         help="find the faces of photos and predict the emotion of each",
         description="Find the faces of photos and predict the emotion of each: one row per face "
                     "(file, face, box x y w h, detection score, emotion, the probability of each "
-                    "emotion, status, error). A photo without a face gives one row with status no_face, an "
-                    "unreadable file one with status error; both leave the face columns empty. "
-                    "Exits with 1 when some files could not be read (no_face is not a failure).")
+                    "emotion, status, error). A photo without a face gives one row with status "
+                    "no_face, an unreadable file one with status error; both leave the face "
+                    "columns empty. Exits with 1 when some files could not be read (no_face is "
+                    "not a failure).")
     parser.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                         help="image files, or folders searched recursively")
     add_model_argument(parser)

@@ -47,7 +47,8 @@ def add_parser(commands):
             epochs=dict(help="most epochs (default: 30; 12 on synthetic faces)"),
             batch_size=dict(help="images per batch (default: 64; a recipe's own: 128)"),
             lr=dict(help="learning rate (default: 0.001; a recipe's own peak: 0.002)"),
-            out=dict(default="fer-sklearn-run", help="output folder (default: ./fer-sklearn-run)"))],
+            out=dict(default="fer-sklearn-run",
+                     help="output folder (default: ./fer-sklearn-run)"))],
         help="train a model and write it with its evaluation report",
         description="Train an emotion classifier, save it as model.joblib and model.safetensors "
                     "(no pickle: the file to share) and write its learning curves and "
@@ -91,8 +92,8 @@ def _command(args):
     """The command line that resumes this run."""
     options = {"--data": args.data, "--valid-usage": args.valid_usage, "--epochs": args.epochs,
                "--width": args.width, "--limit": args.limit, "--batch-size": args.batch_size,
-               "--lr": args.lr, "--recipe": args.recipe, "--seed": args.seed, "--threads": args.threads,
-               "--out": args.out}
+               "--lr": args.lr, "--recipe": args.recipe, "--seed": args.seed,
+               "--threads": args.threads, "--out": args.out}
     words = [f"{k} {shlex.quote(str(v))}" for k, v in options.items() if v is not None]
     return " ".join(["fer-sklearn train", *words, "--resume"])
 
@@ -151,7 +152,8 @@ def _options(args):
 
 
 def _data(args):
-    """The training and validation Bunches of ``args``, and the pipeline parameters they call for."""
+    """The training and validation Bunches of ``args``, and the pipeline parameters they call
+    for."""
     from fer_sklearn.datasets import load_train_valid
 
     if args.data is None:

@@ -62,7 +62,8 @@ def _open_text(path):
         archive = zipfile.ZipFile(path)
         members = [m for m in archive.namelist() if not m.endswith("/")]
         if len(members) != 1:
-            raise ValueError(f"{path}: a zip archive of one CSV file is read, found {len(members)} files")
+            raise ValueError(f"{path}: a zip archive of one CSV file is read, found "
+                             f"{len(members)} files")
         return io.TextIOWrapper(archive.open(members[0]), encoding="utf-8", newline="")
     opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(suffix)
     if opener is None:

@@ -43,8 +43,8 @@ def load_image_folder(root, *, size=48, return_X_y=False):
     (``anger``, ``happiness``, ``sadness``, ``surprised``, ``fearful``...).
     Images of any size and colour are read with :func:`read_image` (the
     reader of :mod:`fer_sklearn.faces` too: EXIF orientation applied), and
-    resized to ``size`` x ``size`` as face crops are. Files that cannot be read are skipped with a warning
-    and listed in ``skipped``.
+    resized to ``size`` x ``size`` as face crops are. Files that cannot be
+    read are skipped with a warning and listed in ``skipped``.
 
     Parameters
     ----------

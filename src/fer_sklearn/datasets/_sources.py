@@ -22,7 +22,8 @@ def _check_source(path):
     if not path.exists():
         raise FileNotFoundError(f"no such file or folder: {path}")
     if path.is_file() and not path.name.lower().endswith(_CSV_SUFFIXES):
-        raise ValueError(f"{path}: expected a FER2013 CSV file (.csv or .csv.gz) or an image folder")
+        raise ValueError(f"{path}: expected a FER2013 CSV file (.csv or .csv.gz) or an image "
+                         "folder")
     return path
 
 

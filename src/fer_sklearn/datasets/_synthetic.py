@@ -10,13 +10,20 @@ from ..utils import EMOTIONS, Interval, validate_params
 # Per emotion: brow height (up is positive), brow slant (positive raises the inner
 # ends), eye openness, mouth curvature (positive smiles), mouth opening, mouth width.
 _EXPRESSIONS = {
-    "angry":    dict(brow_height=-0.02, brow_slant=-0.09, eye_open=0.8, curve=-0.02, mouth_open=0.0, mouth_width=0.16),
-    "disgust":  dict(brow_height=-0.03, brow_slant=-0.04, eye_open=0.5, curve=-0.06, mouth_open=0.03, mouth_width=0.14),
-    "fear":     dict(brow_height=0.05, brow_slant=0.07, eye_open=1.4, curve=-0.02, mouth_open=0.05, mouth_width=0.20),
-    "happy":    dict(brow_height=0.01, brow_slant=0.0, eye_open=0.9, curve=0.10, mouth_open=0.0, mouth_width=0.22),
-    "sad":      dict(brow_height=0.0, brow_slant=0.08, eye_open=0.8, curve=-0.09, mouth_open=0.0, mouth_width=0.16),
-    "surprise": dict(brow_height=0.08, brow_slant=0.0, eye_open=1.6, curve=0.0, mouth_open=0.12, mouth_width=0.10),
-    "neutral":  dict(brow_height=0.0, brow_slant=0.0, eye_open=1.0, curve=0.0, mouth_open=0.0, mouth_width=0.17),
+    "angry":    dict(brow_height=-0.02, brow_slant=-0.09, eye_open=0.8,
+                     curve=-0.02, mouth_open=0.0, mouth_width=0.16),
+    "disgust":  dict(brow_height=-0.03, brow_slant=-0.04, eye_open=0.5,
+                     curve=-0.06, mouth_open=0.03, mouth_width=0.14),
+    "fear":     dict(brow_height=0.05, brow_slant=0.07, eye_open=1.4,
+                     curve=-0.02, mouth_open=0.05, mouth_width=0.20),
+    "happy":    dict(brow_height=0.01, brow_slant=0.0, eye_open=0.9,
+                     curve=0.10, mouth_open=0.0, mouth_width=0.22),
+    "sad":      dict(brow_height=0.0, brow_slant=0.08, eye_open=0.8,
+                     curve=-0.09, mouth_open=0.0, mouth_width=0.16),
+    "surprise": dict(brow_height=0.08, brow_slant=0.0, eye_open=1.6,
+                     curve=0.0, mouth_open=0.12, mouth_width=0.10),
+    "neutral":  dict(brow_height=0.0, brow_slant=0.0, eye_open=1.0,
+                     curve=0.0, mouth_open=0.0, mouth_width=0.17),
 }
 
 DESCR = """Synthetic faces
@@ -124,16 +131,19 @@ def make_faces(n_samples, *, size=48, random_state=None):
     lip_line = np.where(np.abs(xx) <= width, np.abs(yy - lip), np.inf)
     features = np.maximum(features, _soft(lip_line / px, stroke / px))
     opening = expression["mouth_open"] * (1 + jitter(0.1))
-    open_mouth = _soft(_ellipse(xx, yy, 0, mouth_y + opening / 2, width * 0.8, np.maximum(opening, 1e-3)) / px, 0)
+    open_mouth = _soft(_ellipse(xx, yy, 0, mouth_y + opening / 2, width * 0.8,
+                                np.maximum(opening, 1e-3)) / px, 0)
     features = np.maximum(features, np.where(opening > 0.005, open_mouth, 0))
     if size >= 32:  # a hint of a nose
-        features = np.maximum(features, 0.5 * _soft(_segment(xx, yy, 0, 0.0, 0.0, 0.12) / px, 0.5 * stroke / px))
+        features = np.maximum(features, 0.5 * _soft(_segment(xx, yy, 0, 0.0, 0.0, 0.12) / px,
+                                                    0.5 * stroke / px))
 
     skin = rng.uniform(0.55, 0.85, n)[:, None, None]
     background = rng.uniform(0.1, 0.4, n)[:, None, None]
     image = background + face * (skin - background) - features * face * skin * 0.85
     angle = rng.uniform(0, 2 * np.pi, n)[:, None, None]
-    light = 1 + rng.uniform(0, 0.35, n)[:, None, None] * (np.cos(angle) * xx + np.sin(angle) * yy) * 2
+    light = 1 + rng.uniform(0, 0.35, n)[:, None, None] * (np.cos(angle) * xx
+                                                          + np.sin(angle) * yy) * 2
     contrast = rng.uniform(0.7, 1.2, n)[:, None, None]
     image = (image * light - 0.5) * contrast + 0.5 + rng.normal(0, 0.04, (n, size, size))
     return np.clip(image * 255, 0, 255).round().astype(np.uint8), y

@@ -17,7 +17,8 @@ _STEPS = (("grayscale", Grayscale), ("resize", ImageResizer), ("normalize", Pixe
 
 
 class PixelsToProbabilities(nn.Module):
-    """Raw ``(n, size, size)`` grayscale pixels -> class probabilities, as the pipeline computes them.
+    """Raw ``(n, size, size)`` grayscale pixels -> class probabilities, as the pipeline computes
+    them.
 
     Standardises the pixels, runs the network (batch norm folded) on the
     image and, with test-time augmentation, on its mirrored and shifted views,
@@ -28,7 +29,8 @@ class PixelsToProbabilities(nn.Module):
     def __init__(self, network, size, mean, scale, tta_shift=None):
         super().__init__()
         self.network = network
-        self.size, self.mean, self.scale, self.tta_shift = int(size), float(mean), float(scale), tta_shift
+        self.size, self.mean, self.scale, self.tta_shift = (int(size), float(mean), float(scale),
+                                                            tta_shift)
 
     def _views(self, x):
         views = [x, x.flip(-1)]
@@ -125,7 +127,8 @@ def export_onnx(model, path, *, input_dtype="uint8", opset=17):
     try:
         import onnx
     except ImportError as exc:
-        raise ImportError("export_onnx needs the onnx package: pip install fer-sklearn[onnx]") from exc
+        raise ImportError("export_onnx needs the onnx package: pip install "
+                          "fer-sklearn[onnx]") from exc
     if input_dtype not in ("uint8", "float32"):
         raise ValueError(f"input_dtype must be 'uint8' or 'float32', got {input_dtype!r}")
     _check_pipeline(model)

@@ -1,4 +1,5 @@
-"""Writers of an evaluation report: JSON, Markdown and HTML (tables by pandas), and the folder of all."""
+"""Writers of an evaluation report: JSON, Markdown and HTML (tables by pandas), and the folder of
+all."""
 
 import base64
 import html
@@ -76,13 +77,14 @@ def per_class_table(report):
 def confusion_table(report):
     """The confusion matrix with the class names: rows true, columns predicted."""
     names = pd.Index(report.class_names)
-    return pd.DataFrame(report.confusion_matrix.astype(int), index=names.rename("true \\ predicted"),
-                        columns=names)
+    return pd.DataFrame(report.confusion_matrix.astype(int),
+                        index=names.rename("true \\ predicted"), columns=names)
 
 
 # ---------------------------------------------------------------------- documents
 def _intro(report):
-    return f"{report.model or 'Model'} on {report.n_samples} images, {len(report.class_names)} classes."
+    return (f"{report.model or 'Model'} on {report.n_samples} images, "
+            f"{len(report.class_names)} classes.")
 
 
 def _markdown(table):
@@ -106,7 +108,8 @@ def provenance_table(report):
 
 def report_markdown(report, images=None):
     """The report as a Markdown document; see :meth:`EvaluationReport.to_markdown`."""
-    parts = ["# Evaluation report", _intro(report), "## Provenance", _markdown(provenance_table(report)),
+    parts = ["# Evaluation report", _intro(report),
+             "## Provenance", _markdown(provenance_table(report)),
              "## Summary", _markdown(summary_table(report)),
              "## Per class", _markdown(per_class_table(report)),
              "## Confusion matrix", "Rows: true class; columns: predicted class.",

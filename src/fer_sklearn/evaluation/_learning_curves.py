@@ -34,7 +34,8 @@ def _history_of(source):
     else:
         raise TypeError(
             "plot_learning_curves expects a fitted skorch model, a pipeline ending in one, its "
-            f"history (a list of per-epoch dicts) or an EvaluationReport, got {type(source).__name__}"
+            "history (a list of per-epoch dicts) or an EvaluationReport, got "
+            f"{type(source).__name__}"
         )
     if not history:
         raise ValueError("no training history to plot: the model has not been trained "
@@ -153,5 +154,6 @@ def _plot_learning_rate(ax, epochs, lr):
         lr_ax.set_ylim(0, positive.max() * 1.15)
     lr_ax.set_ylabel("Learning rate", color=GREY)
     lr_ax.tick_params(axis="y", colors=GREY)
-    lr_ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.1e}" if value else "0"))
+    lr_ax.yaxis.set_major_formatter(
+        FuncFormatter(lambda value, _: f"{value:.1e}" if value else "0"))
     return line

@@ -140,7 +140,8 @@ def plot_reliability_diagram(report, *, ax=None):
         for conf, acc, n in zip(confidence, accuracy, count):
             ax.annotate(str(int(n)), (conf, acc), xytext=(0, 7), textcoords="offset points",
                         ha="center", fontsize=7, color="#444444", zorder=3,
-                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
+                              "alpha": 0.8})
     ax.set(xlim=(0, 1), ylim=(0, 1.05), xlabel="Confidence (top-class probability)",
            ylabel="Accuracy", title="Reliability diagram")
     ax.set_aspect("equal")

@@ -85,7 +85,8 @@ def evaluate(estimator, X, y, *, n_bins=15, data=None, explain=False):
     """
     if not hasattr(estimator, "predict_proba"):
         raise TypeError(
-            f"estimator must be a fitted classifier with predict_proba, got {type(estimator).__name__}"
+            "estimator must be a fitted classifier with predict_proba, got "
+            f"{type(estimator).__name__}"
         )
     check_is_fitted(estimator)
     check_n_bins(n_bins)
@@ -196,7 +197,8 @@ class EvaluationReport:
         self.confusion_matrix = np.asarray(confusion)
         totals = self.confusion_matrix.sum(axis=1, keepdims=True)
         self.confusion_matrix_normalized = np.divide(
-            self.confusion_matrix, totals, out=np.zeros(self.confusion_matrix.shape), where=totals > 0
+            self.confusion_matrix, totals, out=np.zeros(self.confusion_matrix.shape),
+            where=totals > 0
         )
 
     def __repr__(self):

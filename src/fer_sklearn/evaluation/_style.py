@@ -1,4 +1,5 @@
-"""What the charts share: colours, new axes, percent ticks and the check of their report argument."""
+"""What the charts share: colours, new axes, percent ticks and the check of their report
+argument."""
 
 import matplotlib.pyplot as plt
 from matplotlib.ticker import PercentFormatter

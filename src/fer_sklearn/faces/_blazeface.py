@@ -174,7 +174,8 @@ def network_outputs(pixels, net=SHORT_RANGE):
 
 
 def run_network(pixels, threshold):
-    """Detections of one uint8 RGB input (see :func:`network_outputs`), in its [0, 1] coordinates."""
+    """Detections of one uint8 RGB input (see :func:`network_outputs`), in its [0, 1]
+    coordinates."""
     return weighted_nms(*decode(*network_outputs(pixels), threshold, *pixels.shape[:2]))
 
 

@@ -295,7 +295,8 @@ def detect_gray(gray, min_size, scale_factor, min_neighbors, max_side, photo_sca
     faces = []
     for (x, y, w, h), weight in zip(np.reshape(rects, (-1, 4)), np.ravel(weights)):
         x0, y0 = int(round(x * to_file)), int(round(y * to_file))
-        x1, y1 = min(width, int(round((x + w) * to_file))), min(height, int(round((y + h) * to_file)))
+        x1, y1 = (min(width, int(round((x + w) * to_file))),
+                  min(height, int(round((y + h) * to_file))))
         faces.append({"box": (x0, y0, x1 - x0, y1 - y0), "score": float(weight)})
     faces.sort(key=lambda f: f["box"][2] * f["box"][3], reverse=True)
     return faces

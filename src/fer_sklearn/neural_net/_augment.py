@@ -1,5 +1,6 @@
 """Training-time augmentation applied to whole batches on the training device: the random
-affine jitter, flips and erasing of :class:`ImageAugmenter`, and mixup/cutmix (:func:`mix_batch`)."""
+affine jitter, flips and erasing of :class:`ImageAugmenter`, and mixup/cutmix
+(:func:`mix_batch`)."""
 
 import math
 

@@ -10,7 +10,8 @@ def conv_block(in_channels, out_channels, n_convs, *, act_layer=nn.ReLU, dropout
     layers = []
     for i in range(n_convs):
         layers += [
-            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1, bias=False),
+            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1,
+                      bias=False),
             nn.BatchNorm2d(out_channels),
             act_layer(inplace=True),
         ]
@@ -104,7 +105,8 @@ class EmotionCNN(nn.Module):
                 act_layer(inplace=True), nn.Dropout(dropout), nn.Linear(hidden_units, n_classes),
             )
         else:
-            self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels, n_classes))
+            self.head = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),
+                                      nn.Linear(channels, n_classes))
 
     __str__ = nn.Module.__repr__  # print(network): PyTorch's tree of layers
 

@@ -9,7 +9,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class TerminalPrintLog(PrintLog):
-    """skorch's :class:`~skorch.callbacks.PrintLog`, without colour codes when output is no terminal.
+    """skorch's :class:`~skorch.callbacks.PrintLog`, without colour codes when output is no
+    terminal.
 
     skorch colours the best scores with ANSI escape codes; written to a file
     or a pipe (``make demo > log``) they would show as ``[32m...[0m``.

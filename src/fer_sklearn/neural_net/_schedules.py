@@ -121,7 +121,8 @@ def training_callbacks(net, monitor):
                                                        floor=0.01)))
     if net.early_stopping:
         callbacks.append(("early_stopping", EarlyStopping(
-            monitor=monitor, patience=net.patience, load_best=True, sink=_quiet_unless_verbose(net))))
+            monitor=monitor, patience=net.patience, load_best=True,
+            sink=_quiet_unless_verbose(net))))
     return callbacks
 
 

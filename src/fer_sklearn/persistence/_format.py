@@ -175,7 +175,8 @@ def _description(metadata, path):
 
 
 def check_document(document, path):
-    """Check the top level of a description (an object of the format this version reads); return it."""
+    """Check the top level of a description (an object of the format this version reads); return
+    it."""
     expect(document, dict, str(path))
     version = document.get("format")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:

@@ -127,7 +127,8 @@ class EmotionRecognizer(BaseEstimator):
         return torch_threads(self.n_threads)
 
     def _resolve_model(self):
-        if getattr(self, "model_", None) is not None and getattr(self, "_model_source", None) is self.model:
+        if (getattr(self, "model_", None) is not None
+                and getattr(self, "_model_source", None) is self.model):
             return self.model_
         self._check_params()
         model = resolve_model(self.model)

@@ -127,10 +127,12 @@ def export_pretrained(pipelines, name, *, directory=WEIGHTS_DIR, metrics=None, v
     classes = first[-1].classes_.tolist()
     for pipeline in pipelines[1:]:
         other = pipeline.named_steps["normalize"]
-        if pipeline.named_steps["resize"].size != size or not np.isclose(other.mean_, normalizer.mean_):
+        if pipeline.named_steps["resize"].size != size or not np.isclose(other.mean_,
+                                                                         normalizer.mean_):
             raise ValueError("the pipelines of an ensemble must share their preprocessing")
         if pipeline[-1].classes_.tolist() != classes:
-            raise ValueError("the pipelines of an ensemble must share their classes, in the same order")
+            raise ValueError("the pipelines of an ensemble must share their classes, in the same "
+                             "order")
     model = first
     if len(pipelines) > 1:
         network = EnsembleCNN([pipeline[-1].module_ for pipeline in pipelines])

@@ -41,7 +41,8 @@ def augmented_copy(images, augmenter, seed, k):
 
 
 def teacher_log_proba(teacher, views, teacher_columns, *, progress=None):
-    """``log p`` of ``teacher`` on ``views`` ``(n, 1, h, w)``, columns in the student's class order."""
+    """``log p`` of ``teacher`` on ``views`` ``(n, 1, h, w)``, columns in the student's class
+    order."""
     out = np.empty((len(views), len(teacher_columns)), dtype=np.float32)
     start = time.perf_counter()
     for i in range(0, len(views), _CHUNK):

@@ -29,8 +29,9 @@ def atomic_write(path):
     the block leaves the previous ``path`` (if any) as it was and no temporary
     behind. A file gets the permissions of the umask, as any other file does
     (some writers, safetensors' among them, create theirs readable by their
-    owner only), and is flushed to disk before it replaces ``path``. Works for a folder too (an existing ``path`` folder is
-    removed first, then replaced).
+    owner only), and is flushed to disk before it replaces ``path``. Works
+    for a folder too (an existing ``path`` folder is removed first, then
+    replaced).
 
     Parameters
     ----------

@@ -235,7 +235,8 @@ def labels_like(y, classes):
                             dtype=object)
         return y
     if classes.dtype.kind in "iu" and _is_text(y):
-        return emotion_codes(y.tolist())  # a name that is no emotion: the error lists the valid ones
+        # a name that is no emotion: the error lists the valid ones
+        return emotion_codes(y.tolist())
     return y
 
 
@@ -285,5 +286,6 @@ def check_one_spelling(labels, what="y"):
                 f"{what} spells the emotion {emotion!r} in {len(found)} ways: "
                 f"{', '.join(map(repr, found))}. Each spelling would be a class of its own; write "
                 f"each emotion one way, e.g. "
-                f"{what} = fer_sklearn.utils.normalize_emotion_labels({what}) for the canonical names"
+                f"{what} = fer_sklearn.utils.normalize_emotion_labels({what}) for the canonical "
+                "names"
             )

@@ -10,7 +10,8 @@ _SKORCH_ROUTES = ("module", "criterion", "optimizer")
 
 def _is_skorch_net(obj):
     # skorch's NeuralNet, told by what it routes (importing skorch here would load torch)
-    return isinstance(getattr(type(obj), "prefixes_", None), list) and hasattr(obj, "get_params_for")
+    return (isinstance(getattr(type(obj), "prefixes_", None), list)
+            and hasattr(obj, "get_params_for"))
 
 
 def _routes(net):
