@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 TORCH_PIN := $(shell sed -n 's/^ *"\(torch[<>=,.0-9]*\)",.*/\1/p' pyproject.toml)
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test test-fast test-precision bench docs clean
+.PHONY: demo lint test test-fast test-precision bench docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.installed: pyproject.toml
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/fer-sklearn train --out runs/demo
+
+# ruff (pyproject.toml's [tool.ruff]) and the layer contract ([tool.importlinter])
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q

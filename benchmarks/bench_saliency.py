@@ -114,16 +114,18 @@ def speed(models, X):
         model = copy.deepcopy(model)
         auto = model[-1].inference_precision()
         float32 = copy.deepcopy(model).set_params(clf__precision="32")
-        predict = _best(lambda: float32.predict_proba(batch))
+        predict = _best(lambda float32=float32: float32.predict_proba(batch))
         row = {"model": name, "auto_precision": auto,
                "predict_proba_32_ms": round(1000 * predict, 1)}
         for method in ("layercam", "gradcam"):
             for label, which in (("32", float32), ("auto", model)):
-                seconds = _best(lambda: explain(which, batch, method=method))
+                seconds = _best(lambda which=which, method=method: explain(which, batch,
+                                                                           method=method))
                 row[f"{method}_{label}_ms"] = round(1000 * seconds, 1)
                 row[f"{method}_{label}_x_predict"] = round(seconds / predict, 2)
         faces = X[:32]
-        seconds = _best(lambda: explain(model, faces, method="occlusion"), repeats=2)
+        seconds = _best(lambda model=model, faces=faces: explain(model, faces,
+                                                                 method="occlusion"), repeats=2)
         row["occlusion_ms_per_face"] = round(1000 * seconds / len(faces), 2)
         row["occlusion_x_predict_per_face"] = round(seconds / len(faces) / (predict / 256), 1)
         rows.append(row)

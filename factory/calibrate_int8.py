@@ -1,4 +1,4 @@
-"""Write the int8 activation ranges into the shipped models (``pretrained/weights/<name>.safetensors``).
+"""Write the int8 activation ranges into the shipped models (``pretrained/weights/*``).
 
     .venv/bin/python factory/calibrate_int8.py [--models default fast accurate]
 

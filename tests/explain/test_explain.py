@@ -12,7 +12,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from fer_sklearn import (
-    EMOTIONS, EmotionClassifier, EnsembleCNN, explain, load_model, make_emotion_pipeline, save_model,
+    EMOTIONS,
+    EmotionClassifier,
+    EnsembleCNN,
+    explain,
+    load_model,
+    make_emotion_pipeline,
+    save_model,
 )
 from fer_sklearn.explanation import METHODS
 

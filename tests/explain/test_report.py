@@ -14,7 +14,9 @@ from PIL import Image  # noqa: E402
 from fer_sklearn import EMOTIONS, explain  # noqa: E402
 from fer_sklearn.cli import main  # noqa: E402
 from fer_sklearn.evaluation import (  # noqa: E402
-    evaluate, plot_misclassified_saliency, plot_saliency_per_class,
+    evaluate,
+    plot_misclassified_saliency,
+    plot_saliency_per_class,
 )
 
 

@@ -337,7 +337,7 @@ class EmotionClassifier(NeuralNetClassifier):
         return super().initialize()
 
     def initialize_module(self):
-        """Build ``module_``, ``n_classes`` filled in from the fitted classes (channels-last on CUDA).
+        """Build ``module_``, ``n_classes`` from the fitted classes (channels-last on CUDA).
 
         Returns
         -------
@@ -373,7 +373,7 @@ class EmotionClassifier(NeuralNetClassifier):
         return self
 
     def initialize_fitted(self, image_shape):
-        """Make a classifier whose ``module`` holds trained weights ready to predict, without ``fit``.
+        """Make a classifier whose ``module`` holds trained weights ready to predict, no ``fit``.
 
         Used to rebuild a saved network: the classes are the ``classes``
         parameter, the images ``image_shape`` = ``(height, width)``.
@@ -680,7 +680,7 @@ class EmotionClassifier(NeuralNetClassifier):
         return out.float()
 
     def to_classifier(self):
-        """Return the fitted network as a plain :class:`EmotionClassifier` (what ``save_model`` writes).
+        """Return the fitted network as a plain :class:`EmotionClassifier`, as ``save_model`` does.
 
         A subclass's training-only parameters (a teacher, ...) are left out, a
         loss derived from cross-entropy becomes cross-entropy, the weights are

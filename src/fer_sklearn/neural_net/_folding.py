@@ -7,7 +7,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 
 def fold_batch_norm(module):
-    """A copy of ``module`` in eval mode, each ``Conv2d`` followed by ``BatchNorm2d`` fused into one.
+    """A copy of ``module`` in eval mode, each ``Conv2d`` and the ``BatchNorm2d`` after it fused.
 
     In eval mode batch norm is an affine map per channel, so it folds exactly
     into the weights and bias of the convolution before it (up to float

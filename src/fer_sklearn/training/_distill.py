@@ -185,7 +185,7 @@ class DistilledEmotionClassifier(EmotionClassifier):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y, X_valid=None, y_valid=None, X_unlabelled=None, **fit_params):
-        """Train on ``X``, ``y`` against the teacher (and on ``X_unlabelled`` from the teacher alone).
+        """Train on ``X``, ``y`` against the teacher (and on ``X_unlabelled`` from it alone).
 
         Parameters
         ----------
