@@ -12,7 +12,8 @@ from scipy.stats import spearmanr
 
 from fer_sklearn import EmotionRecognizer, explain
 from fer_sklearn.cli import main
-from fer_sklearn.faces import annotate, crop_face, read_image
+from fer_sklearn.faces import annotate, crop_face
+from fer_sklearn.io import read_image
 
 PHOTOS = Path(__file__).parents[1] / "data" / "photos"
 ASTRONAUT, CAMERAMAN = PHOTOS / "astronaut.jpg", PHOTOS / "cameraman.jpg"
