@@ -14,7 +14,7 @@ level, each in a fresh process with the switches that make this CPU run as an ol
   oneDNN and TensorFlow's oneDNN at AVX2; the dispatch predicts in float32.
 
 AMX cannot be emulated where it is absent; its branch of the dispatch is tested by forcing
-the choice (``tests/test_dispatch.py``). A level the CPU cannot run as (AVX-512 on an
+the choice (``tests/utils/test_cpu.py``). A level the CPU cannot run as (AVX-512 on an
 AVX2-only CPU) or that equals its own (AVX2 there) is skipped with a note. ``--tag`` names
 the CPU in the files, so that runs on different machines sit side by side. Each level
 also runs the precisions ``auto`` did not choose there (``:32``, ``:int8``).
