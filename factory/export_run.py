@@ -8,8 +8,10 @@ and ``fast`` the students named. Each file records how its networks were trained
 classifier's parameters are those of the recipe (optimizer, rate, batch, epochs,
 augmentation, label smoothing), and ``metrics["training"]`` says what parameters cannot
 (the schedule set every batch, the teacher, the card, the command). Other model files in
-the folder are removed, and the total must stay within the 50 MB cap. The same run folder
-gives the same files, byte for byte; then ``calibrate_int8.py`` adds the int8 ranges.
+the folder are removed, and the total must stay within the 50 MB cap. The classes are put in
+sorted order (``np.unique``'s, as any fitted classifier has them), the output units with them.
+The same run folder gives the same files, byte for byte; then ``calibrate_int8.py`` adds the
+int8 ranges.
 
     python factory/export_run.py runs/flagship3
     python factory/export_run.py runs/flagship3 --accurate v64a v64d3 --weights /tmp/w
@@ -76,9 +78,27 @@ def pipelines(run):
     return out, results
 
 
+def sort_classes(pipeline):
+    """The pipeline with its classes in sorted order, as scikit-learn's classifiers give them.
+
+    The network's output units are put in the same order, so each class's logit is computed
+    as before; the int8 ranges (observed on the old order) go: ``calibrate_int8.py`` next.
+    """
+    clf = pipeline[-1]
+    classes = np.asarray(clf.classes_)
+    order = np.argsort(classes, kind="stable")
+    if list(order) != list(range(len(order))):
+        clf.module_.reorder_classes(order)
+        clf.classes_inferred_ = classes[order]
+        clf.classes = classes[order].tolist() if clf.classes is not None else None
+        clf.__dict__.pop("int8_ranges_", None)
+    return pipeline
+
+
 def export(models, weights, version, training):
     """Write ``{name: (pipelines, params, scores)}`` into ``weights``; the files' total size."""
     for name, (pipes, params, scores) in models.items():
+        pipes = [sort_classes(pipe) for pipe in pipes]
         export_pretrained(pipes, name, directory=weights, version=version, params=params,
                           metrics={"members": scores, "training": training[name]})
     keep = {f"{m}.safetensors" for m in models}

@@ -80,7 +80,7 @@ OPTIMIZERS = {  # settings at batch 128; the rate scales: square root (AdamW), l
 # the recipes' augmentation, and random crops (shifts and flips only) for the member trying them
 AUGMENTS = {"affine": AUGMENT, "crop": dict(AUGMENT, max_rotation=0, max_scale=0, erasing=0.0)}
 CAP_BYTES = 50e6  # all shipped weights, fp16
-CLASSES = np.asarray(EMOTIONS)  # the shipped order (warm starts need it)
+CLASSES = np.sort(EMOTIONS)  # the classifiers' order, as the shipped models have it
 
 
 class Run:
@@ -122,7 +122,7 @@ def load_faces(path, limit):
         raise SystemExit(f"no FER2013 data at {path or DATA}")
     raw = lzma.open(path).read() if path.suffix == ".xz" else path.read_bytes()
     data = np.load(io.BytesIO(raw))
-    usage, X, y = data["usage"].astype(str), data["X"], CLASSES[data["y"]]
+    usage, X, y = data["usage"].astype(str), data["X"], np.asarray(EMOTIONS)[data["y"]]
     train, valid = usage == "Training", usage == "PublicTest"
     return X[train][:limit], y[train][:limit], X[valid][:limit], y[valid][:limit]
 

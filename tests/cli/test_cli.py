@@ -396,7 +396,7 @@ def test_predict_takes_a_shipped_model_by_name(options, image_dir, tmp_path):
     model = fer_sklearn.load_pretrained("fast", tta="--tta" in options)
     crops = np.stack([resize_square(read_image(Path(row["file"])), 48) for row in _rows_of(out)])
     expected = model.predict_proba(crops)
-    got = np.array([[float(row[e]) for e in EMOTIONS] for row in _rows_of(out)])
+    got = np.array([[float(row[e]) for e in model.classes_] for row in _rows_of(out)])
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 

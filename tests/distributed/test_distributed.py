@@ -31,8 +31,8 @@ from fer_sklearn.distributed import (
 )
 from fer_sklearn.io import read_image, resize_square
 
-from ..conftest import TINY_NET
 from ..cli.test_cli import _write_fer_csv
+from ..conftest import TINY_NET
 
 distributed = pytest.importorskip("distributed")  # the test extra installs it
 

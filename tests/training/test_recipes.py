@@ -6,9 +6,10 @@ import torch
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 
-from fer_sklearn import EmotionClassifier, EmotionCNN, load_model, make_faces, save_model
+from fer_sklearn import EMOTIONS, EmotionClassifier, EmotionCNN, load_model, make_faces, save_model
 from fer_sklearn.training import (
     EMA,
+    InitialWeights,
     ProgressLog,
     TimeBudget,
     WarmupCosine,
@@ -159,3 +160,18 @@ def test_progress_log_prints_within_epochs(faces, capsys):
     EmotionClassifier(random_state=0, callbacks=[ProgressLog(every=0)], **TINY_NET).fit(X, y)
     lines = [line for line in capsys.readouterr().out.splitlines() if "images/s" in line]
     assert lines[0].startswith("epoch 1: 1/3 batches") and len(lines) == 9
+
+
+def test_initial_weights_give_each_class_its_own_output(faces, tmp_path):
+    # a network fitted on FER2013's codes (classes 0-6, EMOTIONS' order) starts one of the
+    # same shape whose classes are the names in sorted order: each name gets its code's unit
+    X, codes = faces
+    source = EmotionClassifier(random_state=0, precision="32", **TINY_NET).fit(X, codes)
+    path = save_model(source, tmp_path / "codes.safetensors")
+    names = sorted(EMOTIONS)
+    net = EmotionClassifier(classes=names, precision="32", **{
+        k: v for k, v in TINY_NET.items() if k.startswith("module__")}).initialize_fitted(
+        source.image_shape_)
+    InitialWeights(str(path)).on_train_begin(net)
+    expected = source.predict_proba(X[:8])[:, [EMOTIONS.index(n) for n in names]]
+    np.testing.assert_allclose(net.predict_proba(X[:8]), expected, atol=1e-6)

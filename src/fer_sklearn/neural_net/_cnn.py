@@ -2,6 +2,7 @@
 
 import inspect
 
+import torch
 from torch import nn
 
 
@@ -138,6 +139,29 @@ class EmotionCNN(nn.Module):
         """
         return self.pool(self.features(x))
 
+    @torch.no_grad()
+    def reorder_classes(self, order):
+        """Put the output units in ``order``, in place: unit ``i`` becomes the old ``order[i]``.
+
+        The logits of each class are computed exactly as before, in another column;
+        a model's classes are put in another order this way (its ``classes_`` too).
+
+        Parameters
+        ----------
+        order : sequence of int
+            A permutation of ``range(n_classes)``.
+
+        Returns
+        -------
+        self : EmotionCNN
+            The network.
+        """
+        last = self.head[-1]
+        index = torch.as_tensor(list(order), device=last.weight.device)
+        last.weight.copy_(last.weight[index])
+        last.bias.copy_(last.bias[index])
+        return self
+
     def forward_head(self, features):
         """Compute the logits from the pooled features.
 
@@ -198,6 +222,24 @@ class EnsembleCNN(nn.Module):
     def __repr__(self):
         """One line: the members' own one-line reprs."""
         return f"EnsembleCNN([{', '.join(repr(m) for m in self.members)}])"
+
+    def reorder_classes(self, order):
+        """Put every member's output units in ``order``, in place (see
+        :meth:`EmotionCNN.reorder_classes`).
+
+        Parameters
+        ----------
+        order : sequence of int
+            A permutation of ``range(n_classes)``.
+
+        Returns
+        -------
+        self : EnsembleCNN
+            The network.
+        """
+        for member in self.members:
+            member.reorder_classes(order)
+        return self
 
     def forward(self, x):
         """Compute the mean of the members' logits.

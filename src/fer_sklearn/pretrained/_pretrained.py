@@ -62,7 +62,8 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     pipeline : EmotionPipeline
         A fitted pipeline (grayscale, resize to 48x48, normalize, classifier)
         with ``predict``, ``predict_proba`` and ``classes_`` = the emotion names
-        in :data:`EMOTIONS` order, and ``pretrained_``: ``{"name", "version",
+        in sorted order (``np.unique``'s, as any fitted classifier has them;
+        :data:`EMOTIONS` is FER2013's codes' order), and ``pretrained_``: ``{"name", "version",
         "sha256"}``, the model's name, version and the sha256 of its weights
         (checked on loading). It takes images of any size, grayscale or
         colour, as the pipeline does.
@@ -72,7 +73,7 @@ def load_pretrained(name="default", *, tta=False, device="auto"):
     >>> import numpy as np
     >>> from fer_sklearn import EMOTIONS, load_pretrained
     >>> model = load_pretrained()
-    >>> tuple(model.classes_) == EMOTIONS
+    >>> tuple(model.classes_) == tuple(sorted(EMOTIONS))
     True
     >>> model.predict_proba(np.zeros((2, 48, 48), dtype=np.uint8)).shape
     (2, 7)

@@ -5,7 +5,7 @@ import time
 import torch
 from skorch.callbacks import Callback, EarlyStopping
 
-from ._teacher import resolve_teacher
+from ._teacher import resolve_teacher, teacher_columns
 
 
 class InitialWeights(Callback):
@@ -37,6 +37,11 @@ class InitialWeights(Callback):
         except RuntimeError as exc:
             raise ValueError(f"InitialWeights({self.source!r}): its network does not have the "
                              f"shape of this one ({exc})") from None
+        # each output unit to the class it stands for here (the source may list its classes in
+        # another order, or as FER2013 codes where this net has names)
+        order = teacher_columns(source, net.classes_)
+        if list(order) != list(range(len(order))):
+            net.module_.reorder_classes(order)
 
 
 class TimeBudget(Callback):
