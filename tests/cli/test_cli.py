@@ -579,3 +579,18 @@ def test_the_cli_refuses_a_csv_of_one_huge_line_with_exit_2(tmp_path, capsys):
         out.write(b"emotion,pixels,Usage\n0," + b"7" * 200_000)
     assert main(["train", "--data", str(path), "--out", str(tmp_path / "run")]) == 2
     assert "huge.csv.gz, line 2: longer than 65,536 characters" in capsys.readouterr().err
+
+
+def test_train_init_fine_tunes_a_shipped_network(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("fer_sklearn.cli._common.SYNTHETIC_SIZES", (70, 35))
+    out = tmp_path / "fine-tuned"
+    assert main(["train", "--init", "fast", "--epochs", "1", "--threads", "1",
+                 "--out", str(out)]) == 0
+    model, fast = joblib.load(out / "model.joblib"), fer_sklearn.load_pretrained("fast")
+    assert model[-1].module_.config == fast[-1].module_.config  # its network, not the default
+    assert model.named_steps["normalize"].mean_ == fast.named_steps["normalize"].mean_
+    assert model[-1].lr == 3e-4 and "initial_weights" in dict(model[-1].callbacks_ or [])
+    assert main(["train", "--init", "accurate", "--out", str(tmp_path / "a")]) == 2
+    assert "--init accurate is an ensemble" in capsys.readouterr().err
+    assert main(["train", "--init", "fast", "--recipe", "s12", "--out", str(tmp_path / "b")]) == 2
+    assert "give one of them" in capsys.readouterr().err

@@ -138,3 +138,12 @@ def test_misclassified_rejects_bad_counts(report):
         plot_misclassified(report, n_images=0)
     with pytest.raises(TypeError, match="n_cols must be an instance of"):
         plot_misclassified(report, n_cols=2.5)
+
+
+def test_percent_ticks_of_a_narrow_range_are_told_apart():
+    history = [{"epoch": e, "train_loss": 1.0, "valid_loss": 1.0, "valid_acc": 0.22 + e / 1000}
+               for e in range(1, 9)]
+    fig = plot_learning_curves(history)
+    fig.canvas.draw()
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels() if "%" in t.get_text()]
+    assert labels and len(set(labels)) == len(labels), labels

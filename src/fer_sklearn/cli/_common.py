@@ -273,6 +273,21 @@ def subset(data, n, seed):
                  DESCR=f"{n} faces drawn from {data.DESCR}")
 
 
+def network_shape(model, what):
+    """The arguments of ``model``'s network (one :class:`~fer_sklearn.EmotionCNN`) that differ
+    from the defaults: what a network of the same shape, to start from its weights, needs."""
+    import inspect
+
+    from fer_sklearn import EmotionCNN
+
+    network = (model[-1] if hasattr(model, "steps") else model).module_
+    if type(network) is not EmotionCNN:
+        raise CLIError(f"{what} is an ensemble; give a single-network model")
+    defaults = inspect.signature(EmotionCNN).parameters
+    return {k: v for k, v in network.config.items()
+            if k != "n_classes" and v != defaults[k].default}
+
+
 def synthetic_data(seed):
     """Training and validation Bunches of synthetic faces: the data of ``train`` and ``search``
     when no ``--data`` is given."""

@@ -11,7 +11,6 @@ report, as ``train`` writes it). Every epoch is checkpointed into
 ``--out/checkpoint``; ``--resume`` continues after a crash or a kill.
 """
 
-import inspect
 import shlex
 import sys
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 from ._common import (
     EXIT_OK,
     CLIError,
+    network_shape,
     non_negative_int,
     positive_float,
     prepare_checkpoint,
@@ -81,19 +81,12 @@ def _settings(args):
 
 
 def _student_shape(name):
-    """The network arguments of the shipped single-network model ``name`` that differ from
-    :class:`~fer_sklearn.EmotionCNN`'s defaults."""
-    from fer_sklearn import EmotionCNN
+    """The network arguments of the shipped single-network model ``name``."""
     from fer_sklearn.pretrained import available_models, load_pretrained
 
     if name not in available_models():
         raise CLIError(f"--student must be a shipped model ({', '.join(available_models())})")
-    network = load_pretrained(name, device="cpu")[-1].module_
-    if type(network) is not EmotionCNN:
-        raise CLIError(f"--student {name} is an ensemble; give a single-network model")
-    defaults = inspect.signature(EmotionCNN).parameters
-    return {k: v for k, v in network.config.items()  # those the student sets
-            if k != "n_classes" and v != defaults[k].default}
+    return network_shape(load_pretrained(name, device="cpu"), f"--student {name}")
 
 
 def build_student(args, teacher, checkpoint):

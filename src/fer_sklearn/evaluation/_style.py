@@ -21,8 +21,12 @@ def new_axes(ax, figsize):
 
 
 def percent_formatter():
-    """Tick labels for fractions in [0, 1], written as percentages."""
-    return PercentFormatter(xmax=1, decimals=0)
+    """Tick labels for fractions in [0, 1], written as percentages.
+
+    With as many decimals as the ticks' spacing needs (``decimals=None``): an axis that spans
+    22-23% reads 22.0%, 22.2%, ..., not 22%, 22%, 22%, 23%.
+    """
+    return PercentFormatter(xmax=1, decimals=None)
 
 
 def is_report(obj):
