@@ -7,6 +7,8 @@ and backward) and the images/s of bare training steps on one CPU thread.
     python factory/count_flops.py
 """
 
+import argparse
+
 import torch
 from _toolbox import time_training_steps, training_flops
 from train_flagship import MEMBERS, STUDENTS, machine
@@ -15,12 +17,21 @@ from fer_sklearn import EmotionCNN
 from fer_sklearn.training import NETWORKS
 
 
-def main():
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--networks", nargs="+", default=None,
+                        help="the networks to count (default: the run's members and students)")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
     torch.manual_seed(0)
     print(machine(), flush=True)
     nets = {**{m: s["net"] for m, s in MEMBERS.items()},
             **{s: NETWORKS[s] for s in STUDENTS.values()}}
+    if args.networks:
+        unknown = sorted(set(args.networks) - set(nets))
+        if unknown:
+            parser.error(f"no network {unknown[0]!r}; the run's: {', '.join(nets)}")
+        nets = {name: nets[name] for name in args.networks}
     images, labels = torch.randn(64, 1, 48, 48), torch.randint(7, (64,))
     rows = {}
     for name, net in nets.items():

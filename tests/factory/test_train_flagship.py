@@ -154,3 +154,11 @@ def test_batch_size_comparison_trains_the_recipe_under_each_setting(synthetic_fe
     assert adamw["lr"] == pytest.approx(2e-3 * 0.5)  # AdamW: square root of the batch ratio
     assert sgd["lr"] == pytest.approx(0.02 * 0.5) and sgd["mixup"] == 0.2  # SGD: linear
     assert all(len(r["curve"]) == 2 for r in saved["runs"])
+
+
+def test_count_flops_gives_each_networks_arithmetic_and_cpu_rate():
+    out = factory("count_flops", "--networks", "s24", "v64a")
+    s24, v64a = (line for line in out.splitlines() if line.startswith(("s24:", "v64a:")))
+    assert "0.71 M parameters" in s24 and "4.82 M parameters" in v64a
+    gflops = [float(line.split(", ")[1].split()[0]) for line in (s24, v64a)]
+    assert 0 < gflops[0] < gflops[1]

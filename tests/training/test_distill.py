@@ -1,6 +1,9 @@
 """Distillation as an estimator: DistilledEmotionClassifier, its cache and `fer-sklearn distill`."""
 
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -201,6 +204,16 @@ def test_cli_distills_a_shipped_student_shape_and_resumes_only_the_same_run(
     capsys.readouterr()
     assert main(args + ["--resume", "--lr", "0.5"]) == 2
     assert "lr was" in capsys.readouterr().err
+    # the factory exports such a run as a shipped model: the best epoch, its record
+    weights = tmp_path / "weights"
+    script = Path(__file__).resolve().parents[2] / "factory" / "export_distilled.py"
+    done = subprocess.run([sys.executable, str(script), str(tmp_path / "run"), "--name", "fast",
+                           "--stem", "s16", "--weights", str(weights)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    exported = load_model(weights / "fast.safetensors")
+    np.testing.assert_allclose(exported[-1].predict_proba(np.zeros((2, 24, 24), np.float32)),
+                               first, atol=2e-3)  # its weights in float16
 
 
 def test_cli_views_0_has_the_teacher_label_every_batch(fitted_pipeline, tmp_path, capsys):
