@@ -29,7 +29,8 @@ import numpy as np
 
 import fer_sklearn
 from fer_sklearn import EmotionRecognizer, load_pretrained
-from fer_sklearn.faces import annotate, crop_face, read_image
+from fer_sklearn.faces import annotate, crop_face
+from fer_sklearn.io import read_image
 
 repository = Path(fer_sklearn.__file__).resolve().parents[2]  # src/fer_sklearn/__init__.py
 photo = repository / "docs" / "images" / "example_photo.png"
