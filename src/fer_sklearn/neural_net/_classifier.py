@@ -549,7 +549,7 @@ class EmotionClassifier(NeuralNetClassifier):
 
         With the default ``iterator_train`` and in-memory arrays, the training
         images move to the device once and each batch is an index slice of them
-        (:class:`~fer_sklearn.neural_net._batches.DeviceBatches`), shuffled every
+        (``DeviceBatches``), shuffled every
         epoch unless ``iterator_train__shuffle=False``. Other iterators or
         iterator options fall back to skorch's ``DataLoader``.
 

@@ -224,8 +224,9 @@ class EnsembleCNN(nn.Module):
         return f"EnsembleCNN([{', '.join(repr(m) for m in self.members)}])"
 
     def reorder_classes(self, order):
-        """Put every member's output units in ``order``, in place (see
-        :meth:`EmotionCNN.reorder_classes`).
+        """Put every member's output units in ``order``, in place.
+
+        As :meth:`EmotionCNN.reorder_classes` does for one network.
 
         Parameters
         ----------

@@ -154,9 +154,15 @@ def forced_precision(environ=None):
 
 @functools.cache
 def cpu_precision():
-    """:func:`choose_precision` for this process's CPU, decided once per process.
+    """The precision ``precision="auto"`` means on this CPU, decided once per process.
 
-    ``FER_SKLEARN_PRECISION`` (:func:`forced_precision`) takes precedence.
+    ``FER_SKLEARN_PRECISION`` takes precedence; otherwise the CPU's features choose it
+    (bf16 with AMX, int8 with VNNI, else float32).
+
+    Returns
+    -------
+    precision : {"bf16", "int8", "32"}
+        The arithmetic of ``auto`` in this process.
     """
     return forced_precision() or choose_precision(cpu_features())
 
