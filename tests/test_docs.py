@@ -9,6 +9,7 @@ where the ``docs`` extra is installed, a build without running the gallery, in a
 the sources (about 30 s on 2 CPU cores; marked slow and ``docs``).
 """
 
+import ast
 import importlib
 import inspect
 import re
@@ -168,3 +169,26 @@ def test_docs_build_without_warnings(tmp_path):
                  "api/generated/fer_sklearn.EmotionClassifier", "auto_examples/index"]:
         assert (out / f"{page}.html").is_file(), page
     assert "--data" in (out / "guide" / "cli.html").read_text()  # the argparse reference
+
+
+def _python_blocks(path):
+    """The ```python blocks of a Markdown page."""
+    return re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_guides_code_is_python_and_imports_what_exists():
+    pages = [ROOT / "README.md", *sorted((DOCS / "guide").glob("*.md")), *DOCS.glob("*.md")]
+    checked = 0
+    for page in pages:
+        for block in _python_blocks(page):
+            if block.lstrip().startswith(">>>"):  # a session, as a doctest reads it
+                block = "\n".join(line[4:] for line in block.splitlines()
+                                   if line.startswith((">>> ", "... ")))
+            compile(block, str(page), "exec")  # every block is Python
+            tree = ast.parse(block)
+            imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))
+                       and "fer_sklearn" in ast.unparse(node)]
+            for node in imports:  # and the library's names it imports exist where it says
+                exec(compile(ast.Module([node], type_ignores=[]), str(page), "exec"), {})
+                checked += 1
+    assert checked > 30, checked
