@@ -1,14 +1,11 @@
-"""The gallery's examples (examples/<section>/plot_*.py): their layout, and each run as a script.
+"""The gallery's examples (examples/<section>/plot_*.py): their layout.
 
-The documentation build (``make docs``) runs them too, through sphinx-gallery. Budget: the
-layout checks well under 1 s; the runs about 2 minutes in all on 2 CPU cores (one torch
-thread each), so they are marked slow.
+The documentation build (``make docs``, which CI runs after the tests) runs each of them
+through sphinx-gallery and fails on an example that raises; running them here as well cost
+four minutes of every test run. Budget: well under 1 s.
 """
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -60,14 +57,3 @@ def test_example_has_a_gallery_title_and_cells(script):
     over, title, under = lines[1:4]
     assert set(over) == {"="} and over == under and len(over) == len(title), script.name
     assert "# %%" in text, script.name
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.name)
-def test_example_runs(script, tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip(), f"{script.name} printed nothing"
