@@ -285,6 +285,31 @@ def _state(clf):
             for k, v in clf.module_.state_dict().items()}
 
 
+def pack_groups(sizes, max_bytes=15 * 2**20):
+    """The networks of each file :func:`pack_networks` writes, in order.
+
+    Parameters
+    ----------
+    sizes : dict of str to int
+        The bytes of each network's weights, by name; in order.
+    max_bytes : int, default=15 MiB
+        Largest file; a network larger than this gets a file of its own.
+
+    Returns
+    -------
+    groups : list of list of str
+        The names in each file.
+    """
+    groups, size = [[]], 0
+    for name, n_bytes in sizes.items():
+        if groups[-1] and size + n_bytes > max_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(name)
+        size += n_bytes
+    return groups
+
+
 def pack_networks(classifiers, stem, *, info=None, max_bytes=15 * 2**20):
     """Write fitted classifiers into ``<stem>-<i>.safetensors`` files of at most ``max_bytes``.
 
@@ -304,16 +329,10 @@ def pack_networks(classifiers, stem, *, info=None, max_bytes=15 * 2**20):
     paths : list of Path
         The files written.
     """
-    groups, size = [[]], 0
-    for name, clf in classifiers.items():
-        n_bytes = sum(v.numel() * v.element_size() for v in _state(clf).values())
-        if groups[-1] and size + n_bytes > max_bytes:
-            groups.append([])
-            size = 0
-        groups[-1].append(name)
-        size += n_bytes
+    sizes = {name: sum(v.numel() * v.element_size() for v in _state(clf).values())
+             for name, clf in classifiers.items()}
     paths = []
-    for i, names in enumerate(groups, 1):
+    for i, names in enumerate(pack_groups(sizes, max_bytes), 1):
         tensors, header = {}, {}
         for name in names:
             clf = classifiers[name]

@@ -56,7 +56,7 @@ def recipe_params(recipe, n_epochs, *, teacher=None, **settings):
 def member_params(name, row, batch_size):
     """How a member of ``train_flagship.py`` was trained (its spec in ``MEMBERS``)."""
     spec = MEMBERS.get(name, {})
-    settings = optimizer_settings(spec.get("optimizer", "adamw"), batch_size)
+    settings = optimizer_settings(spec.get("optimizer", "adamw"), batch_size, lr=spec.get("lr"))
     return recipe_params("m40", row["n_epochs"], batch_size=batch_size,
                          mixup=spec.get("mixup", 0.0), cutmix=spec.get("cutmix", 0.0),
                          random_state=spec.get("seed"), **settings)

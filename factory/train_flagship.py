@@ -36,6 +36,7 @@ import torch
 from _toolbox import (
     SPEED_LEVERS,
     FastTrainingClassifier,
+    pack_groups,
     pack_networks,
     plan_epochs,
     read_packed,
@@ -43,7 +44,7 @@ from _toolbox import (
     training_flops,
 )
 
-from fer_sklearn import EMOTIONS, ImageAugmenter, make_emotion_pipeline
+from fer_sklearn import EMOTIONS, EmotionCNN, ImageAugmenter, make_emotion_pipeline
 from fer_sklearn.evaluation import machine_info
 from fer_sklearn.training import (
     AUGMENT,
@@ -56,21 +57,28 @@ from fer_sklearn.training import (
 
 DATA = [".devdata/fer2013.npz.xz", "../shared/data/fer2013/fer2013.npz.xz"]
 VGG = dict(width=64, depth=4, convs_per_block=2, hidden_units=256, dropout=0.4, block_dropout=0.05)
+# ResNet-18's layout for 48-pixel faces (a stride-1 stem, two basic blocks a stage, a linear
+# head) at the width the size cap leaves beside three VGG members: 5.3 M parameters
+RESNET = dict(width=44, depth=4, convs_per_block=4, hidden_units=0, dropout=0.0, residual=True)
 # Diverse members as wide as the published from-scratch VGGs (64-128-256-512), global-average-
 # pooled heads; each carries one accuracy lever so PublicTest says what it gave (v64a vs v64s:
-# AdamW vs SGD + Nesterov at the large batch; crops, mixup, cutmix, EMA on the others).
+# AdamW vs SGD + Nesterov at the large batch; crops, mixup, cutmix, EMA on the others). r18 is
+# another family, on the published ResNet-18's recipe: SGD + Nesterov at 0.1 (batch 128),
+# random crops, mixup, label smoothing 0.1 (every member's); its schedule is the recipes'
+# warm-up and cosine, which fits a planned number of epochs where plateau cuts would not.
 MEMBERS = {
     "v64a": dict(net=VGG, optimizer="adamw", seed=31),
     "v64s": dict(net=VGG, optimizer="sgd", seed=32),
     "v64d3": dict(net=dict(VGG, convs_per_block=3), optimizer="sgd", augment="crop", mixup=0.2,
                   ema=0.999, seed=33),
     "v64p2": dict(net=dict(VGG, pool_size=2), optimizer="adamw", cutmix=1.0, ema=0.999, seed=34),
+    "r18": dict(net=RESNET, optimizer="sgd", lr=0.1, augment="crop", mixup=0.2, seed=35),
     # run 1's members (the shipped ``accurate``), for the run-2 command: ~2 M parameters each
     "m40": dict(net=NETWORKS["m40"], optimizer="adamw", seed=11),
     "m40p3": dict(net=NETWORKS["m40p3"], optimizer="adamw", seed=12),
     "m32d3": dict(net=NETWORKS["m32d3"], optimizer="adamw", seed=13),
 }
-RUN3 = ["v64a", "v64s", "v64d3", "v64p2"]  # the members trained unless --members says others
+RUN3 = ["v64a", "v64s", "v64d3", "r18"]  # the members trained unless --members says others
 STUDENTS = {"default": "s24", "fast": "s16"}  # shipped name -> recipe (and warm-start shape)
 OPTIMIZERS = {  # settings at batch 128; the rate scales: square root (AdamW), linear (SGD)
     "adamw": dict(optimizer=torch.optim.AdamW, lr=2e-3, optimizer__weight_decay=0.05),
@@ -80,6 +88,7 @@ OPTIMIZERS = {  # settings at batch 128; the rate scales: square root (AdamW), l
 # the recipes' augmentation, and random crops (shifts and flips only) for the member trying them
 AUGMENTS = {"affine": AUGMENT, "crop": dict(AUGMENT, max_rotation=0, max_scale=0, erasing=0.0)}
 CAP_BYTES = 50e6  # all shipped weights, fp16
+RETURNED_FILES, RETURNED_FILE_BYTES = 8, 16 * 2**20  # what comes back from the GPU machine
 CLASSES = np.sort(EMOTIONS)  # the classifiers' order, as the shipped models have it
 
 
@@ -115,6 +124,36 @@ def machine():
                 date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
 
 
+def check_returned_files(run, members):
+    """Before any training: the full-size networks fit the size cap and the returned files.
+
+    Counted on PyTorch's ``meta`` device (no memory), whatever ``--tiny`` makes of them: the
+    shipped fp16 weights of ``members`` and the students, and the files the run writes
+    (the packed networks, fp16 as shipped, ``results.json`` and the log).
+    """
+    with torch.device("meta"):
+        nets = {m: EmotionCNN(**MEMBERS[m]["net"]) for m in members}
+        students = {s: EmotionCNN(**NETWORKS[s]) for s in STUDENTS.values()}
+    packed = {name: sum(v.numel() * (2 if v.is_floating_point() else v.element_size())
+                        for v in net.state_dict().values())
+              for name, net in {**nets, **students}.items()}
+    shipped = 2 * sum(p.numel() for net in [*nets.values(), *students.values()]
+                      for p in net.parameters())
+    files = {}
+    for stem, names in (("accurate", nets), ("students", students)):
+        for i, group in enumerate(pack_groups({n: packed[n] for n in names}), 1):
+            files[f"{stem}-{i}.safetensors"] = sum(packed[n] for n in group)
+    run.results["returned_files"] = dict(shipped_bytes_fp16=shipped, files=files)
+    run.log(f"full size: {shipped / 1e6:.1f} MB of shipped weights in fp16 (cap "
+            f"{CAP_BYTES / 1e6:.0f}); {len(files) + 2} files returned (at most {RETURNED_FILES}),"
+            f" the largest {max(files.values()) / 2**20:.1f} MiB (at most "
+            f"{RETURNED_FILE_BYTES / 2**20:.0f})")
+    if shipped > CAP_BYTES:
+        raise SystemExit("the members and students pass the size cap of the shipped weights")
+    if len(files) + 2 > RETURNED_FILES or max(files.values()) > RETURNED_FILE_BYTES:
+        raise SystemExit("the run would write more or larger files than come back")
+
+
 def load_faces(path, limit):
     """Training and PublicTest faces (codes as emotion names), ``limit`` of each at most."""
     path = Path(path) if path else next((Path(p) for p in DATA if Path(p).exists()), None)
@@ -127,9 +166,11 @@ def load_faces(path, limit):
     return X[train][:limit], y[train][:limit], X[valid][:limit], y[valid][:limit]
 
 
-def optimizer_settings(optimizer, batch_size, device="cpu"):
-    """An optimizer's estimator settings at ``batch_size``, the rate scaled from batch 128."""
+def optimizer_settings(optimizer, batch_size, device="cpu", lr=None):
+    """An optimizer's estimator settings at ``batch_size``, the rate (``lr`` or the optimizer's
+    own, at batch 128) scaled from batch 128."""
     settings, ratio = dict(OPTIMIZERS[optimizer]), batch_size / 128
+    settings["lr"] = lr or settings["lr"]
     settings["lr"] *= ratio if optimizer == "sgd" else math.sqrt(ratio)
     if device == "cuda" and optimizer == "adamw":
         settings["optimizer__fused"] = True
@@ -138,7 +179,7 @@ def optimizer_settings(optimizer, batch_size, device="cpu"):
 
 def estimator(spec, args, *, epochs, compile_train, seconds, callbacks=()):
     """A member: the recipe's estimator with ``spec``'s network and levers, made fast."""
-    settings = optimizer_settings(spec["optimizer"], args.batch_size, args.device)
+    settings = optimizer_settings(spec["optimizer"], args.batch_size, args.device, spec.get("lr"))
     net = dict(spec["net"], width=4) if args.tiny else spec["net"]
     recipe = make_recipe(
         "m40", max_epochs=epochs, batch_size=args.batch_size, label_smoothing=0.1,
@@ -296,6 +337,7 @@ def main(argv=None):
     run = Run(args.out, args.deadline)
     run.results["batch_size"] = args.batch_size
     run.log(f"train_flagship on {run.results['machine']}: {' '.join(argv or sys.argv[1:])}")
+    check_returned_files(run, args.members)
     if args.device == "cuda":
         torch.backends.cudnn.benchmark = True
     data = prepare(run, args)

@@ -22,7 +22,7 @@ from fer_sklearn import EMOTIONS, load_pretrained, make_faces
 from fer_sklearn.pretrained import WEIGHTS_DIR
 
 FACTORY = Path(__file__).resolve().parents[2] / "factory"
-RUN3 = ["v64a", "v64s", "v64d3", "v64p2"]
+RUN3 = ["v64a", "v64s", "v64d3", "r18"]
 DRY_RUN = ["--device", "cpu", "--tiny", "--batch-size", "32", "--epochs", "1", "--min-epochs", "1",
            "--smoke-steps", "1", "--smoke-batches", "2", "--student-epochs", "1", "--compile",
            "off", "--deadline", "900"]
@@ -86,10 +86,17 @@ def test_dry_run_writes_the_files_of_the_gpu_run(run_3):
     plan = results["plan"]
     assert plan["epochs"] == 1 and plan["members"] == RUN3
     assert 0 < plan["shipped_bytes_fp16"] <= 50e6
+    # checked before training at full size (the dry run's members are 4 wide): the cap, and
+    # what the GPU machine returns (at most 8 files of at most 16 MiB)
+    full = results["returned_files"]
+    assert plan["shipped_bytes_fp16"] < 40e6 < full["shipped_bytes_fp16"] <= 50e6
+    assert len(full["files"]) + 2 <= 8 and max(full["files"].values()) <= 16 * 2**20
+    assert results["members"]["r18"]["net"]["residual"] is True
     flops = results["flops_per_image"]
     assert flops["v64d3"] > flops["v64a"] > 0 and flops["s24"] > flops["s16"] > 0
     log = (out / "train_flagship.log").read_text()
-    assert "speed levers on v64d3" in log and "smoke: distillation and packing ran" in log
+    widest = max(RUN3, key=flops.get)  # the levers are measured on the costliest member
+    assert f"speed levers on {widest}" in log and "smoke: distillation and packing ran" in log
     assert log.rstrip().splitlines()[-1].split("] ", 1)[1].startswith("ensemble:")
 
 
@@ -162,3 +169,11 @@ def test_count_flops_gives_each_networks_arithmetic_and_cpu_rate():
     assert "0.71 M parameters" in s24 and "4.82 M parameters" in v64a
     gflops = [float(line.split(", ")[1].split()[0]) for line in (s24, v64a)]
     assert 0 < gflops[0] < gflops[1]
+
+
+def test_run_3s_resnet_member_is_resnet_18s_layout_within_the_size_cap():
+    out = factory("count_flops", "--networks", "r18", "v64d3")
+    r18, v64d3 = (line for line in out.splitlines() if line.startswith(("r18:", "v64d3:")))
+    params, gflops = (float(r18.split()[1]), float(r18.split(", ")[1].split()[0]))
+    assert 5.0 <= params <= 6.0  # the "about 5-6 M parameters"
+    assert 2.5 < gflops < float(v64d3.split(", ")[1].split()[0])  # the deepest member costs more

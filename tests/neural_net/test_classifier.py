@@ -281,6 +281,23 @@ def test_module_parameters_validate():
     assert net(torch.zeros(2, 1, 1, 1)).shape == (2, 7)  # any size works
 
 
+def test_residual_network_is_resnet_18s_layout():
+    from fer_sklearn.neural_net._folding import fold_batch_norm
+
+    with pytest.raises(ValueError, match="convs_per_block must be even with residual"):
+        EmotionCNN(residual=True, convs_per_block=3)
+    net = EmotionCNN(width=4, depth=4, convs_per_block=4, hidden_units=0, residual=True).eval()
+    convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(convs) + len(linears) == 18  # the stem, 4 stages of 2 basic blocks, the head
+    projections = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)
+                   and m.kernel_size == (1, 1)]
+    assert len(projections) == 3  # where the width doubles, not in the first stage
+    assert "residual=True" in repr(net)
+    x = torch.randn(3, 1, 48, 48)
+    torch.testing.assert_close(fold_batch_norm(net)(x), net(x), atol=1e-5, rtol=1e-4)
+
+
 def test_grid_search_reaches_module_parameters(faces):
     X, y = faces
     pipe = make_emotion_pipeline(random_state=0,

@@ -82,6 +82,24 @@ def test_bare_classifier_with_unusual_parameters_round_trips(faces, tmp_path):
     np.testing.assert_array_equal(loaded.class_weight_, clf.class_weight_)
 
 
+def test_ensemble_with_a_residual_member_round_trips_int8_included(faces, tmp_path):
+    from fer_sklearn import EmotionCNN
+    from fer_sklearn.deploy import quantize
+    from fer_sklearn.neural_net import EnsembleCNN
+
+    X, y = faces
+    members = [EmotionCNN(width=4, depth=2), EmotionCNN(width=4, depth=2, convs_per_block=2,
+                                                        hidden_units=0, residual=True)]
+    clf = EmotionClassifier(module=EnsembleCNN(members), max_epochs=1, precision="32",
+                            random_state=0).fit(X, y)
+    loaded = load_model(save_model(clf, tmp_path / "ensemble.safetensors"))
+    assert loaded.module_.members[1].config["residual"] is True
+    assert_same_predictions(loaded, clf, X[:20])
+    int8 = quantize(clf, X, n_images=32)
+    again = load_model(save_model(int8, tmp_path / "int8.safetensors"))
+    np.testing.assert_array_equal(again.predict_proba(X[:10]), int8.predict_proba(X[:10]))
+
+
 @pytest.mark.parametrize("name", ["fast", "accurate"])
 def test_shipped_models_round_trip(name, faces, tmp_path):
     model = load_pretrained(name, tta=name == "fast", device="cpu")

@@ -7,6 +7,7 @@ from ._augment import mix_batch as mix_batch  # public in fer_sklearn.training
 from ._batches import DeviceBatches as DeviceBatches  # for distillation and the factory
 from ._classifier import EmotionClassifier
 from ._cnn import EmotionCNN, EnsembleCNN
+from ._cnn import ResidualPair as ResidualPair  # for persistence, which reads networks back
 from ._device import resolve_device
 from ._folding import fold_batch_norm
 from ._int8 import quantize

@@ -6,16 +6,69 @@ import torch
 from torch import nn
 
 
-def conv_block(in_channels, out_channels, n_convs, *, act_layer=nn.ReLU, dropout=0.0):
-    """``n_convs`` x (3x3 convolution, batch norm, activation), then 2x2 max pooling."""
+def conv_bn_act(in_channels, out_channels, act_layer=nn.ReLU):
+    """A 3x3 convolution (no bias: batch norm follows), batch norm and the activation."""
+    return [nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(out_channels), act_layer(inplace=True)]
+
+
+class ResidualPair(nn.Module):
+    """Two 3x3 convolutions with batch norm, added to a shortcut: ResNet's basic block.
+
+    The shortcut is the input itself, or a 1x1 convolution with batch norm where the
+    width changes; the activation follows the sum.
+
+    Parameters
+    ----------
+    in_channels : int
+        Channels of the input.
+    out_channels : int
+        Channels of both convolutions and of the output.
+    act_layer : type, default=nn.ReLU
+        The activation layer class.
+    """
+
+    def __init__(self, in_channels, out_channels, act_layer=nn.ReLU):
+        super().__init__()
+        self.body = nn.Sequential(*conv_bn_act(in_channels, out_channels, act_layer),
+                                  nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+                                  nn.BatchNorm2d(out_channels))
+        self.shortcut = nn.Identity() if in_channels == out_channels else nn.Sequential(
+            nn.Conv2d(in_channels, out_channels, 1, bias=False), nn.BatchNorm2d(out_channels))
+        self.act = act_layer(inplace=True)
+
+    def forward(self, x):
+        """Compute ``act(body(x) + shortcut(x))``.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, in_channels, height, width)
+            The input.
+
+        Returns
+        -------
+        y : Tensor of shape (n, out_channels, height, width)
+            The output.
+        """
+        return self.act(self.body(x) + self.shortcut(x))
+
+
+def conv_block(in_channels, out_channels, n_convs, *, act_layer=nn.ReLU, dropout=0.0,
+               residual=False, stem=False):
+    """``n_convs`` 3x3 convolutions with batch norm and activation, then 2x2 max pooling.
+
+    With ``residual``, the convolutions come in ``ResidualPair`` s, after a first
+    convolution to ``out_channels`` where ``stem`` is set (the network's first block).
+    """
     layers = []
-    for i in range(n_convs):
-        layers += [
-            nn.Conv2d(in_channels if i == 0 else out_channels, out_channels, 3, padding=1,
-                      bias=False),
-            nn.BatchNorm2d(out_channels),
-            act_layer(inplace=True),
-        ]
+    if residual:
+        if stem:
+            layers += conv_bn_act(in_channels, out_channels, act_layer)
+            in_channels = out_channels
+        layers += [ResidualPair(in_channels if i == 0 else out_channels, out_channels, act_layer)
+                   for i in range(n_convs // 2)]
+    for i in range(0 if residual else n_convs):
+        layers += conv_bn_act(in_channels if i == 0 else out_channels, out_channels, act_layer)
     # ceil_mode keeps odd and tiny feature maps (down to 1x1) alive
     layers.append(nn.MaxPool2d(2, ceil_mode=True))
     layers.append(nn.Dropout2d(dropout) if dropout > 0 else nn.Identity())
@@ -29,7 +82,7 @@ class EmotionCNN(nn.Module):
     followed by max pooling, the block widths doubling from ``width``; then
     adaptive average pooling to ``pool_size`` x ``pool_size`` and a fully
     connected head with dropout. Works for any input size, since the pooling is
-    adaptive.
+    adaptive. With ``residual=True`` the blocks are ResNet's stages instead.
 
     Parameters
     ----------
@@ -54,6 +107,14 @@ class EmotionCNN(nn.Module):
     pool_size : int, default=1
         Side of the pooled feature map fed to the head: 1 is global average
         pooling; 3 keeps a 3x3 grid of where on the face each feature fired.
+    residual : bool, default=False
+        Make each block's convolutions pairs added to a shortcut
+        (ResNet's basic block), after one first convolution
+        to ``width`` (the stem); ``convs_per_block`` must then be even. With
+        ``depth=4, convs_per_block=4, hidden_units=0`` it is ResNet-18's layout
+        for small faces: a stride-1 stem without pooling (so that the first stage
+        sees a 48-pixel face at full resolution), and max pooling between the
+        stages where ResNet strides its convolutions.
 
     Examples
     --------
@@ -75,12 +136,13 @@ class EmotionCNN(nn.Module):
         block_dropout=0.0,
         act_layer=nn.ReLU,
         pool_size=1,
+        residual=False,
     ):
         super().__init__()
         self.config = dict(n_classes=n_classes, in_channels=in_channels, width=width, depth=depth,
                            convs_per_block=convs_per_block, hidden_units=hidden_units,
                            dropout=dropout, block_dropout=block_dropout, act_layer=act_layer,
-                           pool_size=pool_size)
+                           pool_size=pool_size, residual=residual)
         for name, value, low in [
             ("n_classes", n_classes, 1), ("in_channels", in_channels, 1), ("width", width, 1),
             ("depth", depth, 1), ("convs_per_block", convs_per_block, 1),
@@ -91,11 +153,14 @@ class EmotionCNN(nn.Module):
         for name, value in [("dropout", dropout), ("block_dropout", block_dropout)]:
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"EmotionCNN: {name} must be in [0, 1), got {value!r}")
+        if residual and convs_per_block % 2:
+            raise ValueError("EmotionCNN: convs_per_block must be even with residual=True (the "
+                             f"convolutions come in pairs), got {convs_per_block!r}")
         blocks, channels = [], in_channels
         for i in range(depth):
             out = width * 2**i
             blocks.append(conv_block(channels, out, convs_per_block, act_layer=act_layer,
-                                     dropout=block_dropout))
+                                     dropout=block_dropout, residual=residual, stem=i == 0))
             channels = out
         self.features = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(pool_size)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..neural_net import EmotionCNN, EnsembleCNN, ImageAugmenter
+from ..neural_net import EmotionCNN, EnsembleCNN, ImageAugmenter, ResidualPair
 from ._values import (
     ModelFileError,
     construct,
@@ -171,9 +171,12 @@ def emotion_cnn_kwargs(network):
     """The ``EmotionCNN(**kwargs)`` that builds a network of the same layers as ``network``."""
     first = network.features[0]
     convs = [layer for layer in first if isinstance(layer, nn.Conv2d)]
+    pairs = [layer for layer in first if isinstance(layer, ResidualPair)]
     linears = [layer for layer in network.head if isinstance(layer, nn.Linear)]
     dropouts = [layer for layer in network.head if isinstance(layer, nn.Dropout)]
     pool = network.pool.output_size
+    # residual only where set, so that the files of plain networks read as they were written
+    residual = {"convs_per_block": 2 * len(pairs), "residual": True} if pairs else {}
     return {
         "n_classes": linears[-1].out_features,
         "in_channels": convs[0].in_channels,
@@ -185,6 +188,7 @@ def emotion_cnn_kwargs(network):
         "block_dropout": float(first[-1].p) if isinstance(first[-1], nn.Dropout2d) else 0.0,
         "act_layer": type(first[2]),
         "pool_size": int(pool if isinstance(pool, int) else pool[0]),
+        **residual,
     }
 
 
