@@ -16,6 +16,10 @@ int8 ranges.
     python factory/export_run.py runs/flagship3
     python factory/export_run.py runs/flagship3 --accurate v64a v64d3 --weights /tmp/w
 
+A model replaces the file of its name in ``--weights`` only where it is more accurate on
+PublicTest (scored here, in float32 on the CPU) by ``--min-gain`` (half a point): less is
+within what seeds do, and the shipped file stays.
+
 ``--record-run-1`` rewrites the shipped files of run 1 (2026-11-27, whose networks were
 trained by a script since replaced by ``train_flagship.py``) with that record, from
 ``runs/device-run-1/results.json``: their weights, and so their sha256, stay as they are.
@@ -23,11 +27,13 @@ trained by a script since replaced by ``train_flagship.py``) with that record, f
 
 import argparse
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
 from _toolbox import read_packed
-from train_flagship import MEMBERS, STUDENTS, optimizer_settings
+from train_flagship import MEMBERS, STUDENTS, load_faces, optimizer_settings
 
 from fer_sklearn import load_model
 from fer_sklearn.persistence import read_description
@@ -95,12 +101,50 @@ def sort_classes(pipeline):
     return pipeline
 
 
-def export(models, weights, version, training):
-    """Write ``{name: (pipelines, params, scores)}`` into ``weights``; the files' total size."""
+def write_models(models, folder, version, training):
+    """Write ``{name: (pipelines, params, scores)}`` into ``folder`` as shipped model files."""
     for name, (pipes, params, scores) in models.items():
         pipes = [sort_classes(pipe) for pipe in pipes]
-        export_pretrained(pipes, name, directory=weights, version=version, params=params,
+        export_pretrained(pipes, name, directory=folder, version=version, params=params,
                           metrics={"members": scores, "training": training[name]})
+
+
+def export(models, weights, version, training):
+    """Write ``{name: (pipelines, params, scores)}`` into ``weights``; the files' total size."""
+    write_models(models, weights, version, training)
+    return tidy(weights, models)
+
+
+def public_test_accuracy(path, faces):
+    """The accuracy of the model file ``path`` on ``faces`` (X, y), in float32 on the CPU."""
+    model = load_model(path, device="cpu").set_params(clf__precision="32")
+    return float(model.score(*faces))
+
+
+def replace_where_better(new, weights, names, read_faces, min_gain):
+    """Copy each model ``name`` from ``new`` into ``weights`` where it beats the file there.
+
+    A model replaces the one in ``weights`` only if it is more accurate on the faces
+    ``read_faces()`` gives (PublicTest's ``X, y``, read at the first comparison) by at
+    least ``min_gain``: less is within what seeds do. Where ``weights`` has no such
+    file, it is copied.
+    """
+    faces = None
+    for name in names:
+        file = f"{name}.safetensors"
+        if (weights / file).exists():
+            faces = faces or read_faces()
+            before, after = (public_test_accuracy(f / file, faces) for f in (weights, new))
+            verdict = "replaces" if after >= before + min_gain else "does not replace"
+            print(f"{name}: {after:.2%} on PublicTest {verdict} the shipped {before:.2%} "
+                  f"(at least {min_gain:.1%} more wanted)")
+            if after < before + min_gain:
+                continue
+        shutil.copyfile(new / file, weights / file)
+
+
+def tidy(weights, models):
+    """Remove the model files in ``weights`` other than ``models``'; their total size."""
     keep = {f"{m}.safetensors" for m in models}
     total = 0
     for path in sorted(weights.iterdir()):
@@ -144,7 +188,11 @@ def from_run(args):
                     f"shipped {shipped}; on {where}" for shipped in ("default", "fast")},
     }
     version = (results["machine"].get("date") or "")[:10] or None
-    return export(models, args.weights, version, training)
+    with tempfile.TemporaryDirectory() as folder:
+        write_models(models, Path(folder), version, training)
+        replace_where_better(Path(folder), args.weights, models,
+                             lambda: load_faces(args.data, None)[2:], args.min_gain)
+    return tidy(args.weights, models)
 
 
 def record_run_1(args):
@@ -181,6 +229,10 @@ def main(argv=None):
     parser.add_argument("run", type=Path, nargs="?", help="OUT folder of train_flagship.py")
     parser.add_argument("--accurate", nargs="+", help="members of accurate (default: all)")
     parser.add_argument("--weights", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--min-gain", type=float, default=0.005,
+                        help="PublicTest accuracy a model must gain over the file of its name "
+                             "in --weights to replace it (default: 0.005, half a point)")
+    parser.add_argument("--data", help="FER2013 as the run read it (default: the run's search)")
     parser.add_argument("--record-run-1", action="store_true",
                         help="rewrite run 1's shipped files with the record of their training")
     args = parser.parse_args(argv)

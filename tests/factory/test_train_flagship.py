@@ -127,6 +127,25 @@ def test_export_turns_the_run_into_the_shipped_models_the_same_every_time(run_3,
 
 
 @pytest.mark.slow
+def test_export_replaces_a_shipped_model_only_where_the_run_beats_it(run_3, synthetic_fer, tmp_path):
+    out, _ = run_3
+    weights = tmp_path / "weights"
+    shutil.copytree(WEIGHTS_DIR, weights)
+    shipped = _digests(weights)
+    # scored on the run's PublicTest (here 96 drawn faces); no model gains 50 points
+    printed = factory("export_run", out, "--weights", weights, "--data",
+                      synthetic_fer / "faces.npz", "--min-gain", "0.5")
+    assert printed.count("does not replace the shipped") == 3, printed
+    assert _digests(weights) == shipped
+    printed = factory("export_run", out, "--weights", weights, "--data",
+                      synthetic_fer / "faces.npz", "--min-gain", "-1")
+    assert printed.count("replaces the shipped") == 3 and "does not" not in printed
+    changed = _digests(weights)
+    assert all(changed[f"{n}.safetensors"] != shipped[f"{n}.safetensors"]
+               for n in ("accurate", "default", "fast"))
+
+
+@pytest.mark.slow
 def test_run_2_command_trains_run_1s_members_and_exports(synthetic_fer, tmp_path, monkeypatch):
     """The prepared run-2 command (RUNS.md): run 1's members through the same driver."""
     out = tmp_path / "run2"
