@@ -92,6 +92,7 @@ def test_dry_run_writes_the_files_of_the_gpu_run(run_3):
     assert plan["shipped_bytes_fp16"] < 40e6 < full["shipped_bytes_fp16"] <= 50e6
     assert len(full["files"]) + 2 <= 8 and max(full["files"].values()) <= 16 * 2**20
     assert results["members"]["r18"]["net"]["residual"] is True
+    assert results["machine"]["bf16_peak_tflops"] is None  # a CPU: no share of a card's rate
     flops = results["flops_per_image"]
     assert flops["v64d3"] > flops["v64a"] > 0 and flops["s24"] > flops["s16"] > 0
     log = (out / "train_flagship.log").read_text()
