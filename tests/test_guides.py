@@ -5,7 +5,8 @@ they name (a FER2013-format ``fer2013.csv.gz`` of drawn faces, photos from
 ``tests/data/photos`` and matplotlib, a face folder), with every ``max_epochs`` and
 ``epochs`` cut to 1. Names a page takes from the reader's own work (``faces``, ``X``,
 ``paths``, ``pipe``, ...) are given to it; the library's names it must import itself, so a
-missing import fails here. ``>>>`` sessions run as doctests, their output compared. The
+missing import fails here. ``>>>`` sessions run as doctests, their output compared, and the
+accuracy the pages state is measured on PublicTest. The
 blocks that need something a test cannot have (a server, a cluster, GPUs) are listed in
 ``NOT_RUN`` with why; an entry that no longer matches a block fails too.
 
@@ -23,7 +24,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from fer_sklearn import EMOTIONS, load_fer2013, make_emotion_pipeline, make_faces
+from fer_sklearn import EMOTIONS, load_fer2013, load_pretrained, make_emotion_pipeline, make_faces
 
 from ._photos import PHOTOS, group_photo
 
@@ -99,6 +100,18 @@ def given(workdir):
     return {"X": X, "y": y, "X_valid": X_valid, "y_valid": y_valid, "faces": faces,
             "X_mine": X_valid[:40], "y_mine": np.array(EMOTIONS)[y_valid[:40]],
             "paths": ["party.jpg", "portrait1.jpg", "portrait2.jpg"], "pipe": pipe}
+
+
+@pytest.mark.fer2013
+def test_the_accuracy_the_pages_state_is_the_shipped_models(fer2013_csv):
+    """The README's and getting started's "0.664 in float32", on all of PublicTest."""
+    stated = {page.name: re.findall(r"# (0\.\d+) in float32", page.read_text())
+              for page in (ROOT / "README.md", ROOT / "docs" / "guide" / "getting_started.md")}
+    assert all(stated.values()), stated
+    X, y = load_fer2013(fer2013_csv, usage="PublicTest", return_X_y=True, as_names=True)
+    model = load_pretrained(device="cpu").set_params(clf__precision="32")
+    measured = f"{model.score(X, y):.3f}"
+    assert all(figure == [measured] for figure in stated.values()), (stated, measured)
 
 
 def test_not_run_lists_only_blocks_that_exist():
