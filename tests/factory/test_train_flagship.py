@@ -128,7 +128,8 @@ def test_export_turns_the_run_into_the_shipped_models_the_same_every_time(run_3,
 
 
 @pytest.mark.slow
-def test_export_replaces_a_shipped_model_only_where_the_run_beats_it(run_3, synthetic_fer, tmp_path):
+def test_export_replaces_a_shipped_model_only_where_the_run_beats_it(run_3, synthetic_fer,
+                                                                     tmp_path):
     out, _ = run_3
     weights = tmp_path / "weights"
     shutil.copytree(WEIGHTS_DIR, weights)
