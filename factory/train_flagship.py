@@ -1,8 +1,9 @@
-"""Flagship run 3: VGG-wide members at full GPU speed, then students, in one prepared command.
+"""Flagship run 3: VGG-wide and ResNet members at full GPU speed, then students, in one command.
 
 Built on the library's recipes: each member is ``make_recipe``'s estimator with a
-64-128-256-512 network on a ``FastTrainingClassifier`` (loss read once an epoch, the
-epoch's augmentation in one call, bf16 + channels-last on CUDA, optionally compiled);
+64-128-256-512 VGG network or ResNet-18's layout (``r18``) on a ``FastTrainingClassifier``
+(loss read once an epoch, the epoch's augmentation in one call, bf16 + channels-last on CUDA,
+optionally compiled);
 the students are ``make_recipe("s24"/"s16", teacher=<new ensemble>)`` warm-started from
 the shipped ``default``/``fast``, the ensemble labelling every augmented batch. One
 process owns the card: (1) smoke: FLOPs per training image of every network, the speed levers
