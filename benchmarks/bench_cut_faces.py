@@ -31,8 +31,9 @@ from pathlib import Path
 import numpy as np
 from _results import machine_info, markdown_table, write_results  # benchmarks/_results.py
 
-from fer_sklearn import load_fer2013, load_pretrained
+from fer_sklearn import load_fer2013
 from fer_sklearn.faces import crop_face
+from fer_sklearn.pretrained import resolve_model
 
 ROOT = Path(__file__).resolve().parents[1]
 FER2013 = ROOT.parent / "shared/data/fer2013/fer2013.csv.gz"
@@ -79,12 +80,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cuts", default="0.2,0.3", help="fractions of the face outside")
     parser.add_argument("--n-faces", type=int, default=None, help="the first N (default: all)")
+    parser.add_argument("--model", default="default",
+                        help="a shipped model's name or a model file (default: default)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/cut_faces.json"))
     args = parser.parse_args(argv)
     machine = machine_info()
-    X, y = load_fer2013(FER2013, usage="PublicTest", return_X_y=True, as_names=True)
+    model = resolve_model(args.model)
+    # the labels as the model's classes are: emotion names (the shipped models) or FER2013 codes
+    names = np.asarray(model.classes_).dtype.kind in "OUS"
+    X, y = load_fer2013(FER2013, usage="PublicTest", return_X_y=True, as_names=names)
     X, y = X[:args.n_faces], np.asarray(y)[:args.n_faces]
-    model = load_pretrained("default")
     whole = accuracy(model, list(X), y)
     rows, cells = [], []
     for cut in (float(v) for v in args.cuts.split(",")):
@@ -102,9 +107,10 @@ def main(argv=None):
             cells.append({"face cut": f"{cut:.0%} ({n}/48 px of the frame)", "side": side,
                           "accuracy now": f"{now:.3f} ({now - whole:+.3f})",
                           "edge repeated (before)": f"{before:.3f} ({before - whole:+.3f})"})
-    table = (f"Whole faces: {whole:.3f} ({len(X)} PublicTest faces, shipped `default` model)"
+    table = (f"Whole faces: {whole:.3f} ({len(X)} PublicTest faces, model `{args.model}`)"
              "\n\n" + markdown_table(cells))
-    write_results(args.out, {"n_faces": len(X), "accuracy_whole": whole, "rows": rows}, table,
+    write_results(args.out, {"model": args.model, "n_faces": len(X), "accuracy_whole": whole,
+                             "rows": rows}, table,
                   "Accuracy of the top emotion against the FER2013 label; the difference to the "
                   "whole faces in brackets.", machine)
 
