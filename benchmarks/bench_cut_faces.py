@@ -2,8 +2,9 @@
 
 What it does
 ------------
-1. Loads FER2013 **PublicTest** (``../shared/data/fer2013``) and the shipped
-   ``default`` model (``load_pretrained()``).
+1. Loads FER2013 **PublicTest** (``../shared/data/fer2013``) and the model
+   ``--model`` (a shipped model's name or a model file; default: the shipped
+   ``default``).
 2. For each cut (``--cuts``, a fraction of the face's side: the face is the
    central part of a FER2013 frame, its side the frame's divided by
    ``FRAME_PER_FACE``, the mean side ratio of ``blazeface_framing.json``) and
