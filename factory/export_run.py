@@ -135,10 +135,11 @@ def replace_where_better(new, weights, names, read_faces, min_gain):
         if (weights / file).exists():
             faces = faces or read_faces()
             before, after = (public_test_accuracy(f / file, faces) for f in (weights, new))
-            verdict = "replaces" if after >= before + min_gain else "does not replace"
+            better = after >= before + min_gain
+            verdict = "replaces" if better else "does not replace"
             print(f"{name}: {after:.2%} on PublicTest {verdict} the shipped {before:.2%} "
                   f"(at least {min_gain:.1%} more wanted)")
-            if after < before + min_gain:
+            if not better:
                 continue
         shutil.copyfile(new / file, weights / file)
 

@@ -67,8 +67,10 @@ def conv_block(in_channels, out_channels, n_convs, *, act_layer=nn.ReLU, dropout
             in_channels = out_channels
         layers += [ResidualPair(in_channels if i == 0 else out_channels, out_channels, act_layer)
                    for i in range(n_convs // 2)]
-    for i in range(0 if residual else n_convs):
-        layers += conv_bn_act(in_channels if i == 0 else out_channels, out_channels, act_layer)
+    else:
+        for i in range(n_convs):
+            layers += conv_bn_act(in_channels if i == 0 else out_channels, out_channels,
+                                  act_layer)
     # ceil_mode keeps odd and tiny feature maps (down to 1x1) alive
     layers.append(nn.MaxPool2d(2, ceil_mode=True))
     layers.append(nn.Dropout2d(dropout) if dropout > 0 else nn.Identity())
