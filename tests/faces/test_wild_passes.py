@@ -60,6 +60,38 @@ def test_the_edge_pass_keeps_faces_reaching_past_an_edge_and_centred_in_the_phot
     assert len(detect_faces(whole)) == 1
 
 
+def _edge_passes(monkeypatch):
+    calls = []
+    real = _passes.edge_pass
+    monkeypatch.setattr(_passes, "edge_pass",
+                        lambda rgb, threshold: calls.append(rgb.shape) or real(rgb, threshold))
+    return calls
+
+
+def test_the_edge_pass_is_skipped_for_a_whole_face_near_an_edge(monkeypatch):
+    # her face 6 pixels from the photo's right edge: the network's larger, weaker boxes
+    # around it reach past the edge, but the face itself lies whole inside
+    photo = np.ascontiguousarray(real_photo("astronaut.jpg")[:300, :280])
+    calls = _edge_passes(monkeypatch)
+    (face,) = detect_faces(photo)
+    assert _finds(face["box"], ASTRONAUT_FACE) and calls == []
+    # the same weak boxes with the face taken away are a trace of a face cut by the frame
+    first = _passes._search(photo, _passes.EDGE_EVIDENCE, min(photo.shape[:2]))
+    near = first[0][first[1] > _passes.EDGE_EVIDENCE]
+    assert _passes.near_an_edge(near, photo.shape)
+    assert not _passes.near_an_edge(
+        _passes.unexplained(near, first[0][first[1] == first[1].max()], photo.shape),
+        photo.shape)
+    assert _passes.near_an_edge(_passes.unexplained(near, np.empty((0, 4)), photo.shape),
+                                photo.shape)
+
+
+def test_the_edge_pass_still_runs_for_a_face_cut_by_the_frame(cut_astronaut, monkeypatch):
+    calls = _edge_passes(monkeypatch)
+    (face,) = detect_faces(cut_astronaut)
+    assert _finds(face["box"], ASTRONAUT_FACE) and len(calls) == 1
+
+
 def test_the_full_range_pass_runs_when_not_exactly_one_face_was_found(monkeypatch):
     calls = []
     real = _passes.full_range_pass

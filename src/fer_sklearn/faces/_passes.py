@@ -74,7 +74,8 @@ def detect_blazeface(rgb, min_size=None, threshold=0.5, look_again=True):
     short = [tuple(values[first[1] > threshold] for values in first)]
     short += [_search(rgb, threshold, side) for side in sides[1:]]
     short = merged(short)
-    if near_an_edge(first[0][first[1] > EDGE_EVIDENCE], rgb.shape):
+    if near_an_edge(unexplained(first[0][first[1] > EDGE_EVIDENCE], short[0], rgb.shape),
+                    rgb.shape):
         short = with_new_faces(short, merged([edge_pass(rgb, threshold)]))
     found = _looked(rgb, short, len(sides), look_again)
     if len(found[0]) != 1:
@@ -168,6 +169,20 @@ def _centred_in(box, boxes):
     cx, cy = (box[:, 0] + box[:, 2]) / 2, (box[:, 1] + box[:, 3]) / 2
     return ((boxes[:, 0] <= cx) & (cx <= boxes[:, 2]) & (boxes[:, 1] <= cy)
             & (cy <= boxes[:, 3]))
+
+
+def unexplained(candidates, faces, shape):
+    """The ``candidates`` ``(n, 4)`` centred in none of the ``faces`` lying clear of the edges.
+
+    Around a face the network also scores larger, weaker boxes; near an edge
+    they reach past it. When the face itself lies whole in the photo (its box
+    clear of the edges, see :func:`near_an_edge`), they are that face again,
+    not the trace of one cut by the frame.
+    """
+    whole = faces[[not near_an_edge(box[None], shape) for box in faces]]
+    if not len(whole) or not len(candidates):
+        return candidates
+    return candidates[[not _centred_in(box, whole).any() for box in candidates]]
 
 
 def near_an_edge(boxes, shape):
