@@ -80,6 +80,7 @@ def workdir(tmp_path_factory):
     cv2.imwrite(str(folder / "party.jpg"), group_photo()[:, :, ::-1])
     shutil.copy(folder / "party.jpg", folder / "photo.jpg")
     shutil.copy(PHOTOS / "astronaut.jpg", folder / "portrait1.jpg")
+    shutil.copy(PHOTOS / "astronaut.jpg", folder / "astronaut.jpg")
     shutil.copy(PHOTOS / "cameraman.jpg", folder / "portrait2.jpg")
     faces, labels = make_faces(21, random_state=1)
     Image.fromarray(faces[0]).save(folder / "face.png")

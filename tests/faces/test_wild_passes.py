@@ -110,3 +110,12 @@ def test_the_full_range_pass_finds_a_face_too_small_for_the_short_range_one(monk
     assert matches((465, 272, 40, 40), face["box"])
     _without(monkeypatch, "full_range_pass")
     assert detect_faces(photo) == []
+
+
+@pytest.mark.xfail(strict=True, reason="known false face: the short-range network scores the "
+                   "mission patch on her suit 0.54 and the face-presence model passes it")
+def test_no_false_face_on_the_astronauts_suit():
+    # a portrait window of the photo keeping her suit: the patch at about (10, 296) is no face
+    photo = np.ascontiguousarray(real_photo("astronaut.jpg")[:512, :300])
+    faces = detect_faces(photo)
+    assert len(faces) == 1 and _finds(faces[0]["box"], ASTRONAUT_FACE)
