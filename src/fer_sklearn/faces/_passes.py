@@ -46,9 +46,10 @@ EDGE_PAD = 0.25
 mirror image completes a face cut by up to half of a face filling half of the side."""
 EDGE_EVIDENCE = 0.2
 """The edge pass runs when the first pass has a candidate scoring above this (below the
-threshold of a face) near an edge: a face cut by the frame leaves one there. On the tune
-halves it kept every cut face found with the pass always on, and it ran on 27 of 100
-photos of one face in the middle (``bench_vs_fer.py``'s), 61 of the 95 tune photos."""
+threshold of a face) near an edge, other than one around a face found whole inside
+(:func:`unexplained`): a face cut by the frame leaves one there. On the tune halves it kept
+every cut face found with the pass always on; it runs on 20 of ``bench_vs_fer.py``'s 200
+photos of one face (``bench_detection_passes.py``)."""
 EDGE_NEAR = 0.02
 """Near an edge: within this fraction of the photo's shorter side, or past it."""
 EDGE_TOLERANCE = 0.1
