@@ -177,21 +177,26 @@ def unexplained(candidates, faces, shape):
 
     Around a face the network also scores larger, weaker boxes; near an edge
     they reach past it. When the face itself lies whole in the photo (its box
-    clear of the edges, see :func:`near_an_edge`), they are that face again,
+    clear of the edges, see :func:`at_an_edge`), they are that face again,
     not the trace of one cut by the frame.
     """
-    whole = faces[[not near_an_edge(box[None], shape) for box in faces]]
+    whole = faces[~at_an_edge(faces, shape)]
     if not len(whole) or not len(candidates):
         return candidates
     return candidates[[not _centred_in(box, whole).any() for box in candidates]]
 
 
-def near_an_edge(boxes, shape):
-    """Whether any of ``boxes`` ``(n, 4)`` comes within :data:`EDGE_NEAR` of an edge."""
+def at_an_edge(boxes, shape):
+    """For each of ``boxes`` ``(n, 4)``, whether it comes within :data:`EDGE_NEAR` of an edge."""
     height, width = shape[:2]
     margin = EDGE_NEAR * min(height, width)
-    return bool(((boxes[:, 0] < margin) | (boxes[:, 1] < margin)
-                 | (boxes[:, 2] > width - margin) | (boxes[:, 3] > height - margin)).any())
+    return ((boxes[:, 0] < margin) | (boxes[:, 1] < margin)
+            | (boxes[:, 2] > width - margin) | (boxes[:, 3] > height - margin))
+
+
+def near_an_edge(boxes, shape):
+    """Whether any of ``boxes`` ``(n, 4)`` comes within :data:`EDGE_NEAR` of an edge."""
+    return bool(at_an_edge(boxes, shape).any())
 
 
 def full_range_pass(rgb, threshold):
